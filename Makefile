@@ -1,0 +1,72 @@
+# leakdesk — `make run` serves the app on a local PostgreSQL; `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := bin/leakdesk
+DATA_DIR  ?= .data
+PG_DIR    := $(DATA_DIR)/pg
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/leakdesk/leakdesk/internal/buildinfo.Version=$(VERSION)
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: help build run db stop-db env test test-short lint generate check-generated bench soak fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/leakdesk
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/leakdesk
+
+db: build ## start (and on first use create) the local PostgreSQL cluster under .data/
+	@$(BIN) dev db start --dir $(PG_DIR) > /dev/null
+
+run: build ## local cluster (unless DATABASE_URL is set) → migrate → demo users → serve
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		export DATABASE_URL="$$($(BIN) dev db start --dir $(PG_DIR))"; \
+		echo "DATABASE_URL=$$DATABASE_URL"; \
+	else echo "using DATABASE_URL from the environment"; fi; \
+	$(BIN) migrate up; \
+	$(BIN) dev demo-users --out $(DATA_DIR)/demo-users.txt; \
+	echo "open $${LEAKDESK_BASE_URL:-http://$${LEAKDESK_ADDR:-127.0.0.1:8080}}/ and log in with a demo user"; \
+	exec $(BIN) serve
+
+stop-db: build ## stop the local cluster
+	@$(BIN) dev db stop --dir $(PG_DIR)
+
+env: build ## print `export DATABASE_URL=...` for the local cluster: eval "$$(make -s env)"
+	@$(BIN) dev db env --dir $(PG_DIR)
+
+# Tests run against a throwaway cluster (durability off) in a temporary directory, removed afterwards.
+test: build ## run every test (unit, store, HTTP, browser) on a throwaway PostgreSQL
+	@tmp="$$(mktemp -d /tmp/leakdesk-test-XXXXXX)"; \
+	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
+	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg" --fast)"; \
+	export LEAKDESK_TEST_REQUIRE_DB=1; \
+	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
+
+test-short: ## unit tests only (no database, no browser)
+	$(GO) test -count=1 -short ./...
+
+lint: ## gofmt and go vet
+	@out="$$(gofmt -l cmd internal web migrations)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+generate: ## regenerate templ code
+	$(GO) tool templ generate
+
+check-generated: ## fail if `templ generate` changes any committed file
+	$(GO) tool templ generate
+	@if [ -n "$$(git status --porcelain -- '*.go' '*.templ')" ]; then echo "generated code is stale or uncommitted:"; git status --porcelain -- '*.go' '*.templ'; exit 1; fi
+
+# Benchmarks keep durability ON: they measure what production does.
+bench: build ## benchmarks with figures beside same-run references
+	@tmp="$$(mktemp -d /tmp/leakdesk-bench-XXXXXX)"; \
+	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
+	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg")"; \
+	export LEAKDESK_TEST_REQUIRE_DB=1; \
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
+
+clean: ## remove build output (keeps .data)
+	rm -rf bin

@@ -1,0 +1,106 @@
+// Package config reads leakdesk's settings from environment variables. Every setting has a default
+// that is safe for a local run; production sets DATABASE_URL, LEAKDESK_BASE_URL (https) and the keys.
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration. It is built once in main and passed down; no package
+// reads the environment itself.
+type Config struct {
+	DatabaseURL     string        // DATABASE_URL
+	Addr            string        // LEAKDESK_ADDR, default 127.0.0.1:8080
+	BaseURL         string        // LEAKDESK_BASE_URL, default http://<Addr>
+	SessionIdle     time.Duration // LEAKDESK_SESSION_IDLE, default 30m
+	SessionLifetime time.Duration // LEAKDESK_SESSION_LIFETIME, default 8h
+	MaxBodyBytes    int64         // LEAKDESK_MAX_BODY_BYTES, default 1 MiB (uploads have their own limit)
+	LogLevel        string        // LEAKDESK_LOG_LEVEL: debug, info, warn, error
+	LogFormat       string        // LEAKDESK_LOG_FORMAT: text or json
+	SMTPURL         string        // SMTP_URL, e.g. smtp://user:pass@mail.example.jp:587
+	MailFrom        string        // LEAKDESK_MAIL_FROM
+	DataKey         string        // LEAKDESK_DATA_KEY (base64, 32 bytes) — encrypts affected-person data
+	DataKeyFile     string        // LEAKDESK_DATA_KEY_FILE, alternative to LEAKDESK_DATA_KEY
+	LoginMaxFails   int           // LEAKDESK_LOGIN_MAX_FAILS per account within LoginWindow, default 5
+	LoginIPMaxFails int           // LEAKDESK_LOGIN_IP_MAX_FAILS per IP within LoginWindow, default 20
+	LoginWindow     time.Duration // LEAKDESK_LOGIN_WINDOW, default 15m
+}
+
+// Secure reports whether cookies must carry the Secure flag (served over https).
+func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// FromEnv builds a Config from getenv (os.Getenv in main, a map in tests).
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        or(getenv("LEAKDESK_ADDR"), "127.0.0.1:8080"),
+		LogLevel:    or(getenv("LEAKDESK_LOG_LEVEL"), "info"),
+		LogFormat:   or(getenv("LEAKDESK_LOG_FORMAT"), "text"),
+		SMTPURL:     getenv("SMTP_URL"),
+		MailFrom:    or(getenv("LEAKDESK_MAIL_FROM"), "leakdesk@localhost"),
+		DataKey:     getenv("LEAKDESK_DATA_KEY"),
+		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
+	}
+	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("config: LEAKDESK_BASE_URL %q is not an http(s) URL", c.BaseURL)
+	}
+	var err error
+	if c.SessionIdle, err = duration(getenv, "LEAKDESK_SESSION_IDLE", 30*time.Minute); err != nil {
+		return c, err
+	}
+	if c.SessionLifetime, err = duration(getenv, "LEAKDESK_SESSION_LIFETIME", 8*time.Hour); err != nil {
+		return c, err
+	}
+	if c.LoginWindow, err = duration(getenv, "LEAKDESK_LOGIN_WINDOW", 15*time.Minute); err != nil {
+		return c, err
+	}
+	if c.MaxBodyBytes, err = integer(getenv, "LEAKDESK_MAX_BODY_BYTES", 1<<20); err != nil {
+		return c, err
+	}
+	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)
+	if err != nil {
+		return c, err
+	}
+	c.LoginMaxFails = int(n)
+	if n, err = integer(getenv, "LEAKDESK_LOGIN_IP_MAX_FAILS", 20); err != nil {
+		return c, err
+	}
+	c.LoginIPMaxFails = int(n)
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func duration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("config: %s=%q is not a positive duration (e.g. 30m)", key, v)
+	}
+	return d, nil
+}
+
+func integer(getenv func(string) string, key string, def int64) (int64, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("config: %s=%q is not a positive integer", key, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,170 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/store"
+	"github.com/leakdesk/leakdesk/internal/web/view"
+)
+
+func (s *Server) adminUsersPage(w http.ResponseWriter, r *http.Request, status int, form view.UserForm, newPassword string) {
+	users, err := s.store.ListUsers(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rows := make([]view.AdminUser, len(users))
+	for i, u := range users {
+		rows[i] = view.AdminUser{ID: u.ID, Email: u.Email, Name: u.Name, Roles: u.Roles, Disabled: u.Disabled, CreatedAt: u.CreatedAt, Version: u.Version}
+	}
+	p := s.page(r, "ユーザー管理", "User administration")
+	s.render(w, r, status, p, view.AdminUsersPage(p, rows, form, newPassword))
+}
+
+func (s *Server) getAdminUsers(w http.ResponseWriter, r *http.Request) {
+	s.adminUsersPage(w, r, http.StatusOK, view.UserForm{}, "")
+}
+
+func (s *Server) postAdminUser(w http.ResponseWriter, r *http.Request) {
+	lang := s.lang(r)
+	form := view.UserForm{
+		Email:  strings.TrimSpace(r.PostFormValue("email")),
+		Name:   strings.TrimSpace(r.PostFormValue("name")),
+		Errors: map[string]string{},
+	}
+	roles, rolesOK := auth.ParseRoles(r.PostForm["roles"])
+	form.Roles = roles
+	if a, err := mail.ParseAddress(form.Email); err != nil || a.Address != form.Email || len(form.Email) > 254 {
+		form.Errors["email"] = pick(lang, "メールアドレスの形式が正しくありません（例: taro@example.co.jp）。", "Enter a valid e-mail address.")
+	}
+	if form.Name == "" || utf8.RuneCountInString(form.Name) > 200 {
+		form.Errors["name"] = pick(lang, "氏名を200文字以内で入力してください。", "Enter a name of up to 200 characters.")
+	}
+	if !rolesOK {
+		form.Errors["roles"] = pick(lang, "役割を1つ以上選んでください。", "Choose at least one role.")
+	}
+	if len(form.Errors) > 0 {
+		s.adminUsersPage(w, r, http.StatusUnprocessableEntity, form, "")
+		return
+	}
+	pw := auth.RandomPassword()
+	hash, err := auth.HashPassword(pw, s.params)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	_, err = s.store.CreateUser(r.Context(), currentUser(r.Context()).ID, form.Email, form.Name, roles, hash)
+	if errors.Is(err, store.ErrDuplicate) {
+		form.Errors["email"] = pick(lang, "このメールアドレスは既に登録されています。", "This e-mail address is already registered.")
+		s.adminUsersPage(w, r, http.StatusUnprocessableEntity, form, "")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// The initial password is shown once on this response and never stored in plain text.
+	s.adminUsersPage(w, r, http.StatusCreated, view.UserForm{}, pw)
+}
+
+func (s *Server) userIDAndVersion(w http.ResponseWriter, r *http.Request) (id, version int64, ok bool) {
+	id, err1 := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	version, err2 := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err1 != nil || err2 != nil {
+		s.fail(w, r, http.StatusBadRequest, errMalformed)
+		return 0, 0, false
+	}
+	return id, version, true
+}
+
+func (s *Server) afterUserChange(w http.ResponseWriter, r *http.Request, err error, okJA, okEN string) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.fail(w, r, http.StatusNotFound, errNotFound)
+	case errors.Is(err, store.ErrConflict):
+		s.flash(r, flashError, "他の管理者が先にこのユーザーを変更しました。最新の内容を確認してください。", "Another administrator changed this user first. Check the latest values.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	case err != nil:
+		s.serverError(w, r, err)
+	default:
+		s.flash(r, flashSuccess, okJA, okEN)
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+	}
+}
+
+func (s *Server) postAdminUserRoles(w http.ResponseWriter, r *http.Request) {
+	id, version, ok := s.userIDAndVersion(w, r)
+	if !ok {
+		return
+	}
+	roles, rolesOK := auth.ParseRoles(r.PostForm["roles"])
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if !rolesOK || name == "" {
+		s.flash(r, flashError, "役割を1つ以上選んでください。", "Choose at least one role.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	if id == currentUser(r.Context()).ID && !auth.Has(roles, auth.RoleAdmin) {
+		// Removing one's own admin role could leave nobody able to administer accounts.
+		s.flash(r, flashError, "自分自身の管理者権限は外せません。", "You cannot remove your own administrator role.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	err := s.store.UpdateUser(r.Context(), currentUser(r.Context()).ID, id, version, name, roles)
+	s.afterUserChange(w, r, err, "役割を保存しました。", "Roles saved.")
+}
+
+func (s *Server) postAdminUserDisable(w http.ResponseWriter, r *http.Request) {
+	id, version, ok := s.userIDAndVersion(w, r)
+	if !ok {
+		return
+	}
+	disable := r.PostFormValue("disabled") == "true"
+	if disable && id == currentUser(r.Context()).ID {
+		s.flash(r, flashError, "自分自身を無効にはできません。", "You cannot disable yourself.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	err := s.store.SetDisabled(r.Context(), currentUser(r.Context()).ID, id, version, disable)
+	s.afterUserChange(w, r, err, "ユーザーの状態を変更しました。", "User state changed.")
+}
+
+func (s *Server) postAdminUserPassword(w http.ResponseWriter, r *http.Request) {
+	id, version, ok := s.userIDAndVersion(w, r)
+	if !ok {
+		return
+	}
+	pw := auth.RandomPassword()
+	hash, err := auth.HashPassword(pw, s.params)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.store.SetPassword(r.Context(), currentUser(r.Context()).ID, id, version, hash); err != nil {
+		s.afterUserChange(w, r, err, "", "")
+		return
+	}
+	s.adminUsersPage(w, r, http.StatusOK, view.UserForm{}, pw)
+}
+
+func (s *Server) getAdminLogins(w http.ResponseWriter, r *http.Request) {
+	rows, err := s.store.RecentLoginAttempts(r.Context(), 200)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out := make([]view.LoginRecord, len(rows))
+	for i, a := range rows {
+		out[i] = view.LoginRecord{At: a.At, EmailKey: a.EmailKey, IP: a.IP, Success: a.Success, Reason: a.Reason}
+	}
+	p := s.page(r, "ログイン記録", "Login record")
+	s.render(w, r, http.StatusOK, p, view.AdminLoginsPage(p, out))
+}

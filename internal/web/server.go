@@ -1,0 +1,139 @@
+// Package web is leakdesk's HTTP layer: the route table, middleware, page handlers (templ views)
+// and the JSON API. Handlers parse, validate, call one service or store method, map the error and
+// render; domain rules live in internal/incident and internal/appi.
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/config"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// Server holds what handlers need. Build it with New.
+type Server struct {
+	cfg      config.Config
+	store    *store.Store
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	ready    *Readiness
+	metrics  *metrics
+	now      func() time.Time
+	params   auth.Params
+	handler  http.Handler
+}
+
+// Options tune a Server; the zero value is production.
+type Options struct {
+	Now            func() time.Time // the clock; tests inject one
+	PasswordParams *auth.Params     // argon2id cost; tests lower it
+	Registry       *prometheus.Registry
+}
+
+// New wires the server. It does not touch the network until Handler is served.
+func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Server {
+	s := &Server{cfg: cfg, store: st, log: log, now: time.Now, params: auth.DefaultParams}
+	if opts.Now != nil {
+		s.now = opts.Now
+	}
+	if opts.PasswordParams != nil {
+		s.params = *opts.PasswordParams
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(reg, st)
+	s.ready = &Readiness{store: st}
+
+	sm := scs.New()
+	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool, 10*time.Minute)
+	sm.IdleTimeout = cfg.SessionIdle
+	sm.Lifetime = cfg.SessionLifetime
+	sm.Cookie.Name = "leakdesk_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.Secure()
+	sm.Cookie.Path = "/"
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.log.Error("session store", "err", err, "request_id", requestID(r.Context()))
+		s.renderError(w, r, http.StatusServiceUnavailable, "セッションを読み込めませんでした。しばらくしてから再度お試しください。", "The session could not be loaded. Please try again shortly.")
+	}
+	s.sessions = sm
+	s.handler = s.routes()
+	return s
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Router exposes the route table (a chi.Routes) so tests can enumerate every route.
+func (s *Server) Router() http.Handler { return s.handler }
+
+// Readiness reports whether the database answers and the schema is current. It is refreshed in the
+// background by Watch so that /readyz and the guard in front of app routes never block on the DB.
+type Readiness struct {
+	store  *store.Store
+	mu     sync.RWMutex
+	ok     bool
+	reason string
+	at     time.Time
+}
+
+// Check probes the database once and records the verdict.
+func (rd *Readiness) Check(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	ok, reason := true, ""
+	if err := rd.store.Ping(ctx); err != nil {
+		ok, reason = false, "database unreachable: "+err.Error()
+	} else if pending, err := rd.store.Pending(ctx); err != nil {
+		ok, reason = false, "migration status unknown: "+err.Error()
+	} else if pending {
+		ok, reason = false, "migrations pending: run `leakdesk migrate up`"
+	}
+	rd.mu.Lock()
+	rd.ok, rd.reason, rd.at = ok, reason, time.Now()
+	rd.mu.Unlock()
+}
+
+// State returns the last verdict.
+func (rd *Readiness) State() (ok bool, reason string) {
+	rd.mu.RLock()
+	defer rd.mu.RUnlock()
+	if rd.at.IsZero() {
+		return false, "starting: database not checked yet"
+	}
+	return rd.ok, rd.reason
+}
+
+// Watch re-checks every interval until ctx ends; faster while not ready so recovery shows quickly.
+func (rd *Readiness) Watch(ctx context.Context, interval time.Duration) {
+	for {
+		rd.Check(ctx)
+		wait := interval
+		if ok, _ := rd.State(); !ok {
+			wait = interval / 4
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+// Ready exposes the readiness tracker (serve starts its Watch loop).
+func (s *Server) Ready() *Readiness { return s.ready }
+
+func (s *Server) String() string { return fmt.Sprintf("leakdesk server on %s", s.cfg.Addr) }

@@ -1,0 +1,158 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/store"
+	"github.com/leakdesk/leakdesk/internal/web/view"
+)
+
+func (s *Server) getLogin(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r.Context()) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	p := s.page(r, "ログイン", "Log in")
+	s.render(w, r, http.StatusOK, p, view.LoginPage(p, view.LoginForm{}))
+}
+
+// The single message for every failed login: it must not tell an attacker whether the address
+// exists, is disabled or is locked.
+const (
+	loginFailJA = "メールアドレスまたはパスワードが正しくありません。"
+	loginFailEN = "The e-mail or password is incorrect."
+	lockedJA    = "ログインの失敗が続いたため、一時的にログインできません。しばらく（約15分）待ってから再度お試しください。急ぎの場合は管理者にパスワードの再発行を依頼してください。"
+	lockedEN    = "Too many failed attempts: logins are paused for a while (about 15 minutes). If it is urgent, ask an administrator to reset your password."
+)
+
+func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	password := r.PostFormValue("password")
+	key := strings.ToLower(email)
+	if len(key) > 254 {
+		key = key[:254]
+	}
+	ip := clientIP(r)
+	lang := s.lang(r)
+	fail := func(status int, msgJA, msgEN, reason string) {
+		if err := s.store.RecordLogin(r.Context(), key, ip, false, reason); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		p := s.page(r, "ログイン", "Log in")
+		s.render(w, r, status, p, view.LoginPage(p, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)}))
+	}
+	byAccount, byIP, err := s.store.RecentFailures(r.Context(), key, ip, s.now().Add(-s.cfg.LoginWindow))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
+		auth.BurnTime(password)
+		s.log.Warn("login refused: rate limit", "request_id", requestID(r.Context()))
+		fail(http.StatusTooManyRequests, lockedJA, lockedEN, "locked")
+		return
+	}
+	if _, err := mail.ParseAddress(email); err != nil || password == "" {
+		auth.BurnTime(password)
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "malformed")
+		return
+	}
+	u, err := s.store.UserByEmail(r.Context(), email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		auth.BurnTime(password)
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "unknown")
+		return
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	}
+	if err := auth.VerifyPassword(password, u.PasswordHash); err != nil {
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "password")
+		return
+	}
+	if u.Disabled {
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "disabled")
+		return
+	}
+	// A new session token on login defeats session fixation.
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	next := s.sessions.PopString(r.Context(), sessNext)
+	s.sessions.Put(r.Context(), sessUserID, u.ID)
+	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
+	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
+	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log.Info("login", "user_id", u.ID, "request_id", requestID(r.Context()))
+	if !safeNext(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// safeNext allows only local paths, so the login redirect cannot be turned into an open redirect.
+func safeNext(p string) bool {
+	return strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && !strings.HasPrefix(p, "/\\") && !strings.ContainsAny(p, "\r\n")
+}
+
+func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
+	if u := currentUser(r.Context()); u != nil {
+		s.log.Info("logout", "user_id", u.ID, "request_id", requestID(r.Context()))
+	}
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (s *Server) postLang(w http.ResponseWriter, r *http.Request) {
+	l := r.PostFormValue("lang")
+	if l != "ja" && l != "en" {
+		s.fail(w, r, http.StatusBadRequest, &uiError{Code: "invalid", JA: "言語の指定が正しくありません。", EN: "Unknown language."})
+		return
+	}
+	s.sessions.Put(r.Context(), sessLang, l)
+	if u := currentUser(r.Context()); u != nil {
+		if err := s.store.SetLang(r.Context(), u.ID, l); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	back := "/"
+	if currentUser(r.Context()) == nil {
+		back = "/login"
+	} else if ref := r.PostFormValue("back"); safeNext(ref) {
+		back = ref
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	p := s.page(r, "アカウント", "Account")
+	s.render(w, r, http.StatusOK, p, view.AccountPage(p, p.Lang))
+}
+
+// home sends each role to its starting page.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r.Context())
+	if auth.Has(u.Roles, auth.RoleStaff, auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR, auth.RoleAuditor) {
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+		return
+	}
+	if auth.Has(u.Roles, auth.RoleAdmin) {
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
