@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
+		// API ROUTES: persons
 	})
 
 	// Pages: sessions, CSRF.
@@ -51,6 +52,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/logout", s.postLogout)
 			r.Get("/account", s.getAccount)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
+			// ROUTES: persons (affected-person register; see persons.go)
 			r.Route("/admin", func(r chi.Router) {
 				r.Use(s.requireRole(auth.RoleAdmin))
 				r.Get("/users", s.getAdminUsers)
