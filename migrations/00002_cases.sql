@@ -22,13 +22,13 @@ CREATE TABLE cases (
     current_stage  text        NOT NULL DEFAULT 'discovery',
     pending_requests int       NOT NULL DEFAULT 0,
     next_due_at    timestamptz,                    -- earliest open deadline (law engine)
-    overdue        boolean     NOT NULL DEFAULT false,
     search_text    text        NOT NULL DEFAULT '', -- number, title and free text, for search
     state          jsonb       NOT NULL             -- the whole projected aggregate
 );
 -- Keyset pagination over the default order (newest activity first).
 CREATE INDEX cases_updated_idx ON cases (updated_at DESC, id DESC);
 CREATE INDEX cases_status_updated_idx ON cases (status, updated_at DESC, id DESC);
+CREATE INDEX cases_next_due_idx ON cases (next_due_at) WHERE next_due_at IS NOT NULL;
 CREATE INDEX cases_owner_idx ON cases (owner_id, updated_at DESC, id DESC);
 CREATE INDEX cases_search_trgm_idx ON cases USING gin (search_text gin_trgm_ops);
 

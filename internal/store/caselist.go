@@ -55,7 +55,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 		where = append(where, "c.current_stage = "+arg(f.Stage))
 	}
 	if f.Overdue {
-		where = append(where, "c.overdue")
+		where = append(where, "c.next_due_at < now()")
 	}
 	if f.OwnerID != 0 {
 		where = append(where, "c.owner_id = "+arg(f.OwnerID))
@@ -73,7 +73,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 		limit = 50
 	}
 	q := `SELECT c.id, c.number, c.title, c.status, c.drill, c.version, COALESCE(u.name, ''), c.current_stage,
-		c.pending_requests, c.recognized_at, c.next_due_at, c.overdue, c.updated_at
+		c.pending_requests, c.recognized_at, c.next_due_at, COALESCE(c.next_due_at < now(), false), c.updated_at
 		FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

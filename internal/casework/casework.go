@@ -1,0 +1,205 @@
+// Package casework is the application service of the case engine: it runs one user command as one
+// transaction — load the case, let the domain decide, re-run the law on the new facts, append the
+// events — and records reads of case pages. Pages and API call the same methods.
+package casework
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/leakdesk/leakdesk/internal/appi"
+	"github.com/leakdesk/leakdesk/internal/chain"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// Service runs commands against cases.
+type Service struct {
+	Store *store.Store
+	Now   func() time.Time
+	// Law holds the policy options of the law engine (offsets, calendar); RegisterCount is filled
+	// per case.
+	Law appi.Options
+	// PersonCount returns the number of people in a case's affected-person register, or -1 when
+	// unknown; nil means "no register".
+	PersonCount func(ctx context.Context, caseID int64) (int, error)
+}
+
+// New returns a Service with the production clock and default law options.
+func New(st *store.Store) *Service {
+	return &Service{Store: st, Now: time.Now, Law: appi.DefaultOptions()}
+}
+
+func (s *Service) now() time.Time { return store.Now(s.Now()) }
+
+// Open creates a case with its discovery facts; the actor becomes its handler.
+func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, facts map[string]any, drill bool) (*incident.Case, error) {
+	now := s.now()
+	return s.Store.OpenCase(ctx, now, func(id int64, number string) (*incident.Case, []incident.Event, error) {
+		c := &incident.Case{}
+		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill}, actor, now)
+		return c, events, err
+	})
+}
+
+// Do runs cmd on the case if it is still at ifVersion (0 skips the check, for approvals, which
+// are checked against the request's own state instead).
+func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, cmd incident.Command) (*incident.Case, []incident.Event, error) {
+	now := s.now()
+	return s.Store.UpdateCase(ctx, caseID, ifVersion, func(c *incident.Case) ([]incident.Event, error) {
+		return s.apply(ctx, c, cmd, actor, now)
+	})
+}
+
+// Submit pre-allocates a request id and submits the request.
+func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, req incident.SubmitRequest) (*incident.Case, *incident.Request, error) {
+	id, err := s.Store.NextRequestID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	req.RequestID = id
+	c, _, err := s.Do(ctx, caseID, ifVersion, actor, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Request(id), nil
+}
+
+// Approve adds the actor's approval to a request. Two approvals racing for the same request queue
+// on the case's row lock; the second sees the request already decided.
+func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, asDeputy bool) (*incident.Case, *incident.Request, error) {
+	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, _, err := s.Do(ctx, caseID, 0, actor, incident.Approve{RequestID: requestID, Note: note, AsDeputy: asDeputy})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Request(requestID), nil
+}
+
+// SendBack returns a request to its requester with a comment.
+func (s *Service) SendBack(ctx context.Context, requestID int64, actor incident.Actor, note string) (*incident.Case, *incident.Request, error) {
+	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, _, err := s.Do(ctx, caseID, 0, actor, incident.SendBack{RequestID: requestID, Note: note})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.Request(requestID), nil
+}
+
+// apply decides cmd on c, applies the events, then re-runs the law on the resulting facts and
+// appends an assessment_changed event when the decision or a deadline moved (domain.md §3.6).
+func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {
+	events, err := c.Decide(cmd, actor, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if err := c.Apply(e); err != nil {
+			return nil, err
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	opts, err := s.lawOptions(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	payload := AssessmentPayload(appi.Assess(c.Facts, opts, now))
+	if sameAssessment(c.Assessment, payload) {
+		return events, nil
+	}
+	ae := c.NewAssessmentEvent(0, now, payload)
+	if err := c.Apply(ae); err != nil {
+		return nil, err
+	}
+	return append(events, ae), nil
+}
+
+func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, error) {
+	opts := s.Law
+	opts.RegisterCount = -1
+	if s.PersonCount != nil && caseID != 0 {
+		n, err := s.PersonCount(ctx, caseID)
+		if err != nil {
+			return opts, err
+		}
+		opts.RegisterCount = n
+	}
+	return opts, nil
+}
+
+// Assess runs the law on the case's current facts at now (for pages and the API; not stored).
+func (s *Service) Assess(ctx context.Context, c *incident.Case, now time.Time) (appi.Assessment, error) {
+	opts, err := s.lawOptions(ctx, c.ID)
+	if err != nil {
+		return appi.Assessment{}, err
+	}
+	return appi.Assess(c.Facts, opts, now), nil
+}
+
+// AssessmentPayload is the part of an assessment that depends only on the facts (not on the time
+// it is looked at): the decision and each deadline's due time and whether it was met. It is what the
+// history records.
+func AssessmentPayload(a appi.Assessment) map[string]any {
+	dls := make([]any, 0, len(a.Deadlines))
+	for _, d := range a.Deadlines {
+		dls = append(dls, map[string]any{
+			"kind":   d.Kind,
+			"due":    d.Due,
+			"due_at": d.DueAt.UTC().Format(time.RFC3339),
+			"met":    d.CompletedAt != nil,
+		})
+	}
+	final := func(p *int) any {
+		if p == nil {
+			return nil
+		}
+		return int64(*p)
+	}
+	known := ""
+	if a.KnownDate != nil {
+		known = a.KnownDate.String()
+	}
+	return map[string]any{
+		"appi": map[string]any{
+			"status":          string(a.APPI.Status),
+			"categories":      toAny(a.APPI.Categories),
+			"exemptions":      toAny(a.APPI.Exemptions),
+			"notice_required": a.APPI.NoticeRequired,
+			"final_days":      final(a.APPI.FinalDays),
+		},
+		"mynumber": map[string]any{
+			"status":     string(a.MyNumber.Status),
+			"categories": toAny(a.MyNumber.Categories),
+			"final_days": final(a.MyNumber.FinalDays),
+		},
+		"known_date": known,
+		"deadlines":  dls,
+	}
+}
+
+func toAny(xs []string) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// sameAssessment compares canonically, so a payload read back from JSON equals the one built now.
+func sameAssessment(old map[string]any, now map[string]any) bool {
+	if old == nil {
+		return false
+	}
+	a, err1 := chain.Canonical(old)
+	b, err2 := chain.Canonical(now)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}

@@ -1,0 +1,267 @@
+package incident
+
+import "strings"
+
+// Segregation of duties (domain.md §5.2) and what the web layer may show.
+
+var (
+	errAuditorReadOnly = Forbidden("監査責任者は閲覧のみで、案件の記録や承認はできません。", "auditors can read but not change or approve")
+	errInvolved        = Forbidden("事案への関与者として指定されているため、この案件の対応や承認はできません。", "users involved in the incident can neither handle nor approve it")
+)
+
+// CanSeeRestricted reports whether the actor's roles allow seeing
+// restricted (discipline) data: hr, manager, privacy_officer, auditor.
+// Users marked involved in a case never see it there; use VisibleFacts.
+func CanSeeRestricted(a Actor) bool {
+	return a.Has(RoleHR) || a.Has(RoleManager) || a.Has(RolePrivacyOfficer) || a.Has(RoleAuditor)
+}
+
+// VisibleFacts returns the facts the actor may see in case c: restricted
+// facts are removed unless CanSeeRestricted and the actor is not involved.
+func VisibleFacts(a Actor, c *Case) Facts {
+	show := CanSeeRestricted(a) && !c.Involved[a.UserID]
+	out := make(Facts, len(c.Facts))
+	for k, v := range c.Facts {
+		if f, ok := fieldIndex[k]; ok && f.Restricted && !show {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// canWriteStage: the case is open, the actor is neither an auditor nor
+// involved, and holds one of the stage's writer roles (hr for discipline,
+// staff or manager otherwise). The admin role grants nothing on case data.
+func canWriteStage(a Actor, c *Case, s Stage) error {
+	if c.Version > 0 && c.Status != StatusOpen {
+		return Conflict("この案件は終了しています。", "the case is closed")
+	}
+	if a.Has(RoleAuditor) {
+		return errAuditorReadOnly
+	}
+	if c.Involved[a.UserID] {
+		return errInvolved
+	}
+	def := defOf(s)
+	for _, r := range def.Writers {
+		if a.Has(r) {
+			return nil
+		}
+	}
+	if s == StageDiscipline {
+		return Forbidden("懲戒処分に関する記録は人事だけが行えます。", "only HR records discipline")
+	}
+	return Forbidden("「"+def.LabelJA+"」の記録は総務部の担当者又は部長が行います。", def.LabelEN+" is recorded by general-affairs staff or managers")
+}
+
+// CanWriteStage returns nil when the actor may record facts, tick the
+// checklist and submit requests for stage s of c; otherwise a forbidden or
+// conflict *Error.
+func CanWriteStage(a Actor, c *Case, s Stage) error { return canWriteStage(a, c, s) }
+
+// CanHandle reports whether the actor may handle the open case c at all
+// (record facts or submit requests for at least one stage).
+func CanHandle(a Actor, c *Case) bool {
+	for _, s := range Stages {
+		if canWriteStage(a, c, s) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+type approvalDec struct {
+	role  Role // the slot role this approval fills
+	final bool // all required slots are now filled
+}
+
+// approvalDecision applies §5.2 to an approval and works out which slot it
+// fills. The order of checks gives the most specific message first.
+func approvalDecision(a Actor, r *Request, c *Case) (approvalDec, error) {
+	if err := approverBasics(a, r, c); err != nil {
+		return approvalDec{}, err
+	}
+	for _, ap := range r.Approvals {
+		if ap.UserID == a.UserID {
+			return approvalDec{}, Forbidden("既にこの申請を承認しています。同じ人が2つの承認枠を埋めることはできません。", "you already approved this request; one person fills one slot")
+		}
+	}
+	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
+	approvers := make([][]Role, 0, len(r.Approvals)+1)
+	for _, ap := range r.Approvals {
+		approvers = append(approvers, ap.Roles)
+	}
+	before, _ := matchSlots(slots, approvers)
+	approvers = append(approvers, a.Roles)
+	after, assign := matchSlots(slots, approvers)
+	if after > before {
+		return approvalDec{role: slots[assign[len(assign)-1]], final: after == len(slots)}, nil
+	}
+	// The facts changed since earlier approvals so that fewer slots are
+	// needed and all are filled: any remaining eligible approver finalises.
+	if before == len(slots) {
+		for _, r := range slots {
+			if a.Has(r) {
+				return approvalDec{role: r, final: true}, nil
+			}
+		}
+	}
+	return approvalDec{}, Forbidden("この申請に必要な承認者の役割（残り: "+openSlotsJA(slots, approvers[:len(approvers)-1])+"）を持っていません。",
+		"you do not hold a role this request still needs")
+}
+
+// approverBasics are the rules shared by approving and sending back.
+func approverBasics(a Actor, r *Request, c *Case) error {
+	if r.State != RequestPending {
+		return AlreadyDecided("この申請は既に処理されています。", "the request was already decided")
+	}
+	if c.Status != StatusOpen {
+		return Conflict("この案件は終了しています。", "the case is closed")
+	}
+	if a.Has(RoleAuditor) {
+		return errAuditorReadOnly
+	}
+	if a.UserID == r.RequestedBy {
+		return Forbidden("申請者本人は承認できません（作成者と承認者は別の人です）。", "the requester cannot approve their own request")
+	}
+	if c.Involved[a.UserID] {
+		return errInvolved
+	}
+	if r.Stage != "" && c.StageEditors[r.Stage][a.UserID] {
+		return Forbidden("この段階の記録を入力・変更した人は、その段階の承認はできません。", "a user who recorded this stage's data cannot approve its transition")
+	}
+	return nil
+}
+
+func openSlotsJA(slots []Role, approvers [][]Role) string {
+	_, assign := matchSlots(slots, approvers)
+	filled := make([]bool, len(slots))
+	for _, s := range assign {
+		if s >= 0 {
+			filled[s] = true
+		}
+	}
+	var names []string
+	for i, r := range slots {
+		if !filled[i] {
+			names = append(names, r.LabelJA())
+		}
+	}
+	return strings.Join(names, "・")
+}
+
+// CanApprove returns nil if the actor may add an approval to r now, else
+// the *Error Decide would return: already_decided, conflict (case closed),
+// forbidden (auditor, requester — whatever roles they hold, involved user,
+// editor of the stage, second approval by the same person, no role filling
+// a still-open slot). It does not re-check exit criteria.
+func CanApprove(a Actor, r *Request, c *Case) error {
+	_, err := approvalDecision(a, r, c)
+	return err
+}
+
+// sendBackCheck: the same separation rules as approving, and the actor
+// holds a role among the request's required slots.
+func sendBackCheck(a Actor, r *Request, c *Case) error {
+	if err := approverBasics(a, r, c); err != nil {
+		return err
+	}
+	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
+	for _, role := range slots {
+		if a.Has(role) {
+			return nil
+		}
+	}
+	return Forbidden("この申請を差し戻せる役割を持っていません。", "you do not hold a role that decides this request")
+}
+
+// ActionKind names a button the web layer may show.
+type ActionKind string
+
+// Action kinds.
+const (
+	ActionEdit             ActionKind = "edit"               // record facts / tick checklist of Stage
+	ActionComplete         ActionKind = "complete"           // request completion of Stage
+	ActionSkip             ActionKind = "skip"               // request skipping Stage
+	ActionDefer            ActionKind = "defer"              // request deferral of Stage
+	ActionApprove          ActionKind = "approve"            // approve RequestID
+	ActionSendBack         ActionKind = "send_back"          // send RequestID back
+	ActionReopenStage      ActionKind = "reopen_stage"       // reopen a done/skipped Stage
+	ActionAssignOwner      ActionKind = "assign_owner"       // set the case handler
+	ActionMarkInvolved     ActionKind = "mark_involved"      // mark a user involved
+	ActionClose            ActionKind = "close"              // request closing the case
+	ActionCloseNotIncident ActionKind = "close_not_incident" // request closing as not an incident
+	ActionReopen           ActionKind = "reopen"             // reopen the closed case
+)
+
+// Action is one thing the actor may do now. Blocked lists unmet criteria:
+// the button is shown disabled with these reasons.
+type Action struct {
+	Kind      ActionKind `json:"kind"`
+	Stage     Stage      `json:"stage,omitempty"`
+	RequestID int64      `json:"request_id,omitempty"`
+	Reasons   []Reason   `json:"reasons,omitempty"` // allowed skip/defer reasons
+	Blocked   []Missing  `json:"blocked,omitempty"`
+}
+
+// AvailableActions lists what the actor may do on c now, stage by stage in
+// display order, then requests, then case-level actions.
+func AvailableActions(a Actor, c *Case) []Action {
+	var out []Action
+	readOnly := a.Has(RoleAuditor) || c.Involved[a.UserID]
+	if c.Status == StatusOpen {
+		for _, s := range Stages {
+			if canWriteStage(a, c, s) != nil {
+				continue
+			}
+			def := defOf(s)
+			out = append(out, Action{Kind: ActionEdit, Stage: s})
+			switch c.stateOf(s) {
+			case StateInProgress:
+				if _, ok := policyRule(KindComplete, s); ok {
+					out = append(out, Action{Kind: ActionComplete, Stage: s, Blocked: ExitCriteria(s, c.exitInput())})
+				}
+				if def.Skippable() {
+					out = append(out, Action{Kind: ActionSkip, Stage: s, Reasons: def.SkipReasons})
+				}
+				if len(def.DeferReasons) > 0 {
+					out = append(out, Action{Kind: ActionDefer, Stage: s, Reasons: def.DeferReasons})
+				}
+			case StateDone, StateSkipped:
+				if !readOnly && (a.Has(RoleManager) || a.Has(RolePrivacyOfficer) || (s == StageDiscipline && a.Has(RoleHR))) {
+					out = append(out, Action{Kind: ActionReopenStage, Stage: s})
+				}
+			}
+		}
+		for _, r := range c.PendingRequests() {
+			if CanApprove(a, r, c) == nil {
+				out = append(out, Action{Kind: ActionApprove, Stage: r.Stage, RequestID: r.ID, Blocked: requestCriteria(c, r)})
+			}
+			if sendBackCheck(a, r, c) == nil {
+				out = append(out, Action{Kind: ActionSendBack, Stage: r.Stage, RequestID: r.ID})
+			}
+		}
+		if canWriteStage(a, c, StageDiscovery) == nil {
+			out = append(out, Action{Kind: ActionAssignOwner})
+		}
+		if !readOnly && (a.Has(RoleManager) || a.Has(RolePrivacyOfficer) || a.Has(RoleHR)) {
+			out = append(out, Action{Kind: ActionMarkInvolved})
+		}
+		caseLevelPending := false
+		for _, r := range c.PendingRequests() {
+			caseLevelPending = caseLevelPending || r.Kind.CaseLevel()
+		}
+		if !readOnly && !caseLevelPending {
+			if a.Has(RoleManager) {
+				out = append(out, Action{Kind: ActionClose, Blocked: closeCriteria(c)})
+			}
+			if a.Has(RoleStaff) || a.Has(RoleManager) {
+				out = append(out, Action{Kind: ActionCloseNotIncident})
+			}
+		}
+	} else if !readOnly && (a.Has(RoleManager) || a.Has(RolePrivacyOfficer)) {
+		out = append(out, Action{Kind: ActionReopen})
+	}
+	return out
+}

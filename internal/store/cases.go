@@ -1,0 +1,487 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leakdesk/leakdesk/internal/chain"
+	"github.com/leakdesk/leakdesk/internal/incident"
+)
+
+// CaseFunc decides what to do with the current case inside the store's transaction: it applies the
+// events it decides on to c and returns them, or returns an error that rolls everything back. It
+// must have no side effects outside c.
+type CaseFunc func(c *incident.Case) ([]incident.Event, error)
+
+// staleVersion is returned by UpdateCase when the caller's version is not the case's version.
+func staleVersion(have, want int64) *incident.Error {
+	return incident.Conflict(
+		fmt.Sprintf("他の人が先にこの案件を更新しました（あなたが見ていた版: %d、現在の版: %d）。最新の内容を確認してからやり直してください。", want, have),
+		fmt.Sprintf("Someone else updated this case first (you had version %d, it is now %d). Review the latest version and try again.", want, have))
+}
+
+// ErrStale reports whether err is the stale-version conflict of UpdateCase.
+func ErrStale(err error) bool {
+	var e *incident.Error
+	return errors.As(err, &e) && e.Code == incident.CodeConflict && strings.HasPrefix(e.EN, "Someone else updated this case first")
+}
+
+// Now is the clock used for event times; microsecond precision because that is what timestamptz
+// keeps, and the hash must be computed over exactly what is stored.
+func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// OpenCase creates a case in one transaction: it allocates the id and the yearly number, lets
+// decide produce the opening events for a case with that id and number, stores the events with
+// their hash chain, the projection and the registry entry.
+func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
+	var c *incident.Case
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval('cases_id_seq')`).Scan(&id); err != nil {
+			return fmt.Errorf("store: case id: %w", err)
+		}
+		year := now.In(jst).Year()
+		var n int
+		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year).Scan(&n); err != nil {
+			return fmt.Errorf("store: case number: %w", err)
+		}
+		number := fmt.Sprintf("%d-%04d", year, n)
+		var events []incident.Event
+		var err error
+		c, events, err = decide(id, number)
+		if err != nil {
+			return err
+		}
+		if err := insertProjection(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := appendEvents(ctx, tx, c.ID, nil, events); err != nil {
+			return err
+		}
+		if err := syncRequests(ctx, tx, c); err != nil {
+			return err
+		}
+		return registerCase(ctx, tx, c)
+	})
+	if err != nil {
+		return nil, wrapCaseErr("open case", err)
+	}
+	return c, nil
+}
+
+// UpdateCase locks the case row, rebuilds the case from its history, checks ifVersion (0 = no
+// check), lets fn decide, appends the events and refreshes the projection — all in one
+// transaction, so a crash leaves either the whole change with its events or none of it. Two writers
+// on one case queue on the row lock; the second sees the first's result.
+func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+	var c *incident.Case
+	var events []incident.Event
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var version int64
+		err := tx.QueryRow(ctx, `SELECT version FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return incident.NotFound("案件が見つかりません。", "Case not found.")
+		}
+		if err != nil {
+			return fmt.Errorf("store: lock case: %w", err)
+		}
+		if ifVersion != 0 && ifVersion != version {
+			return staleVersion(version, ifVersion)
+		}
+		history, last, err := loadEvents(ctx, tx, caseID)
+		if err != nil {
+			return err
+		}
+		c, err = incident.Replay(history)
+		if err != nil {
+			return err
+		}
+		if c.Version != version {
+			return fmt.Errorf("store: case %d projection at version %d but history at %d", caseID, version, c.Version)
+		}
+		events, err = fn(c)
+		if err != nil {
+			return err
+		}
+		if len(events) == 0 {
+			return nil
+		}
+		if err := appendEvents(ctx, tx, caseID, last, events); err != nil {
+			return err
+		}
+		if err := updateProjection(ctx, tx, c); err != nil {
+			return err
+		}
+		return syncRequests(ctx, tx, c)
+	})
+	if err != nil {
+		return nil, nil, wrapCaseErr("update case", err)
+	}
+	return c, events, nil
+}
+
+// wrapCaseErr keeps domain errors as they are (the web layer maps their codes) and wraps the rest.
+func wrapCaseErr(op string, err error) error {
+	var de *incident.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// GetCase rebuilds a case from its history (the source of truth; the projection is only an index).
+func (s *Store) GetCase(ctx context.Context, caseID int64) (*incident.Case, error) {
+	events, _, err := loadEvents(ctx, s.Pool, caseID)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, incident.NotFound("案件が見つかりません。", "Case not found.")
+	}
+	return incident.Replay(events)
+}
+
+// CaseEvents returns a case's whole history with hashes, for the timeline and the API.
+func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]StoredEvent, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT seq, type, COALESCE(actor_id, 0), at, payload, prev_hash, hash
+		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: case events: %w", err)
+	}
+	return pgx.CollectRows(rows, scanStoredEvent)
+}
+
+// StoredEvent is an event as stored, with its chain links.
+type StoredEvent struct {
+	incident.Event
+	PrevHash []byte
+	Hash     []byte
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func scanStoredEvent(r pgx.CollectableRow) (StoredEvent, error) {
+	var e StoredEvent
+	var payload []byte
+	if err := r.Scan(&e.Seq, &e.Type, &e.ActorID, &e.At, &payload, &e.PrevHash, &e.Hash); err != nil {
+		return e, err
+	}
+	p, err := decodePayload(payload)
+	if err != nil {
+		return e, err
+	}
+	e.Payload = p
+	e.At = e.At.UTC()
+	return e, nil
+}
+
+func loadEvents(ctx context.Context, q querier, caseID int64) ([]incident.Event, *StoredEvent, error) {
+	rows, err := q.Query(ctx, `SELECT seq, type, COALESCE(actor_id, 0), at, payload, prev_hash, hash
+		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: load events: %w", err)
+	}
+	stored, err := pgx.CollectRows(rows, scanStoredEvent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: load events: %w", err)
+	}
+	events := make([]incident.Event, len(stored))
+	for i := range stored {
+		events[i] = stored[i].Event
+	}
+	if len(stored) == 0 {
+		return events, nil, nil
+	}
+	return events, &stored[len(stored)-1], nil
+}
+
+// decodePayload reads a stored payload with numbers kept exact (json.Number), the same form the
+// canonical bytes were computed from when the event was written.
+func decodePayload(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var p map[string]any
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("store: decode payload: %w", err)
+	}
+	if p == nil {
+		p = map[string]any{}
+	}
+	return p, nil
+}
+
+// canonicalForm turns a payload into what will be stored and read back (JSON with exact numbers),
+// so that the hash computed now is the hash a verifier recomputes from the row later.
+func canonicalForm(e incident.Event) (incident.Event, []byte, error) {
+	if e.Payload == nil {
+		e.Payload = map[string]any{}
+	}
+	raw, err := json.Marshal(e.Payload)
+	if err != nil {
+		return e, nil, fmt.Errorf("store: encode payload of %s: %w", e.Type, err)
+	}
+	p, err := decodePayload(raw)
+	if err != nil {
+		return e, nil, err
+	}
+	e.Payload = p
+	e.At = Now(e.At)
+	return e, raw, nil
+}
+
+func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEvent, events []incident.Event) error {
+	prev := chain.GenesisPrev
+	var prevSeq int64
+	if last != nil {
+		prev, prevSeq = last.Hash, last.Seq
+	}
+	rows := make([][]any, 0, len(events))
+	for _, e := range events {
+		if e.Seq != prevSeq+1 {
+			return fmt.Errorf("store: event seq %d does not follow %d", e.Seq, prevSeq)
+		}
+		ce, raw, err := canonicalForm(e)
+		if err != nil {
+			return err
+		}
+		canon, err := ce.Canonical(caseID)
+		if err != nil {
+			return fmt.Errorf("store: canonical event: %w", err)
+		}
+		hash := chain.Hash(prev, canon)
+		var actor any
+		if ce.ActorID != 0 {
+			actor = ce.ActorID
+		}
+		rows = append(rows, []any{caseID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash})
+		prev, prevSeq = hash, ce.Seq
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"},
+		[]string{"case_id", "seq", "type", "actor_id", "at", "payload", "prev_hash", "hash"}, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("store: append events: %w", err)
+	}
+	return nil
+}
+
+// registerCase appends the case to the global registry chain under a transaction-scoped advisory
+// lock (case creation is rare, so serialising it costs nothing that matters).
+func registerCase(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310001)`); err != nil {
+		return fmt.Errorf("store: registry lock: %w", err)
+	}
+	var seq int64
+	prev := chain.GenesisPrev
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_registry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("store: registry head: %w", err)
+	}
+	at := Now(c.CreatedAt)
+	canon, err := registryCanonical(seq+1, c.ID, c.Number, at)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO case_registry (seq, case_id, number, created_at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)`,
+		seq+1, c.ID, c.Number, at, prev, chain.Hash(prev, canon))
+	if err != nil {
+		return fmt.Errorf("store: register case: %w", err)
+	}
+	return nil
+}
+
+func registryCanonical(seq, caseID int64, number string, at time.Time) ([]byte, error) {
+	return chain.Canonical(map[string]any{"seq": seq, "case_id": caseID, "number": number, "created_at": at.UTC().Format(time.RFC3339Nano)})
+}
+
+// projection is the case row derived from the aggregate.
+func projection(c *incident.Case) (cols []string, vals []any, err error) {
+	state, err := json.Marshal(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: encode projection: %w", err)
+	}
+	var owner any
+	if c.OwnerID != 0 {
+		owner = c.OwnerID
+	}
+	cols = []string{"number", "title", "status", "drill", "version", "owner_id", "created_by", "created_at", "updated_at",
+		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state"}
+	vals = []any{c.Number, c.Title, string(c.Status), c.Drill, c.Version, owner, c.CreatedBy, Now(c.CreatedAt), Now(c.UpdatedAt),
+		factTime(c.Facts, "recognized_at"), string(currentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state}
+	return cols, vals, nil
+}
+
+func insertProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+	cols, vals, err := projection(c)
+	if err != nil {
+		return err
+	}
+	ph := make([]string, len(cols)+1)
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO cases (id, `+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(ph, ", ")+`)`,
+		append([]any{c.ID}, vals...)...)
+	if err != nil {
+		return fmt.Errorf("store: insert case: %w", err)
+	}
+	return nil
+}
+
+func updateProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+	cols, vals, err := projection(c)
+	if err != nil {
+		return err
+	}
+	set := make([]string, len(cols))
+	for i, col := range cols {
+		set[i] = fmt.Sprintf("%s = $%d", col, i+2)
+	}
+	_, err = tx.Exec(ctx, `UPDATE cases SET `+strings.Join(set, ", ")+` WHERE id = $1`, append([]any{c.ID}, vals...)...)
+	if err != nil {
+		return fmt.Errorf("store: update case: %w", err)
+	}
+	return nil
+}
+
+// syncRequests keeps the approvals inbox index in step with the aggregate's requests.
+func syncRequests(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+	for _, r := range c.Requests {
+		var decided any
+		if !r.DecidedAt.IsZero() {
+			decided = Now(r.DecidedAt)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_requests (id, case_id, stage, kind, state, requested_by, requested_at, decided_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, decided_at = EXCLUDED.decided_at
+			WHERE case_requests.state IS DISTINCT FROM EXCLUDED.state`,
+			r.ID, c.ID, string(r.Stage), string(r.Kind), string(r.State), r.RequestedBy, Now(r.RequestedAt), decided)
+		if err != nil {
+			return fmt.Errorf("store: sync request %d: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// NextRequestID pre-allocates a request id (requests are addressed globally in the API).
+func (s *Store) NextRequestID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.Pool.QueryRow(ctx, `SELECT nextval('case_request_id_seq')`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: request id: %w", err)
+	}
+	return id, nil
+}
+
+// CaseIDForRequest finds the case a request belongs to.
+func (s *Store) CaseIDForRequest(ctx context.Context, requestID int64) (int64, error) {
+	var id int64
+	err := s.Pool.QueryRow(ctx, `SELECT case_id FROM case_requests WHERE id = $1`, requestID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, incident.NotFound("承認依頼が見つかりません。", "Request not found.")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: request case: %w", err)
+	}
+	return id, nil
+}
+
+// RecordAccess writes one row of the access log (who viewed which case page).
+func (s *Store) RecordAccess(ctx context.Context, userID, caseID int64, page string, subjects []int64, reason string) error {
+	if subjects == nil {
+		subjects = []int64{}
+	}
+	var cid any
+	if caseID != 0 {
+		cid = caseID
+	}
+	_, err := s.Pool.Exec(ctx, `INSERT INTO access_log (user_id, case_id, page, subjects, reason) VALUES ($1, $2, $3, $4, $5)`,
+		userID, cid, page, subjects, reason)
+	if err != nil {
+		return fmt.Errorf("store: record access: %w", err)
+	}
+	return nil
+}
+
+func currentStage(c *incident.Case) incident.Stage {
+	// The first stage (in display order) that is still being worked on; the last stage when all
+	// are finished.
+	for _, st := range incident.Stages {
+		switch c.StateOf(st) {
+		case incident.StateInProgress, incident.StateAwaitingApproval:
+			return st
+		}
+	}
+	return incident.Stages[len(incident.Stages)-1]
+}
+
+func factTime(f incident.Facts, key string) any {
+	s, _ := f[key].(string)
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// nextDue reads the earliest open deadline from the latest assessment payload (written by the law
+// engine as {"deadlines": [{"due_at": RFC3339, "met": bool}, ...]}).
+func nextDue(c *incident.Case) any {
+	if c.Status != incident.StatusOpen || c.Assessment == nil {
+		return nil
+	}
+	list, _ := c.Assessment["deadlines"].([]any)
+	var best time.Time
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		if m == nil {
+			continue
+		}
+		if met, _ := m["met"].(bool); met {
+			continue
+		}
+		s, _ := m["due_at"].(string)
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			continue
+		}
+		if best.IsZero() || t.Before(best) {
+			best = t
+		}
+	}
+	if best.IsZero() {
+		return nil
+	}
+	return best
+}
+
+// searchText is what the case search matches: number, title and the free-text facts.
+func searchText(c *incident.Case) string {
+	parts := []string{c.Number, c.Title}
+	for _, f := range incident.Fields() {
+		if f.Kind != incident.KindText && f.Kind != incident.KindLongText {
+			continue
+		}
+		if f.Restricted {
+			continue // discipline notes must not become findable by everyone who can search
+		}
+		if s, ok := c.Facts[f.Name].(string); ok && s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+var jst = time.FixedZone("JST", 9*60*60)
