@@ -69,7 +69,10 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 		if err := syncRequests(ctx, tx, c); err != nil {
 			return err
 		}
-		return registerCase(ctx, tx, c)
+		if err := registerCase(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, c, events)
 	})
 	if err != nil {
 		return nil, wrapCaseErr("open case", err)
@@ -120,12 +123,24 @@ func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 		if err := updateProjection(ctx, tx, c); err != nil {
 			return err
 		}
-		return syncRequests(ctx, tx, c)
+		if err := syncRequests(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, tx, c, events)
 	})
 	if err != nil {
 		return nil, nil, wrapCaseErr("update case", err)
 	}
 	return c, events, nil
+}
+
+func (s *Store) runHooks(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error {
+	for _, h := range s.CaseHooks {
+		if err := h(ctx, tx, c, events); err != nil {
+			return fmt.Errorf("store: case hook: %w", err)
+		}
+	}
+	return nil
 }
 
 // wrapCaseErr keeps domain errors as they are (the web layer maps their codes) and wraps the rest.

@@ -17,6 +17,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/migrations"
 )
 
@@ -30,7 +31,13 @@ var (
 // Store wraps the connection pool.
 type Store struct {
 	Pool *pgxpool.Pool
+	// CaseHooks run inside the transaction of every case change, after its events are appended, so
+	// that work caused by the change (e.g. scheduling reminders) commits or rolls back with it.
+	CaseHooks []CaseHook
 }
+
+// CaseHook is called with the changed case (after the events were applied) and the new events.
+type CaseHook func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
 // Open connects to url and returns a Store; it does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {

@@ -36,6 +36,9 @@ func (s *Server) routes() http.Handler {
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
 		// API ROUTES: persons
+		// API ROUTES: cases
+		// API ROUTES: law
+		// API ROUTES: audit
 	})
 
 	// Pages: sessions, CSRF.
@@ -53,6 +56,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/account", s.getAccount)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
+			// ROUTES: cases (case engine pages; see cases.go)
+			// ROUTES: law (dashboard, documents; see dashboard.go, documents.go)
+			// ROUTES: audit (auditor desk; see audit.go)
 			r.Route("/admin", func(r chi.Router) {
 				r.Use(s.requireRole(auth.RoleAdmin))
 				r.Get("/users", s.getAdminUsers)
