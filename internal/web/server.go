@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/config"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	now      func() time.Time
 	params   auth.Params
 	handler  http.Handler
+	svc      *casework.Service
 }
 
 // Options tune a Server; the zero value is production.
@@ -38,6 +40,7 @@ type Options struct {
 	Now            func() time.Time // the clock; tests inject one
 	PasswordParams *auth.Params     // argon2id cost; tests lower it
 	Registry       *prometheus.Registry
+	Service        *casework.Service // the case engine; built from the store when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -55,6 +58,11 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 	s.metrics = newMetrics(reg, st)
 	s.ready = &Readiness{store: st}
+	s.svc = opts.Service
+	if s.svc == nil {
+		s.svc = casework.New(st)
+		s.svc.Now = s.now
+	}
 
 	sm := scs.New()
 	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool, 10*time.Minute)

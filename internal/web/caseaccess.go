@@ -1,0 +1,104 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// actor is the current user as the domain sees them.
+func actor(u *store.User) incident.Actor {
+	a := incident.Actor{UserID: u.ID, Name: u.Name}
+	for _, r := range u.Roles {
+		a.Roles = append(a.Roles, incident.Role(r))
+	}
+	return a
+}
+
+// domainStatus is the one table from domain error codes to HTTP statuses.
+var domainStatus = map[incident.Code]int{
+	incident.CodeInvalid:        http.StatusUnprocessableEntity,
+	incident.CodeNotFound:       http.StatusNotFound,
+	incident.CodeConflict:       http.StatusConflict,
+	incident.CodeForbidden:      http.StatusForbidden,
+	incident.CodeUnmetCriteria:  http.StatusUnprocessableEntity,
+	incident.CodeAlreadyDecided: http.StatusConflict,
+	incident.CodeInternal:       http.StatusInternalServerError,
+}
+
+// domainError turns a domain error into the user-facing error and its status; ok is false for
+// anything else (an internal error, which must be logged, never shown).
+func domainError(err error) (int, *uiError, bool) {
+	var de *incident.Error
+	if !errors.As(err, &de) || de.Code == incident.CodeInternal {
+		return 0, nil, false
+	}
+	ue := &uiError{Code: string(de.Code), JA: de.JA, EN: de.EN}
+	for _, f := range de.Fields {
+		ue.Fields = append(ue.Fields, fieldError{Field: f.Field, JA: f.JA, EN: f.EN})
+	}
+	for _, m := range de.Missing {
+		ue.Fields = append(ue.Fields, fieldError{Field: m.Item, JA: m.JA, EN: m.EN})
+	}
+	return domainStatus[de.Code], ue, true
+}
+
+// failErr answers with the domain error's status and message, or a plain 500 for anything else.
+func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	if status, ue, ok := domainError(err); ok {
+		s.fail(w, r, status, ue)
+		return
+	}
+	s.serverError(w, r, err)
+}
+
+var errInvolved = &uiError{Code: "forbidden", JA: "この案件の関係者として登録されているため、この案件を閲覧・操作できません。", EN: "You are recorded as involved in this incident, so you cannot open or handle it."}
+
+// caseID parses {id}.
+func caseIDParam(r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// loadCase is the single place that decides whether the current user may read the case: a
+// case-reading role, and not marked involved in the incident (domain.md §5.2 rule 2). Each
+// successful load of a page is recorded in the access log under page.
+func (s *Server) loadCase(w http.ResponseWriter, r *http.Request, page string) (*incident.Case, incident.Actor, bool) {
+	u := currentUser(r.Context())
+	if u == nil {
+		s.fail(w, r, http.StatusUnauthorized, errUnauthenticated)
+		return nil, incident.Actor{}, false
+	}
+	if !auth.Has(u.Roles, caseReaders...) {
+		s.fail(w, r, http.StatusForbidden, errForbidden)
+		return nil, incident.Actor{}, false
+	}
+	id, ok := caseIDParam(r, "id")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, errNotFound)
+		return nil, incident.Actor{}, false
+	}
+	c, err := s.store.GetCase(r.Context(), id)
+	if err != nil {
+		s.failErr(w, r, err)
+		return nil, incident.Actor{}, false
+	}
+	a := actor(u)
+	if c.Involved[u.ID] {
+		s.fail(w, r, http.StatusForbidden, errInvolved)
+		return nil, incident.Actor{}, false
+	}
+	if page != "" {
+		if err := s.store.RecordAccess(r.Context(), u.ID, c.ID, page, nil, ""); err != nil {
+			s.serverError(w, r, err)
+			return nil, incident.Actor{}, false
+		}
+	}
+	return c, a, true
+}
