@@ -27,6 +27,10 @@ run: build ## local cluster (unless DATABASE_URL is set) → migrate → demo us
 		export DATABASE_URL="$$($(BIN) dev db start --dir $(PG_DIR))"; \
 		echo "DATABASE_URL=$$DATABASE_URL"; \
 	else echo "using DATABASE_URL from the environment"; fi; \
+	if [ -z "$${LEAKDESK_DATA_KEY:-}$${LEAKDESK_DATA_KEY_FILE:-}" ]; then \
+		if [ ! -f $(DATA_DIR)/data-key ]; then umask 077; head -c 32 /dev/urandom | base64 > $(DATA_DIR)/data-key; echo "generated a development data key in $(DATA_DIR)/data-key"; fi; \
+		export LEAKDESK_DATA_KEY_FILE="$(CURDIR)/$(DATA_DIR)/data-key"; \
+	fi; \
 	$(BIN) migrate up; \
 	$(BIN) dev demo-users --out $(DATA_DIR)/demo-users.txt; \
 	echo "open $${LEAKDESK_BASE_URL:-http://$${LEAKDESK_ADDR:-127.0.0.1:8080}}/ and log in with a demo user"; \

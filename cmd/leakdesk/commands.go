@@ -20,6 +20,9 @@ import (
 	"github.com/leakdesk/leakdesk/internal/buildinfo"
 	"github.com/leakdesk/leakdesk/internal/config"
 	"github.com/leakdesk/leakdesk/internal/devdb"
+	"github.com/leakdesk/leakdesk/internal/pdf"
+	"github.com/leakdesk/leakdesk/internal/pii"
+	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web"
 )
@@ -72,6 +75,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	// A missing or malformed data key stops the server before it serves anything: it must never
+	// store the register in plain text.
+	keys, err := pii.LoadKeyring(cfg)
+	if err != nil {
+		return fmt.Errorf("data key: %w", err)
+	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -79,10 +88,46 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
-	srv := web.New(cfg, st, log, web.Options{})
+	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
+		Logger: log.With("component", "reminder")})
+	if err != nil {
+		return err
+	}
+	var printer *pdf.Printer
+	if p, err := pdf.New(); err != nil {
+		log.Warn("PDF printing unavailable", "err", err)
+	} else {
+		printer = p
+		defer printer.Close()
+	}
+	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)
+	// Once the database answers: check the data key against the one the register was written with
+	// (a wrong key stops the server), then start the reminder workers and the anchor loop.
+	fatal := make(chan error, 1)
+	go func() {
+		for watchCtx.Err() == nil {
+			if ok, _ := srv.Ready().State(); ok {
+				if err := st.CheckDataKey(watchCtx, keys); err != nil {
+					fatal <- fmt.Errorf("data key: %w", err)
+					return
+				}
+				if err := rem.Start(watchCtx); err != nil {
+					log.Warn("reminder workers not started, retrying", "err", err)
+				} else {
+					go anchorLoop(watchCtx, st, log)
+					return
+				}
+			}
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -104,6 +149,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	select {
 	case err := <-errc:
 		return err
+	case err := <-fatal:
+		_ = hs.Close()
+		return err
 	case <-ctx.Done():
 	}
 	// Graceful shutdown: stop accepting, let in-flight requests (and their transactions) finish.
@@ -112,6 +160,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer cancel()
 	if err := hs.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := rem.Stop(shutCtx); err != nil {
+		log.Warn("reminder workers stop", "err", err)
 	}
 	log.Info("stopped")
 	return nil
@@ -130,6 +181,10 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	case "up":
 		v, err := st.MigrateUp(ctx)
 		if err != nil {
+			return err
+		}
+		// River keeps its own schema for the reminder jobs.
+		if err := reminder.Migrate(ctx, st.Pool); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "schema at version %d\n", v)
@@ -361,5 +416,52 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	default:
 		return usageError{"dev db needs start, stop or env"}
 	}
+	return nil
+}
+
+// anchorLoop writes a chain anchor every few minutes, so that deleting the newest events of a case
+// is detectable by `leakdesk audit verify` (several instances may run it; the store serialises).
+func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := st.WriteAnchor(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("chain anchor", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// cmdKey rotates the data key of the affected-person register.
+func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return usageError{"key rotate --new-key-file F"}
+	}
+	fs := flag.NewFlagSet("key rotate", flag.ContinueOnError)
+	newFile := fs.String("new-key-file", "", "file with the new key (base64 of 32 random bytes)")
+	if err := fs.Parse(args[1:]); err != nil || *newFile == "" {
+		return usageError{"key rotate --new-key-file F"}
+	}
+	st, cfg, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	old, err := pii.LoadKeyring(cfg)
+	if err != nil {
+		return fmt.Errorf("current data key: %w", err)
+	}
+	newKey, err := pii.ReadKeyFile(*newFile)
+	if err != nil {
+		return fmt.Errorf("new data key: %w", err)
+	}
+	if err := store.Rotate(ctx, st, old, newKey); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "rotated to key %s; point LEAKDESK_DATA_KEY(_FILE) at it and start the servers\n", newKey.ID())
 	return nil
 }

@@ -36,6 +36,9 @@ commands:
   user disable --email E         disable a user (sessions and tokens stop working)
   user list                      list users
   token create --email E [--label L]         print a new API token once (only its hash is stored)
+  audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
+  audit verify-export FILE       check an exported case file offline
+  key rotate --new-key-file F    re-encrypt the affected-person register under a new data key
   dev db start|stop|env [--dir D] [--fast]   the local PostgreSQL cluster of this checkout
   dev demo-users                 create one demo user per role and print their passwords once
   version                        print the version
@@ -59,6 +62,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, args[1:], getenv, stdin, stdout)
 	case "token":
 		return cmdToken(ctx, args[1:], getenv, stdout)
+	case "audit":
+		return cmdAudit(ctx, args[1:], getenv, stdout)
+	case "key":
+		return cmdKey(ctx, args[1:], getenv, stdout)
 	case "dev":
 		return cmdDev(ctx, args[1:], getenv, stdout, stderr)
 	case "version":

@@ -332,7 +332,7 @@ func projection(c *incident.Case) (cols []string, vals []any, err error) {
 	cols = []string{"number", "title", "status", "drill", "version", "owner_id", "created_by", "created_at", "updated_at",
 		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state"}
 	vals = []any{c.Number, c.Title, string(c.Status), c.Drill, c.Version, owner, c.CreatedBy, Now(c.CreatedAt), Now(c.UpdatedAt),
-		factTime(c.Facts, "recognized_at"), string(currentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state}
+		factTime(c.Facts, "recognized_at"), string(CurrentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state}
 	return cols, vals, nil
 }
 
@@ -427,9 +427,9 @@ func (s *Store) RecordAccess(ctx context.Context, userID, caseID int64, page str
 	return nil
 }
 
-func currentStage(c *incident.Case) incident.Stage {
-	// The first stage (in display order) that is still being worked on; the last stage when all
-	// are finished.
+// CurrentStage is the stage shown for a case in lists: the first stage in display order still being
+// worked on, or the last stage when all are finished.
+func CurrentStage(c *incident.Case) incident.Stage {
 	for _, st := range incident.Stages {
 		switch c.StateOf(st) {
 		case incident.StateInProgress, incident.StateAwaitingApproval:
@@ -500,3 +500,22 @@ func searchText(c *incident.Case) string {
 }
 
 var jst = time.FixedZone("JST", 9*60*60)
+
+// PendingRow is a pending request in the inbox index.
+type PendingRow struct {
+	ID, CaseID  int64
+	RequestedAt time.Time
+}
+
+// PendingRequests lists pending requests, oldest first (the inbox), from the partial index.
+func (s *Store) PendingRequests(ctx context.Context, limit int) ([]PendingRow, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT id, case_id, requested_at FROM case_requests WHERE state = 'pending' ORDER BY requested_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending requests: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingRow, error) {
+		var p PendingRow
+		err := r.Scan(&p.ID, &p.CaseID, &p.RequestedAt)
+		return p, err
+	})
+}

@@ -4,14 +4,21 @@ package testdb
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for pgtestdb
 	"github.com/peterldowns/pgtestdb"
 	"github.com/peterldowns/pgtestdb/migrators/goosemigrator"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/migrations"
@@ -51,9 +58,53 @@ func Base(t testing.TB) pgtestdb.Config {
 	}
 }
 
-// Migrator is the goose migrator over the embedded migrations.
+// Migrator migrates a template database with the embedded goose migrations and then River's job
+// tables (rivermigrate), so that every test database holds both schemas.
 func Migrator() pgtestdb.Migrator {
-	return goosemigrator.New(".", goosemigrator.WithFS(migrations.FS))
+	return composite{goose: goosemigrator.New(".", goosemigrator.WithFS(migrations.FS))}
+}
+
+// composite is goose followed by rivermigrate. Its hash covers the goose files and River's latest
+// migration version, so a River upgrade builds a new template.
+type composite struct {
+	goose *goosemigrator.GooseMigrator
+}
+
+func (m composite) Hash() (string, error) {
+	gh, err := m.goose.Hash()
+	if err != nil {
+		return "", err
+	}
+	rm, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return "", fmt.Errorf("testdb: river migrator: %w", err)
+	}
+	all := rm.AllVersions()
+	latest := 0
+	if len(all) > 0 {
+		latest = all[len(all)-1].Version
+	}
+	sum := sha256.Sum256([]byte(fmt.Sprintf("goose=%s;river=%d", gh, latest)))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func (m composite) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config) error {
+	if err := m.goose.Migrate(ctx, db, conf); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, conf.URL())
+	if err != nil {
+		return fmt.Errorf("testdb: river pool: %w", err)
+	}
+	defer pool.Close()
+	rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return fmt.Errorf("testdb: river migrator: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("testdb: river migrate: %w", err)
+	}
+	return nil
 }
 
 // DB is an isolated, migrated database for one test.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web/view"
 )
@@ -104,3 +105,12 @@ func (s *Server) getCases(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "案件一覧", "Cases")
 	s.render(w, r, http.StatusOK, p, view.CaseListPage(p, vf, out, caseStatuses, stageOptions, next, s.canOpenCase(r)))
 }
+
+// stageOptions lists the eight stages for filters, from the domain's stage table.
+var stageOptions = func() []view.Option {
+	out := make([]view.Option, 0, len(incident.Stages))
+	for _, st := range incident.Stages {
+		out = append(out, view.Option{Value: string(st), JA: st.LabelJA(), EN: st.LabelEN()})
+	}
+	return out
+}()

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/config"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/testdb"
 	"github.com/leakdesk/leakdesk/internal/web"
@@ -44,7 +46,19 @@ func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 		m(&cfg)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap})
+	material := make([]byte, 32)
+	if _, err := rand.Read(material); err != nil {
+		t.Fatal(err)
+	}
+	key, err := pii.NewKey(material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := pii.NewKeyring(key)
+	if err := db.Store.CheckDataKey(context.Background(), keys); err != nil {
+		t.Fatal(err)
+	}
+	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap, Keys: keys})
 	srv.Ready().Check(context.Background())
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

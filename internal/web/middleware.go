@@ -162,10 +162,20 @@ func securityHeaders(secure bool) func(http.Handler) http.Handler {
 	}
 }
 
+// maxBody is the body limit of r: MaxBodyBytes, or the larger limit of the CSV upload route
+// (personUploadLimit). checkCSRF parses multipart forms with the same figure as its in-memory
+// limit, so an uploaded file of personal data is never spilled to a temporary file on disk.
+func (s *Server) maxBody(r *http.Request) int64 {
+	if n := personUploadLimit(r); n > s.cfg.MaxBodyBytes {
+		return n
+	}
+	return s.cfg.MaxBodyBytes
+}
+
 // limitBody caps request bodies; handlers see *http.MaxBytesError and answer 413.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := s.cfg.MaxBodyBytes
+		n := s.maxBody(r)
 		if r.ContentLength > n {
 			s.fail(w, r, http.StatusRequestEntityTooLarge, errTooLarge)
 			return
@@ -272,7 +282,7 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		want := s.sessions.GetString(r.Context(), sessCSRF)
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
-			if err := r.ParseMultipartForm(s.cfg.MaxBodyBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			if err := r.ParseMultipartForm(s.maxBody(r)); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
 					s.fail(w, r, http.StatusRequestEntityTooLarge, errTooLarge)

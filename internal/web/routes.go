@@ -36,9 +36,20 @@ func (s *Server) routes() http.Handler {
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
 		// API ROUTES: persons
+		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
 		// API ROUTES: cases
+		r.Post("/cases", s.apiCreateCase)
+		r.Get("/cases", s.apiListCases)
+		r.Get("/cases/{id}", s.apiGetCase)
+		r.Patch("/cases/{id}", s.apiPatchCase)
+		r.Post("/cases/{id}/requests", s.apiCreateRequest)
+		r.Get("/cases/{id}/events", s.apiEvents)
+		r.Post("/requests/{rid}/approve", s.apiApprove)
+		r.Post("/requests/{rid}/send-back", s.apiSendBack)
 		// API ROUTES: law
+		r.Get("/cases/{id}/assessment", s.apiAssessment)
 		// API ROUTES: audit
+		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
 	})
 
 	// Pages: sessions, CSRF.
@@ -56,9 +67,61 @@ func (s *Server) routes() http.Handler {
 			r.Get("/account", s.getAccount)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
+			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
+			r.With(s.requireRole(personDecrypters...)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(personWriters...))
+				r.Post("/cases/{id}/persons", s.postPersonAdd)
+				r.Get("/cases/{id}/persons/import", s.getPersonImport)
+				r.Post("/cases/{id}/persons/import", s.postPersonImport) // larger body limit: personUploadLimit
+				r.Post("/cases/{id}/persons/import/commit", s.postPersonImportCommit)
+				r.Post("/cases/{id}/persons/bulk-notice", s.postPersonsBulkNotice)
+				r.Get("/cases/{id}/persons/{pid}", s.getPersonEdit)
+				r.Post("/cases/{id}/persons/{pid}", s.postPersonEdit)
+			})
 			// ROUTES: cases (case engine pages; see cases.go)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(caseReaders...))
+				r.Get("/cases/new", s.getNewCase)
+				r.Post("/cases", s.postNewCase)
+				r.Get("/cases/{id}", s.getCase)
+				r.Post("/cases/{id}/facts", s.postFacts)
+				r.Post("/cases/{id}/checklist", s.postChecklist)
+				r.Post("/cases/{id}/requests", s.postRequest)
+				r.Post("/cases/{id}/owner", s.postOwner)
+				r.Post("/cases/{id}/involved", s.postInvolved)
+				r.Post("/cases/{id}/reopen", s.postReopen)
+				r.Post("/requests/{rid}/approve", s.postApprove)
+				r.Post("/requests/{rid}/send-back", s.postSendBack)
+				r.Get("/approvals", s.getInbox)
+			})
 			// ROUTES: law (dashboard, documents; see dashboard.go, documents.go)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(caseReaders...))
+				r.Get("/dashboard", s.getDashboard)
+				r.Get("/cases/{id}/documents", s.getDocuments)
+				r.Get("/cases/{id}/documents/{kind}", s.getDocument)
+				r.Post("/cases/{id}/documents/{kind}", s.postDocument)
+				r.Post("/cases/{id}/documents/{kind}/finalise", s.postDocumentFinalise)
+				r.Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
+			})
+			r.With(s.requireRole(auth.RoleAdmin)).Get("/admin/jobs", s.getAdminJobs)
 			// ROUTES: audit (auditor desk; see audit.go)
+			r.Route("/audit", func(r chi.Router) {
+				r.Use(s.requireRole(auditReaders...))
+				r.Get("/", s.getAuditHome)
+				r.Get("/verify", s.getAuditVerify)
+				r.Get("/access", s.getAuditAccess)
+				r.Get("/review", s.getAuditReview)
+				r.Get("/review.csv", s.getAuditReviewCSV)
+				r.Get("/cases/{id}", s.getAuditCase)
+				r.Get("/cases/{id}/diff", s.getAuditDiff)
+				r.Get("/cases/{id}/export", s.getAuditExport)
+				r.Post("/export", s.postAuditExport) // reads only: a selection is a form
+				// The only writes an auditor may make: review comments and sign-offs (their own chain).
+				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/comments", s.postAuditComment)
+				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/signoff", s.postAuditSignoff)
+			})
 			r.Route("/admin", func(r chi.Router) {
 				r.Use(s.requireRole(auth.RoleAdmin))
 				r.Get("/users", s.getAdminUsers)

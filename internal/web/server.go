@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,11 @@ import (
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/config"
+	"github.com/leakdesk/leakdesk/internal/documents"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/pdf"
+	"github.com/leakdesk/leakdesk/internal/pii"
+	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
 
@@ -33,6 +39,24 @@ type Server struct {
 	params   auth.Params
 	handler  http.Handler
 	svc      *casework.Service
+	// keys encrypt and decrypt the affected-person register (nil: the register is unavailable).
+	keys *pii.Keyring
+	// extraCaseLinks are sub-pages of a case contributed by other parts (register, documents, audit).
+	extraCaseLinks []CaseLink
+	// caseLaw renders the law panel (assessment and clocks) of the case page; nil shows none.
+	caseLaw func(ctx context.Context, c *incident.Case) templ.Component
+	// law: the deadlines dashboard, reminder jobs, documents and their PDF printer (see dashboard.go).
+	deadlines *reminder.Reader
+	docs      *documents.Store
+	pdfMu     sync.Mutex
+	pdf       *pdf.Printer
+}
+
+func (s *Server) lawPanel(ctx context.Context, c *incident.Case) templ.Component {
+	if s.caseLaw == nil {
+		return nil
+	}
+	return s.caseLaw(ctx, c)
 }
 
 // Options tune a Server; the zero value is production.
@@ -41,6 +65,10 @@ type Options struct {
 	PasswordParams *auth.Params     // argon2id cost; tests lower it
 	Registry       *prometheus.Registry
 	Service        *casework.Service // the case engine; built from the store when nil
+	Keys           *pii.Keyring      // the data key for the affected-person register
+	Deadlines      *reminder.Reader  // dashboard and /admin/jobs queries; built from the store when nil
+	Documents      *documents.Store  // case documents; built from the store when nil
+	PDF            *pdf.Printer      // document PDFs; started on first use when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -58,10 +86,20 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 	s.metrics = newMetrics(reg, st)
 	s.ready = &Readiness{store: st}
+	s.keys = opts.Keys
 	s.svc = opts.Service
 	if s.svc == nil {
 		s.svc = casework.New(st)
 		s.svc.Now = s.now
+	}
+	s.initLaw(opts)
+	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/persons", JA: "対象者一覧", EN: "Affected persons", TestID: "link-persons"})
+	if s.svc.PersonCount == nil {
+		// The register's head count feeds the law (category 4 and the 30-minute rule).
+		s.svc.PersonCount = func(ctx context.Context, caseID int64) (int, error) {
+			n, err := st.AffectedPersonCount(ctx, caseID)
+			return int(n), err
+		}
 	}
 
 	sm := scs.New()

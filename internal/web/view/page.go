@@ -79,10 +79,18 @@ func (p Page) Nav() []NavItem {
 	var items []NavItem
 	if u.Has(auth.RoleStaff, auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR, auth.RoleAuditor) {
 		items = append(items, NavItem{"/cases", "案件一覧", "Cases", "nav-cases"})
+		items = append(items, NavItem{"/dashboard", "期限", "Deadlines", "nav-dashboard"})
+	}
+	if u.Has(auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR) && !u.Has(auth.RoleAuditor) {
+		items = append(items, NavItem{"/approvals", "承認待ち", "Approvals", "nav-approvals"})
+	}
+	if u.Has(auth.RoleAuditor) {
+		items = append(items, NavItem{"/audit", "監査", "Audit", "nav-audit"})
 	}
 	if u.Has(auth.RoleAdmin) {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
+		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
 	}
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
 	return items

@@ -1,0 +1,166 @@
+package reminder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// Reader answers the dashboard's and the admin page's questions. It needs no running workers.
+type Reader struct {
+	pool   *pgxpool.Pool
+	client *river.Client[pgx.Tx]
+}
+
+// NewReader returns a Reader on st's pool (an insert-only River client for listing jobs).
+func NewReader(st *store.Store) (*Reader, error) {
+	c, err := river.NewClient(riverpgxv5.New(st.Pool), &river.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("reminder: river client: %w", err)
+	}
+	return &Reader{pool: st.Pool, client: c}, nil
+}
+
+// BoardRow is one unmet deadline of an open case.
+type BoardRow struct {
+	CaseID           int64
+	Number, Title    string
+	Kind, Due        string
+	DueAt            time.Time
+	Basis            string
+	LabelJA, LabelEN string
+	Drill            bool
+	Owner            string
+}
+
+// BoardQuery selects dashboard rows.
+type BoardQuery struct {
+	ViewerID int64     // cases the viewer is recorded as involved in are left out
+	Until    time.Time // deadlines due before this (now + 7 days); every missed one is earlier
+	Drill    bool      // drills or real cases
+	Limit    int       // at most this many rows (default 200)
+}
+
+// Board returns the unmet deadlines of open cases due before q.Until, earliest due first: the
+// missed ones, longest overdue first, then the next ones, soonest first. It is one range scan of
+// the partial index case_deadlines_board_idx (no COUNT, no scan of closed cases or met deadlines).
+func (r *Reader) Board(ctx context.Context, q BoardQuery) ([]BoardRow, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rows, err := r.pool.Query(ctx, `SELECT d.case_id, c.number, c.title, d.kind, d.due, d.due_at, d.basis, d.label_ja, d.label_en, d.drill, COALESCE(u.name, '')
+		FROM case_deadlines d
+		JOIN cases c ON c.id = d.case_id
+		LEFT JOIN users u ON u.id = d.owner_id
+		WHERE d.met_at IS NULL AND d.case_open AND d.drill = $1 AND d.due_at < $2
+		  AND NOT COALESCE(c.state->'involved' ? $3::text, false)
+		ORDER BY d.due_at, d.case_id, d.kind
+		LIMIT $4`, q.Drill, q.Until, fmt.Sprint(q.ViewerID), limit)
+	if err != nil {
+		return nil, fmt.Errorf("reminder: board: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (BoardRow, error) {
+		var b BoardRow
+		err := row.Scan(&b.CaseID, &b.Number, &b.Title, &b.Kind, &b.Due, &b.DueAt, &b.Basis, &b.LabelJA, &b.LabelEN, &b.Drill, &b.Owner)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reminder: board: %w", err)
+	}
+	return out, nil
+}
+
+// JobInfo is one reminder job as the admin page shows it: operational data only (case number,
+// deadline kind, state, attempts, last error) — no case contents.
+type JobInfo struct {
+	ID          int64
+	Kind        string // "deadline" or "waiting"
+	State       string // scheduled, available, running, retryable, discarded (River's states)
+	Retrying    bool   // an attempt failed and another is due
+	CaseID      int64
+	CaseNumber  string
+	Deadline    string // deadline kind, or "request 12"
+	Reminder    string
+	DueAt       time.Time
+	ScheduledAt time.Time
+	Attempt     int
+	MaxAttempts int
+	LastError   string
+	LastErrorAt *time.Time
+}
+
+// Jobs lists reminder jobs that are pending (scheduled or available), running, retrying or failed
+// (discarded), soonest first, at most limit of each group.
+func (r *Reader) Jobs(ctx context.Context, limit int) ([]JobInfo, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 200
+	}
+	params := river.NewJobListParams().
+		Kinds(DeadlineArgs{}.Kind(), WaitingArgs{}.Kind()).
+		States(rivertype.JobStateScheduled, rivertype.JobStateAvailable, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateDiscarded).
+		OrderBy(river.JobListOrderByScheduledAt, river.SortOrderAsc).
+		First(limit)
+	res, err := r.client.JobList(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("reminder: list jobs: %w", err)
+	}
+	out := make([]JobInfo, 0, len(res.Jobs))
+	var ids []int64
+	for _, j := range res.Jobs {
+		ji := JobInfo{ID: j.ID, State: string(j.State), ScheduledAt: j.ScheduledAt, Attempt: j.Attempt, MaxAttempts: j.MaxAttempts}
+		switch j.Kind {
+		case DeadlineArgs{}.Kind():
+			var a DeadlineArgs
+			_ = json.Unmarshal(j.EncodedArgs, &a)
+			ji.Kind, ji.CaseID, ji.Deadline, ji.Reminder, ji.DueAt = "deadline", a.CaseID, a.Deadline, a.Reminder, a.DueAt
+		case WaitingArgs{}.Kind():
+			var a WaitingArgs
+			_ = json.Unmarshal(j.EncodedArgs, &a)
+			ji.Kind, ji.CaseID, ji.Deadline, ji.Reminder, ji.DueAt = "waiting", a.CaseID, fmt.Sprintf("request %d", a.RequestID), LabelWaiting, a.DueAt
+		}
+		if n := len(j.Errors); n > 0 {
+			e := j.Errors[n-1]
+			msg := e.Error
+			if len([]rune(msg)) > 200 {
+				msg = string([]rune(msg)[:200]) + "…"
+			}
+			at := e.At
+			ji.LastError, ji.LastErrorAt = msg, &at
+			ji.Retrying = j.State != rivertype.JobStateDiscarded
+		}
+		out = append(out, ji)
+		ids = append(ids, ji.CaseID)
+	}
+	if len(ids) > 0 {
+		rows, err := r.pool.Query(ctx, `SELECT id, number FROM cases WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return nil, fmt.Errorf("reminder: job case numbers: %w", err)
+		}
+		nums := map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var n string
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reminder: job case numbers: %w", err)
+			}
+			nums[id] = n
+		}
+		rows.Close()
+		for i := range out {
+			out[i].CaseNumber = nums[out[i].CaseID]
+		}
+	}
+	return out, nil
+}

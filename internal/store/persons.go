@@ -1,0 +1,764 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leakdesk/leakdesk/internal/pii"
+)
+
+// Errors of the data key check (CheckDataKey) and of the register.
+var (
+	ErrWrongDataKey = errors.New("store: the data key is not the key this database's personal data is encrypted with")
+	ErrKeyRotating  = errors.New("store: a data key rotation is unfinished: run `leakdesk key rotate` again with the same keys before starting the server")
+	ErrUploadGone   = errors.New("store: the uploaded file is no longer available (expired or already imported)")
+)
+
+// PersonData is what identifies a person and what leaked. Stored encrypted, except DataItems.
+type PersonData struct {
+	Name, Kana, Postal, Address, Phone, Email, CustomerID string
+	DataItems                                             []string
+}
+
+// PersonNotice is the follow-up of one person: notice, compensation, inquiries.
+type PersonNotice struct {
+	Status             string     // unnotified, notified, undeliverable, returned
+	Method             string     // "", post, email, phone, in_person, web, other
+	Date               *time.Time // the day of the notice (a date; time of day is ignored)
+	CompensationKind   string     // "", apology, gift_card, cash, points, other
+	CompensationAmount int        // yen
+	Inquiries          int
+}
+
+// Person is one row of the register, decrypted. It must not be logged.
+type Person struct {
+	ID, CaseID int64
+	PersonData
+	PersonNotice
+	ImportID  *int64
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PersonFilter selects persons of one case. Search is an exact e-mail, phone or customer ID,
+// matched by blind index (never by scanning plaintext).
+type PersonFilter struct {
+	CaseID  int64
+	Status  string
+	Search  string
+	IDs     []int64 // when not nil, only these
+	AfterID int64   // keyset pagination
+	Limit   int     // 0: no limit (exports)
+}
+
+// AccessEntry is one row of access_log: who saw which persons' data, where and why.
+type AccessEntry struct {
+	UserID   int64
+	CaseID   int64
+	Page     string
+	Subjects []int64
+	Reason   string
+}
+
+// ImportMeta describes a committed CSV file.
+type ImportMeta struct {
+	CaseID      int64
+	UserID      int64
+	SHA256      [32]byte
+	Encoding    string
+	UploadToken string // the staged upload to delete in the same transaction, if any
+}
+
+// ImportOutcome counts what an import did.
+type ImportOutcome struct {
+	ImportID int64
+	Added    int
+	Present  int // already in the register: not added again
+}
+
+const personTable = "affected_persons"
+
+const personCols = `id, case_id, name_enc, kana_enc, postal_enc, address_enc, phone_enc, email_enc, customer_id_enc,
+	data_items, notice_status, notice_method, notice_date, compensation_kind, compensation_amount, inquiries,
+	import_id, version, created_at, updated_at`
+
+// sealed is a person's row as stored.
+type sealed struct {
+	enc                                      [7][]byte // name, kana, postal, address, phone, email, customer_id
+	email, phone, customer, nameAddr, dedupe []byte
+	keyID                                    string
+}
+
+var encFields = [7]string{"name", "kana", "postal_code", "address", "phone", "email", "customer_id"}
+
+func (d PersonData) values() [7]string {
+	return [7]string{d.Name, d.Kana, d.Postal, d.Address, d.Phone, d.Email, d.CustomerID}
+}
+
+func seal(kr *pii.Keyring, id int64, d PersonData) sealed {
+	var s sealed
+	for i, v := range d.values() {
+		s.enc[i] = kr.SealString(pii.AAD(personTable, id, encFields[i]), v)
+	}
+	k := kr.Primary()
+	s.keyID = k.ID()
+	s.email = k.BlindIndex(pii.IndexEmail, pii.NormalizeEmail(d.Email))
+	s.phone = k.BlindIndex(pii.IndexPhone, pii.NormalizePhone(d.Phone))
+	s.customer = k.BlindIndex(pii.IndexCustomerID, pii.NormalizeCustomerID(d.CustomerID))
+	s.nameAddr = k.BlindIndex(pii.IndexNameAddress, pii.NormalizeNameAddress(d.Name, d.Address))
+	kind, norm := dedupeKey(d)
+	s.dedupe = k.BlindIndex(kind, norm)
+	return s
+}
+
+// dedupeKey is the person's identity: customer ID, else e-mail, else phone, else name+address.
+func dedupeKey(d PersonData) (kind, normalized string) {
+	switch {
+	case pii.NormalizeCustomerID(d.CustomerID) != "":
+		return pii.IndexCustomerID, pii.NormalizeCustomerID(d.CustomerID)
+	case pii.NormalizeEmail(d.Email) != "":
+		return pii.IndexEmail, pii.NormalizeEmail(d.Email)
+	case pii.NormalizePhone(d.Phone) != "":
+		return pii.IndexPhone, pii.NormalizePhone(d.Phone)
+	}
+	return pii.IndexNameAddress, pii.NormalizeNameAddress(d.Name, d.Address)
+}
+
+// ErrNoIdentity is returned for a person with no name, e-mail, phone or customer ID.
+var ErrNoIdentity = errors.New("store: a person needs a name, e-mail, phone or customer ID")
+
+func scanPerson(kr *pii.Keyring, row pgx.Row) (Person, error) {
+	var p Person
+	var enc [7][]byte
+	err := row.Scan(&p.ID, &p.CaseID, &enc[0], &enc[1], &enc[2], &enc[3], &enc[4], &enc[5], &enc[6],
+		&p.DataItems, &p.Status, &p.Method, &p.Date, &p.CompensationKind, &p.CompensationAmount, &p.Inquiries,
+		&p.ImportID, &p.Version, &p.CreatedAt, &p.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, err
+	}
+	var vals [7]string
+	for i := range enc {
+		if vals[i], err = kr.OpenString(pii.AAD(personTable, p.ID, encFields[i]), enc[i]); err != nil {
+			// The error names the row and field, never a value.
+			return p, fmt.Errorf("store: person %d field %s: %w", p.ID, encFields[i], err)
+		}
+	}
+	p.Name, p.Kana, p.Postal, p.Address, p.Phone, p.Email, p.CustomerID = vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6]
+	return p, nil
+}
+
+// CheckDataKey verifies at start that kr's primary key is the key of this database: the first
+// start records its key ID and check value in pii_keys; later starts compare. ErrWrongDataKey
+// (with both key IDs) for another key; ErrKeyRotating while a rotation is unfinished.
+func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
+	k := kr.Primary()
+	for attempt := 0; attempt < 2; attempt++ {
+		rows, err := s.Pool.Query(ctx, `SELECT key_id, check_value, state FROM pii_keys WHERE state <> 'retired'`)
+		if err != nil {
+			return fmt.Errorf("store: check data key: %w", err)
+		}
+		type keyRow struct {
+			ID    string
+			Check []byte
+			State string
+		}
+		list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[keyRow])
+		if err != nil {
+			return fmt.Errorf("store: check data key: %w", err)
+		}
+		for _, r := range list {
+			if r.State == "rotating" {
+				return ErrKeyRotating
+			}
+		}
+		if len(list) == 0 {
+			// First start: this key becomes the database's key. A concurrent first start of another
+			// instance loses the unique index race and compares on the second pass.
+			if _, err := s.Pool.Exec(ctx, `INSERT INTO pii_keys (key_id, check_value, state) VALUES ($1, $2, 'active') ON CONFLICT DO NOTHING`,
+				k.ID(), k.CheckValue()); err != nil {
+				return fmt.Errorf("store: record data key: %w", err)
+			}
+			continue
+		}
+		active := list[0]
+		if active.ID != k.ID() || !hmac.Equal(active.Check, k.CheckValue()) {
+			return fmt.Errorf("%w (database key ID %s, configured key ID %s): set LEAKDESK_DATA_KEY or LEAKDESK_DATA_KEY_FILE to the key in use", ErrWrongDataKey, active.ID, k.ID())
+		}
+		return nil
+	}
+	return fmt.Errorf("store: check data key: no active key recorded")
+}
+
+// PersonsCaseExists reports whether the case exists (the register's minimal access check).
+func (s *Store) PersonsCaseExists(ctx context.Context, caseID int64) (bool, error) {
+	var ok bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)`, caseID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("store: case exists: %w", err)
+	}
+	return ok, nil
+}
+
+// LogPersonAccess appends an access_log row. Call it for every response that shows decrypted data.
+func (s *Store) LogPersonAccess(ctx context.Context, e AccessEntry) error {
+	subjects := e.Subjects
+	if subjects == nil {
+		subjects = []int64{}
+	}
+	_, err := s.Pool.Exec(ctx, `INSERT INTO access_log (user_id, case_id, page, subjects, reason) VALUES ($1, $2, $3, $4, $5)`,
+		e.UserID, e.CaseID, e.Page, subjects, e.Reason)
+	if err != nil {
+		return fmt.Errorf("store: access log: %w", err)
+	}
+	return nil
+}
+
+// AffectedPersonCount is the number of persons in the case's register (the case's affected count).
+func (s *Store) AffectedPersonCount(ctx context.Context, caseID int64) (int64, error) {
+	var n int64
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count persons: %w", err)
+	}
+	return n, nil
+}
+
+// PersonStatusCounts counts the persons of a case by notice status.
+func (s *Store) PersonStatusCounts(ctx context.Context, caseID int64) (map[string]int64, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT notice_status, count(*) FROM affected_persons WHERE case_id = $1 GROUP BY 1`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("store: person counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("store: person counts: %w", err)
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+func (f PersonFilter) where(kr *pii.Keyring) (string, []any) {
+	args := []any{f.CaseID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	w := []string{"case_id = $1"}
+	if f.Status != "" {
+		w = append(w, "notice_status = "+arg(f.Status))
+	}
+	if q := strings.TrimSpace(f.Search); q != "" {
+		// Exact match by blind index under every key of the ring (rows may still be on an old key).
+		var or []string
+		for _, c := range []struct{ col, field, v string }{
+			{"email_bidx", pii.IndexEmail, pii.NormalizeEmail(q)},
+			{"phone_bidx", pii.IndexPhone, pii.NormalizePhone(q)},
+			{"customer_bidx", pii.IndexCustomerID, pii.NormalizeCustomerID(q)},
+		} {
+			if ix := kr.BlindIndexes(c.field, c.v); ix != nil {
+				or = append(or, c.col+" = ANY("+arg(ix)+")")
+			}
+		}
+		if len(or) == 0 {
+			or = []string{"false"}
+		}
+		w = append(w, "("+strings.Join(or, " OR ")+")")
+	}
+	if f.IDs != nil {
+		w = append(w, "id = ANY("+arg(f.IDs)+")")
+	}
+	if f.AfterID > 0 {
+		w = append(w, "id > "+arg(f.AfterID))
+	}
+	return strings.Join(w, " AND "), args
+}
+
+// ListPersons returns the persons matching f in register order (by id), decrypted.
+func (s *Store) ListPersons(ctx context.Context, kr *pii.Keyring, f PersonFilter) ([]Person, error) {
+	where, args := f.where(kr)
+	q := `SELECT ` + personCols + ` FROM affected_persons WHERE ` + where + ` ORDER BY id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := s.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list persons: %w", err)
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		p, err := scanPerson(kr, rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list persons: %w", err)
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: list persons: %w", err)
+	}
+	return out, nil
+}
+
+// GetPerson returns one person of the case; ErrNotFound otherwise.
+func (s *Store) GetPerson(ctx context.Context, kr *pii.Keyring, caseID, id int64) (Person, error) {
+	p, err := scanPerson(kr, s.Pool.QueryRow(ctx, `SELECT `+personCols+` FROM affected_persons WHERE case_id = $1 AND id = $2`, caseID, id))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return p, fmt.Errorf("store: get person: %w", err)
+	}
+	return p, err
+}
+
+// lockRegister serialises writers of one case's register, so dedupe decisions do not race.
+func lockRegister(ctx context.Context, tx pgx.Tx, caseID int64) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('affected_persons:' || $1::bigint::text, 0))`, caseID)
+	return err
+}
+
+// identitySet holds the blind indexes present in a case's register, by kind.
+type identitySet map[string]map[string]bool
+
+func loadIdentities(ctx context.Context, tx pgx.Tx, caseID, exceptID int64) (identitySet, error) {
+	set := identitySet{pii.IndexCustomerID: {}, pii.IndexEmail: {}, pii.IndexPhone: {}, pii.IndexNameAddress: {}}
+	rows, err := tx.Query(ctx, `SELECT customer_bidx, email_bidx, phone_bidx, name_addr_bidx FROM affected_persons WHERE case_id = $1 AND id <> $2`, caseID, exceptID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, e, p, n []byte
+		if err := rows.Scan(&c, &e, &p, &n); err != nil {
+			return nil, err
+		}
+		set.add(c, e, p, n)
+	}
+	return set, rows.Err()
+}
+
+func (set identitySet) add(c, e, p, n []byte) {
+	for kind, v := range map[string][]byte{pii.IndexCustomerID: c, pii.IndexEmail: e, pii.IndexPhone: p, pii.IndexNameAddress: n} {
+		if v != nil {
+			set[kind][string(v)] = true
+		}
+	}
+}
+
+// has reports whether d is already in the set: its dedupe kind is looked up under every key.
+func (set identitySet) has(kr *pii.Keyring, d PersonData) bool {
+	kind, norm := dedupeKey(d)
+	for _, ix := range kr.BlindIndexes(kind, norm) {
+		if set[kind][string(ix)] {
+			return true
+		}
+	}
+	return false
+}
+
+func checkIdentity(d PersonData) error {
+	if _, norm := dedupeKey(d); norm == "" {
+		return ErrNoIdentity
+	}
+	return nil
+}
+
+// PreviewPersonImport counts how many rows would be added and how many are already present.
+func (s *Store) PreviewPersonImport(ctx context.Context, kr *pii.Keyring, caseID int64, rows []PersonData) (added, present int, err error) {
+	err = pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		set, err := loadIdentities(ctx, tx, caseID, 0)
+		if err != nil {
+			return err
+		}
+		for _, d := range rows {
+			if set.has(kr, d) {
+				present++
+			} else {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: preview import: %w", err)
+	}
+	return added, present, nil
+}
+
+// ImportPersons adds the rows not yet in the case's register, all in one transaction (all or
+// nothing), and records the import. Re-importing the same rows adds nobody.
+func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta, rows []PersonData) (ImportOutcome, error) {
+	var out ImportOutcome
+	for _, d := range rows {
+		if err := checkIdentity(d); err != nil {
+			return out, err
+		}
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if m.UploadToken != "" {
+			tag, err := tx.Exec(ctx, `DELETE FROM person_import_uploads WHERE token = $1 AND case_id = $2 AND created_by = $3 AND expires_at > now()`,
+				uploadTokenHash(m.UploadToken), m.CaseID, m.UserID)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return ErrUploadGone
+			}
+		}
+		if err := lockRegister(ctx, tx, m.CaseID); err != nil {
+			return err
+		}
+		set, err := loadIdentities(ctx, tx, m.CaseID, 0)
+		if err != nil {
+			return err
+		}
+		var fresh []PersonData
+		for _, d := range rows {
+			if set.has(kr, d) {
+				out.Present++
+				continue
+			}
+			fresh = append(fresh, d)
+			k := kr.Primary()
+			set.add(k.BlindIndex(pii.IndexCustomerID, pii.NormalizeCustomerID(d.CustomerID)), k.BlindIndex(pii.IndexEmail, pii.NormalizeEmail(d.Email)),
+				k.BlindIndex(pii.IndexPhone, pii.NormalizePhone(d.Phone)), k.BlindIndex(pii.IndexNameAddress, pii.NormalizeNameAddress(d.Name, d.Address)))
+		}
+		out.Added = len(fresh)
+		if err := tx.QueryRow(ctx, `INSERT INTO person_imports (case_id, file_sha256, encoding, rows_total, rows_added, rows_present, created_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, m.CaseID, m.SHA256[:], m.Encoding, len(rows), out.Added, out.Present, m.UserID).Scan(&out.ImportID); err != nil {
+			return err
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		// IDs first: each ciphertext is bound to its row ID.
+		idRows, err := tx.Query(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id')) FROM generate_series(1, $1)`, len(fresh))
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(idRows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"affected_persons"}, []string{"id", "case_id", "key_id",
+			"name_enc", "kana_enc", "postal_enc", "address_enc", "phone_enc", "email_enc", "customer_id_enc",
+			"email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "data_items",
+			"import_id", "created_by", "created_at", "updated_at"},
+			pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
+				d := fresh[i]
+				sl := seal(kr, ids[i], d)
+				items := d.DataItems
+				if items == nil {
+					items = []string{}
+				}
+				return []any{ids[i], m.CaseID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
+					sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items, out.ImportID, m.UserID, now, now}, nil
+			}))
+		return err
+	})
+	if errors.Is(err, ErrUploadGone) {
+		return ImportOutcome{}, ErrUploadGone
+	}
+	if isUniqueViolation(err) {
+		return ImportOutcome{}, ErrDuplicate
+	}
+	if err != nil {
+		return ImportOutcome{}, fmt.Errorf("store: import persons: %w", err)
+	}
+	return out, nil
+}
+
+func normNotice(n PersonNotice) PersonNotice {
+	if n.Status == "" {
+		n.Status = "unnotified"
+	}
+	return n
+}
+
+// CreatePerson adds one person by hand; ErrDuplicate when the case already has this person
+// (same customer ID, else e-mail, else phone, else name and address).
+func (s *Store) CreatePerson(ctx context.Context, kr *pii.Keyring, caseID, userID int64, d PersonData, n PersonNotice) (int64, error) {
+	if err := checkIdentity(d); err != nil {
+		return 0, err
+	}
+	n = normNotice(n)
+	var id int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRegister(ctx, tx, caseID); err != nil {
+			return err
+		}
+		set, err := loadIdentities(ctx, tx, caseID, 0)
+		if err != nil {
+			return err
+		}
+		if set.has(kr, d) {
+			return ErrDuplicate
+		}
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id'))`).Scan(&id); err != nil {
+			return err
+		}
+		sl := seal(kr, id, d)
+		items := d.DataItems
+		if items == nil {
+			items = []string{}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO affected_persons (id, case_id, key_id, name_enc, kana_enc, postal_enc, address_enc, phone_enc,
+			email_enc, customer_id_enc, email_bidx, phone_bidx, customer_bidx, name_addr_bidx, dedupe_bidx, data_items,
+			notice_status, notice_method, notice_date, compensation_kind, compensation_amount, inquiries, created_by)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)`,
+			id, caseID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
+			sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items,
+			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, userID)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrDuplicate), isUniqueViolation(err):
+		return 0, ErrDuplicate
+	case err != nil:
+		return 0, fmt.Errorf("store: create person: %w", err)
+	}
+	return id, nil
+}
+
+// UpdatePerson replaces a person's data and follow-up if the row is still at version:
+// ErrConflict when someone changed it first, ErrNotFound, ErrDuplicate when the new identity
+// is another person's.
+func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, version int64, d PersonData, n PersonNotice) error {
+	if err := checkIdentity(d); err != nil {
+		return err
+	}
+	n = normNotice(n)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := lockRegister(ctx, tx, caseID); err != nil {
+			return err
+		}
+		var cur int64
+		err := tx.QueryRow(ctx, `SELECT version FROM affected_persons WHERE case_id = $1 AND id = $2 FOR UPDATE`, caseID, id).Scan(&cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if cur != version {
+			return ErrConflict
+		}
+		set, err := loadIdentities(ctx, tx, caseID, id)
+		if err != nil {
+			return err
+		}
+		if set.has(kr, d) {
+			return ErrDuplicate
+		}
+		sl := seal(kr, id, d)
+		items := d.DataItems
+		if items == nil {
+			items = []string{}
+		}
+		_, err = tx.Exec(ctx, `UPDATE affected_persons SET key_id = $3, name_enc = $4, kana_enc = $5, postal_enc = $6, address_enc = $7,
+			phone_enc = $8, email_enc = $9, customer_id_enc = $10, email_bidx = $11, phone_bidx = $12, customer_bidx = $13,
+			name_addr_bidx = $14, dedupe_bidx = $15, data_items = $16, notice_status = $17, notice_method = $18, notice_date = $19,
+			compensation_kind = $20, compensation_amount = $21, inquiries = $22, version = version + 1, updated_at = now()
+			WHERE case_id = $1 AND id = $2`,
+			caseID, id, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
+			sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items,
+			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrConflict), errors.Is(err, ErrDuplicate):
+		return err
+	case isUniqueViolation(err):
+		return ErrDuplicate
+	case err != nil:
+		return fmt.Errorf("store: update person %d: %w", id, err)
+	}
+	return nil
+}
+
+// BulkSetNotice sets the notice status, method and date of every person matching f (a filter, or
+// f.IDs for a selection) in one statement, and returns how many rows changed.
+func (s *Store) BulkSetNotice(ctx context.Context, kr *pii.Keyring, f PersonFilter, status, method string, date *time.Time) (int64, error) {
+	f.AfterID, f.Limit = 0, 0
+	where, args := f.where(kr)
+	n := len(args)
+	args = append(args, status, method, date)
+	tag, err := s.Pool.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
+		version = version + 1, updated_at = now() WHERE `+where, n+1, n+2, n+3), args...)
+	if err != nil {
+		return 0, fmt.Errorf("store: bulk notice: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// SaveImportUpload stages an uploaded file, encrypted, between preview and commit; it returns the
+// token the commit form carries. Expired uploads are removed on the way.
+func (s *Store) SaveImportUpload(ctx context.Context, kr *pii.Keyring, caseID, userID int64, file []byte, ttl time.Duration) (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := fmt.Sprintf("%x", b)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM person_import_uploads WHERE expires_at < now()`); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('person_import_uploads', 'id'))`).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO person_import_uploads (id, token, case_id, created_by, expires_at, payload_enc)
+			VALUES ($1, $2, $3, $4, now() + $5::interval, $6)`, id, uploadTokenHash(token), caseID, userID,
+			fmt.Sprintf("%d seconds", int(ttl.Seconds())), kr.Seal(pii.AAD("person_import_uploads", id, "payload"), file))
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: stage upload: %w", err)
+	}
+	return token, nil
+}
+
+// LoadImportUpload returns a staged file of this user and case; ErrUploadGone when expired or used.
+func (s *Store) LoadImportUpload(ctx context.Context, kr *pii.Keyring, caseID, userID int64, token string) ([]byte, error) {
+	var id int64
+	var enc []byte
+	err := s.Pool.QueryRow(ctx, `SELECT id, payload_enc FROM person_import_uploads WHERE token = $1 AND case_id = $2 AND created_by = $3 AND expires_at > now()`,
+		uploadTokenHash(token), caseID, userID).Scan(&id, &enc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrUploadGone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: load upload: %w", err)
+	}
+	b, err := kr.Open(pii.AAD("person_import_uploads", id, "payload"), enc)
+	if err != nil {
+		return nil, fmt.Errorf("store: load upload: %w", err)
+	}
+	return b, nil
+}
+
+func uploadTokenHash(token string) []byte {
+	h := sha256.Sum256([]byte("leakdesk upload\x00" + token))
+	return h[:]
+}
+
+// RotateBatch is how many rows one rotation transaction re-encrypts.
+const RotateBatch = 500
+
+// Rotate re-encrypts every affected person under newKey, in batches of RotateBatch rows, one
+// transaction per batch, then makes newKey the database's key. old must hold the current key (and
+// any older key still found in rows). It is safe to run again after an interruption with the same
+// keys: rows already on newKey are skipped, and until it finishes CheckDataKey refuses to start a
+// server (ErrKeyRotating). Staged uploads are discarded (they expire within the hour anyway).
+// Servers must be stopped while it runs.
+func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key) error {
+	if newKey.ID() == old.Primary().ID() {
+		return errors.New("store: rotate: the new key is the current key")
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT key_id, check_value, state FROM pii_keys WHERE state <> 'retired' FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		type keyRow struct {
+			ID    string
+			Check []byte
+			State string
+		}
+		list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[keyRow])
+		if err != nil {
+			return err
+		}
+		var activeOK bool
+		for _, r := range list {
+			switch r.State {
+			case "active":
+				if r.ID != old.Primary().ID() || !hmac.Equal(r.Check, old.Primary().CheckValue()) {
+					return fmt.Errorf("%w (database key ID %s, old key ID %s)", ErrWrongDataKey, r.ID, old.Primary().ID())
+				}
+				activeOK = true
+			case "rotating":
+				if r.ID != newKey.ID() {
+					return fmt.Errorf("store: rotate: an unfinished rotation to key %s exists; finish it with that key first", r.ID)
+				}
+			}
+		}
+		if !activeOK {
+			return errors.New("store: rotate: no active data key recorded (start the server once with the current key)")
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO pii_keys (key_id, check_value, state) VALUES ($1, $2, 'rotating') ON CONFLICT (key_id) DO NOTHING`,
+			newKey.ID(), newKey.CheckValue())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: rotate: %w", err)
+	}
+	ring := pii.NewKeyring(newKey, old.Keys()...)
+	for {
+		n, err := rotateBatch(ctx, s, ring)
+		if err != nil {
+			return fmt.Errorf("store: rotate: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM person_import_uploads`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE pii_keys SET state = 'retired', retired_at = now() WHERE state = 'active'`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE pii_keys SET state = 'active' WHERE key_id = $1`, newKey.ID())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: rotate: finish: %w", err)
+	}
+	return nil
+}
+
+func rotateBatch(ctx context.Context, s *Store, ring *pii.Keyring) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+personCols+` FROM affected_persons WHERE key_id <> $1 ORDER BY id LIMIT $2 FOR UPDATE`,
+			ring.Primary().ID(), RotateBatch)
+		if err != nil {
+			return err
+		}
+		people, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) { return scanPerson(ring, r) })
+		if err != nil {
+			return err
+		}
+		n = len(people)
+		batch := &pgx.Batch{}
+		for _, p := range people {
+			sl := seal(ring, p.ID, p.PersonData)
+			batch.Queue(`UPDATE affected_persons SET key_id = $2, name_enc = $3, kana_enc = $4, postal_enc = $5, address_enc = $6,
+				phone_enc = $7, email_enc = $8, customer_id_enc = $9, email_bidx = $10, phone_bidx = $11, customer_bidx = $12,
+				name_addr_bidx = $13, dedupe_bidx = $14 WHERE id = $1`,
+				p.ID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
+				sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe)
+		}
+		if n == 0 {
+			return nil
+		}
+		return tx.SendBatch(ctx, batch).Close()
+	})
+	return n, err
+}

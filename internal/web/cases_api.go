@@ -1,0 +1,399 @@
+package web
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// apiStage is one stage in the API's case object.
+type apiStage struct {
+	Stage          incident.Stage      `json:"stage"`
+	State          incident.StageState `json:"state"`
+	ChangedAt      *time.Time          `json:"changed_at,omitempty"`
+	ChangedBy      int64               `json:"changed_by,omitempty"`
+	SkipReasonCode string              `json:"skip_reason_code,omitempty"`
+	SkipReasonText string              `json:"skip_reason_text,omitempty"`
+	DeferredUntil  string              `json:"deferred_until,omitempty"`
+	Note           string              `json:"note,omitempty"`
+}
+
+type apiApproval struct {
+	UserID   int64         `json:"user_id"`
+	Name     string        `json:"name"`
+	Role     incident.Role `json:"role"`
+	AsDeputy bool          `json:"as_deputy"`
+	Note     string        `json:"note,omitempty"`
+	At       time.Time     `json:"at"`
+}
+
+type apiRequest struct {
+	ID           int64                 `json:"id"`
+	CaseID       int64                 `json:"case_id"`
+	Kind         incident.RequestKind  `json:"kind"`
+	Stage        incident.Stage        `json:"stage,omitempty"`
+	ReasonCode   string                `json:"reason_code,omitempty"`
+	Note         string                `json:"note,omitempty"`
+	ReviewBy     string                `json:"review_by,omitempty"`
+	State        incident.RequestState `json:"state"`
+	RequestedBy  int64                 `json:"requested_by"`
+	RequestedAt  time.Time             `json:"requested_at"`
+	Approvals    []apiApproval         `json:"approvals"`
+	Needs        []incident.Role       `json:"needs,omitempty"`
+	DecisionNote string                `json:"decision_note,omitempty"`
+}
+
+type apiCase struct {
+	ID       int64               `json:"id"`
+	Number   string              `json:"number"`
+	Title    string              `json:"title"`
+	Version  int64               `json:"version"`
+	Status   incident.CaseStatus `json:"status"`
+	Drill    bool                `json:"drill"`
+	OwnerID  int64               `json:"owner_id,omitempty"`
+	Facts    incident.Facts      `json:"facts"`
+	Stages   []apiStage          `json:"stages"`
+	Requests []apiRequest        `json:"requests"`
+	Created  time.Time           `json:"created_at"`
+	Updated  time.Time           `json:"updated_at"`
+}
+
+func toAPIRequest(c *incident.Case, r *incident.Request) apiRequest {
+	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy,
+		State: r.State, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Approvals: []apiApproval{}, DecisionNote: r.DecisionNote}
+	for _, a := range r.Approvals {
+		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy, Note: a.Note, At: a.At})
+	}
+	if r.State == incident.RequestPending {
+		out.Needs, _ = incident.RequiredApprovals(r.Kind, r.Stage, c.Facts)
+	}
+	return out
+}
+
+func toAPICase(c *incident.Case, a incident.Actor) apiCase {
+	out := apiCase{ID: c.ID, Number: c.Number, Title: c.Title, Version: c.Version, Status: c.Status, Drill: c.Drill, OwnerID: c.OwnerID,
+		Facts: incident.VisibleFacts(a, c), Stages: []apiStage{}, Requests: []apiRequest{}, Created: c.CreatedAt, Updated: c.UpdatedAt}
+	if out.Facts == nil {
+		out.Facts = incident.Facts{}
+	}
+	for _, st := range incident.Stages {
+		as := apiStage{Stage: st, State: c.StateOf(st)}
+		if ss := c.Stages[st]; ss != nil {
+			if !ss.ChangedAt.IsZero() {
+				t := ss.ChangedAt
+				as.ChangedAt = &t
+			}
+			as.ChangedBy, as.SkipReasonCode, as.SkipReasonText, as.DeferredUntil, as.Note = ss.ChangedBy, ss.SkipReasonCode, ss.SkipReasonText, ss.DeferredUntil, ss.Note
+		}
+		out.Stages = append(out.Stages, as)
+	}
+	for _, r := range c.Requests {
+		out.Requests = append(out.Requests, toAPIRequest(c, r))
+	}
+	return out
+}
+
+// apiActor returns the bearer user as an actor, refusing roles that may not touch cases at all.
+func (s *Server) apiActor(w http.ResponseWriter, r *http.Request, roles ...auth.Role) (incident.Actor, bool) {
+	u := currentUser(r.Context())
+	if !auth.Has(u.Roles, roles...) {
+		s.fail(w, r, http.StatusForbidden, errForbidden)
+		return incident.Actor{}, false
+	}
+	return actor(u), true
+}
+
+type apiNewCase struct {
+	Title string         `json:"title"`
+	Facts map[string]any `json:"facts"`
+	Drill bool           `json:"drill"`
+}
+
+func (s *Server) apiCreateCase(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.apiActor(w, r, auth.RoleStaff, auth.RoleManager)
+	if !ok {
+		return
+	}
+	if a.Has(incident.RoleAuditor) {
+		s.fail(w, r, http.StatusForbidden, errForbidden)
+		return
+	}
+	var in apiNewCase
+	if status, ue := decodeJSON(r, &in); ue != nil {
+		s.fail(w, r, status, ue)
+		return
+	}
+	in.Title = strings.TrimSpace(in.Title)
+	if in.Title == "" || len([]rune(in.Title)) > 200 {
+		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "入力内容に誤りがあります。", EN: "The input is invalid.",
+			Fields: []fieldError{{Field: "title", JA: "件名を200文字以内で入力してください。", EN: "Enter a title of up to 200 characters."}}})
+		return
+	}
+	c, err := s.svc.Open(r.Context(), a, in.Title, in.Facts, in.Drill)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d", c.ID))
+	w.Header().Set("ETag", strconv.FormatInt(c.Version, 10))
+	writeJSON(w, http.StatusCreated, toAPICase(c, a))
+}
+
+type apiCaseList struct {
+	Items      []apiCaseRow `json:"items"`
+	NextCursor string       `json:"next_cursor,omitempty"`
+}
+
+type apiCaseRow struct {
+	ID           int64      `json:"id"`
+	Number       string     `json:"number"`
+	Title        string     `json:"title"`
+	Status       string     `json:"status"`
+	Drill        bool       `json:"drill"`
+	Version      int64      `json:"version"`
+	CurrentStage string     `json:"current_stage"`
+	Pending      int        `json:"pending_requests"`
+	RecognizedAt *time.Time `json:"recognized_at"`
+	NextDueAt    *time.Time `json:"next_due_at"`
+	Overdue      bool       `json:"overdue"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+func (s *Server) apiListCases(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.apiActor(w, r, caseReaders...); !ok {
+		return
+	}
+	q := r.URL.Query()
+	if c := q.Get("cursor"); c != "" {
+		q.Set("after", c)
+	}
+	_, f := parseCaseFilter(q)
+	if st := q.Get("stage"); st != "" && !incident.Stage(st).Valid() {
+		s.fail(w, r, http.StatusBadRequest, &uiError{Code: "invalid", JA: "stage の値が正しくありません。", EN: "Unknown stage."})
+		return
+	}
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 200 {
+		f.Limit = n
+	}
+	rows, err := s.store.ListCases(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	out := apiCaseList{Items: []apiCaseRow{}}
+	for _, c := range rows {
+		out.Items = append(out.Items, apiCaseRow{ID: c.ID, Number: c.Number, Title: c.Title, Status: c.Status, Drill: c.Drill, Version: c.Version,
+			CurrentStage: c.CurrentStage, Pending: c.PendingRequests, RecognizedAt: c.RecognizedAt, NextDueAt: c.NextDueAt, Overdue: c.Overdue, UpdatedAt: c.UpdatedAt})
+	}
+	if len(rows) == f.Limit {
+		last := rows[len(rows)-1]
+		out.NextCursor = encodeCursor(last.UpdatedAt, last.ID)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) apiGetCase(w http.ResponseWriter, r *http.Request) {
+	c, a, ok := s.loadCase(w, r, "api_case")
+	if !ok {
+		return
+	}
+	w.Header().Set("ETag", strconv.FormatInt(c.Version, 10))
+	writeJSON(w, http.StatusOK, toAPICase(c, a))
+}
+
+type apiPatch struct {
+	Facts map[string]any `json:"facts"`
+}
+
+// apiPatchCase applies a JSON merge patch to the facts; If-Match is required (428 without it).
+func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
+	c, a, ok := s.loadCase(w, r, "")
+	if !ok {
+		return
+	}
+	version, ok := parseIfMatch(r)
+	if !ok {
+		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
+		return
+	}
+	var in apiPatch
+	if status, ue := decodeJSON(r, &in); ue != nil {
+		s.fail(w, r, status, ue)
+		return
+	}
+	if in.Facts == nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "facts がありません。", EN: "facts is missing."})
+		return
+	}
+	nc, _, err := s.svc.Do(r.Context(), c.ID, version, a, incident.PatchFacts{Patch: in.Facts})
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
+	writeJSON(w, http.StatusOK, toAPICase(nc, a))
+}
+
+type apiNewRequest struct {
+	Stage      incident.Stage       `json:"stage"`
+	Kind       incident.RequestKind `json:"kind"`
+	ReasonCode string               `json:"reason_code"`
+	Note       string               `json:"note"`
+	ReviewBy   string               `json:"review_by"`
+}
+
+func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
+	c, a, ok := s.loadCase(w, r, "")
+	if !ok {
+		return
+	}
+	var in apiNewRequest
+	if status, ue := decodeJSON(r, &in); ue != nil {
+		s.fail(w, r, status, ue)
+		return
+	}
+	version := int64(0)
+	if r.Header.Get("If-Match") != "" {
+		if version, ok = parseIfMatch(r); !ok {
+			s.fail(w, r, http.StatusBadRequest, errIfMatch)
+			return
+		}
+	}
+	nc, req, err := s.svc.Submit(r.Context(), c.ID, version, a, incident.SubmitRequest{Kind: in.Kind, Stage: in.Stage, ReasonCode: in.ReasonCode, Note: in.Note, ReviewBy: in.ReviewBy})
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
+	writeJSON(w, http.StatusCreated, toAPIRequest(nc, req))
+}
+
+type apiDecision struct {
+	Note     string `json:"note"`
+	AsDeputy bool   `json:"as_deputy"`
+}
+
+func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool) {
+	u := currentUser(r.Context())
+	id, ok := caseIDParam(r, "rid")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, errNotFound)
+		return
+	}
+	var in apiDecision
+	if r.ContentLength != 0 {
+		if status, ue := decodeJSON(r, &in); ue != nil {
+			s.fail(w, r, status, ue)
+			return
+		}
+	}
+	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	c, err := s.store.GetCase(r.Context(), caseID)
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	if c.Involved[u.ID] {
+		s.fail(w, r, http.StatusForbidden, errInvolved)
+		return
+	}
+	var nc *incident.Case
+	var req *incident.Request
+	if approve {
+		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.AsDeputy)
+	} else {
+		nc, req, err = s.svc.SendBack(r.Context(), id, actor(u), in.Note)
+	}
+	if err != nil {
+		s.failErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toAPIRequest(nc, req))
+}
+
+func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request)  { s.apiDecide(w, r, true) }
+func (s *Server) apiSendBack(w http.ResponseWriter, r *http.Request) { s.apiDecide(w, r, false) }
+
+type apiEvent struct {
+	Seq      int64          `json:"seq"`
+	Type     string         `json:"type"`
+	Actor    *int64         `json:"actor"`
+	At       time.Time      `json:"at"`
+	Payload  map[string]any `json:"payload"`
+	PrevHash string         `json:"prev_hash"`
+	Hash     string         `json:"hash"`
+}
+
+// apiEvents returns the history with its hashes. Discipline facts inside facts_changed payloads
+// are redacted for viewers who may not see them; the hashes are unchanged, so such a viewer cannot
+// recompute those links (auditors can).
+func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
+	c, a, ok := s.loadCase(w, r, "api_events")
+	if !ok {
+		return
+	}
+	events, err := s.store.CaseEvents(r.Context(), c.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	restricted := incident.CanSeeRestricted(a)
+	out := make([]apiEvent, 0, len(events))
+	for _, e := range events {
+		ae := apiEvent{Seq: e.Seq, Type: e.Type, At: e.At, Payload: e.Payload, PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
+		if e.ActorID != 0 {
+			id := e.ActorID
+			ae.Actor = &id
+		}
+		if !restricted {
+			ae.Payload = redactRestricted(e)
+		}
+		out = append(out, ae)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func redactRestricted(e store.StoredEvent) map[string]any {
+	if e.Type != incident.EventFactsChanged && e.Type != incident.EventRequestSubmitted {
+		return e.Payload
+	}
+	p := map[string]any{}
+	for k, v := range e.Payload {
+		p[k] = v
+	}
+	if list, ok := p["changes"].([]any); ok {
+		var out []any
+		for _, x := range list {
+			m, _ := x.(map[string]any)
+			name, _ := m["field"].(string)
+			if f, ok := incident.LookupField(name); ok && f.Restricted {
+				out = append(out, map[string]any{"field": name, "old": "[restricted]", "new": "[restricted]"})
+				continue
+			}
+			out = append(out, x)
+		}
+		p["changes"] = out
+	}
+	if snap, ok := p["facts"].(map[string]any); ok {
+		clean := map[string]any{}
+		for k, v := range snap {
+			if f, ok := incident.LookupField(k); ok && f.Restricted {
+				continue
+			}
+			clean[k] = v
+		}
+		p["facts"] = clean
+	}
+	return p
+}
