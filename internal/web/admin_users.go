@@ -6,7 +6,6 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -33,6 +32,13 @@ func (s *Server) getAdminUsers(w http.ResponseWriter, r *http.Request) {
 	s.adminUsersPage(w, r, http.StatusOK, view.UserForm{}, "")
 }
 
+// userInput is the shape check of the new-user form.
+type userInput struct {
+	Email string   `form:"email" validate:"required,email,max=254" label:"メールアドレス|e-mail address"`
+	Name  string   `form:"name" validate:"required,max=200" label:"氏名|name"`
+	Roles []string `form:"roles" validate:"required,min=1" label:"役割|role"`
+}
+
 func (s *Server) postAdminUser(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r)
 	form := view.UserForm{
@@ -42,14 +48,13 @@ func (s *Server) postAdminUser(w http.ResponseWriter, r *http.Request) {
 	}
 	roles, rolesOK := auth.ParseRoles(r.PostForm["roles"])
 	form.Roles = roles
-	if a, err := mail.ParseAddress(form.Email); err != nil || a.Address != form.Email || len(form.Email) > 254 {
+	form.Errors = fieldMap(lang, checkInput(&userInput{Email: form.Email, Name: form.Name, Roles: r.PostForm["roles"]}))
+	// The validator's e-mail rule accepts display names and comments; an account key must be the bare address.
+	if a, err := mail.ParseAddress(form.Email); form.Errors["email"] == "" && (err != nil || a.Address != form.Email) {
 		form.Errors["email"] = pick(lang, "メールアドレスの形式が正しくありません（例: taro@example.co.jp）。", "Enter a valid e-mail address.")
 	}
-	if form.Name == "" || utf8.RuneCountInString(form.Name) > 200 {
-		form.Errors["name"] = pick(lang, "氏名を200文字以内で入力してください。", "Enter a name of up to 200 characters.")
-	}
-	if !rolesOK {
-		form.Errors["roles"] = pick(lang, "役割を1つ以上選んでください。", "Choose at least one role.")
+	if !rolesOK && form.Errors["roles"] == "" {
+		form.Errors["roles"] = pick(lang, "役割を一覧から選んでください。", "Choose roles from the list.")
 	}
 	if len(form.Errors) > 0 {
 		s.adminUsersPage(w, r, http.StatusUnprocessableEntity, form, "")

@@ -35,6 +35,10 @@ var domainStatus = map[incident.Code]int{
 // domainError turns a domain error into the user-facing error and its status; ok is false for
 // anything else (an internal error, which must be logged, never shown).
 func domainError(err error) (int, *uiError, bool) {
+	var in *uiError
+	if errors.As(err, &in) { // input refused by its shape check before it reached the domain
+		return http.StatusUnprocessableEntity, in, true
+	}
 	var de *incident.Error
 	if !errors.As(err, &de) || de.Code == incident.CodeInternal {
 		return 0, nil, false

@@ -45,6 +45,11 @@ func (s *Server) getNewCase(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, p, view.NewCasePage(p, s.newCaseForm(r, "", false, nil, map[string]string{})))
 }
 
+// newCaseInput is the shape check of the new-case form; the discovery facts are checked by the domain.
+type newCaseInput struct {
+	Title string `form:"title" validate:"required,max=200" label:"件名|title"`
+}
+
 func (s *Server) postNewCase(w http.ResponseWriter, r *http.Request) {
 	if !s.canOpenCase(r) {
 		s.fail(w, r, http.StatusForbidden, errForbidden)
@@ -54,10 +59,7 @@ func (s *Server) postNewCase(w http.ResponseWriter, r *http.Request) {
 	title := strings.TrimSpace(r.PostFormValue("title"))
 	drill := r.PostFormValue("drill") == "true"
 	patch := formPatch(r, incident.FieldsOf(incident.StageDiscovery))
-	errs := map[string]string{}
-	if title == "" || utf8.RuneCountInString(title) > 200 {
-		errs["title"] = pick(lang, "件名を200文字以内で入力してください。", "Enter a title of up to 200 characters.")
-	}
+	errs := fieldMap(lang, checkInput(&newCaseInput{Title: title}))
 	if len(errs) == 0 {
 		c, err := s.svc.Open(r.Context(), actor(currentUser(r.Context())), title, patch, drill)
 		if err == nil {
@@ -572,10 +574,29 @@ func (s *Server) postChecklist(w http.ResponseWriter, r *http.Request) {
 	s.caseWrite(w, r, item.Stage, cmd, "チェックリストを更新しました。", "Checklist updated.")
 }
 
+// requestInput is the shape check of an approval request, shared by the page and the API
+// (apiNewRequest carries the same tags); whether the request is allowed is the domain's decision.
+type requestInput struct {
+	Stage      string `form:"stage" validate:"required,max=40" label:"段階|stage"`
+	Kind       string `form:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
+	ReasonCode string `form:"reason_code" validate:"max=64" label:"理由コード|reason code"`
+	Note       string `form:"note" validate:"max=2000" label:"コメント|note"`
+	ReviewBy   string `form:"review_by" validate:"omitempty,datetime=2006-01-02" label:"見直し期限|review date"`
+}
+
 func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
-	stage := incident.Stage(r.PostFormValue("stage"))
-	cmd := incident.SubmitRequest{Kind: incident.RequestKind(r.PostFormValue("kind")), Stage: stage,
-		ReasonCode: r.PostFormValue("reason_code"), Note: strings.TrimSpace(r.PostFormValue("note")), ReviewBy: r.PostFormValue("review_by")}
+	in := requestInput{Stage: r.PostFormValue("stage"), Kind: r.PostFormValue("kind"), ReasonCode: r.PostFormValue("reason_code"),
+		Note: strings.TrimSpace(r.PostFormValue("note")), ReviewBy: strings.TrimSpace(r.PostFormValue("review_by"))}
+	stage := incident.Stage(in.Stage)
+	if fields := checkInput(&in); len(fields) > 0 {
+		c, a, ok := s.loadCase(w, r, "")
+		if !ok {
+			return
+		}
+		s.caseWriteFailed(w, r, c.ID, formVersion(r), a, stage, invalidInput(fields))
+		return
+	}
+	cmd := incident.SubmitRequest{Kind: incident.RequestKind(in.Kind), Stage: stage, ReasonCode: in.ReasonCode, Note: in.Note, ReviewBy: in.ReviewBy}
 	s.caseWrite(w, r, stage, cmd, "承認を依頼しました。承認者に通知されます。", "Approval requested.")
 }
 

@@ -111,7 +111,7 @@ func (s *Server) apiActor(w http.ResponseWriter, r *http.Request, roles ...auth.
 }
 
 type apiNewCase struct {
-	Title string         `json:"title"`
+	Title string         `json:"title" validate:"required,max=200" label:"件名|title"`
 	Facts map[string]any `json:"facts"`
 	Drill bool           `json:"drill"`
 }
@@ -130,12 +130,8 @@ func (s *Server) apiCreateCase(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, status, ue)
 		return
 	}
+	// A title of blanks passes the tag check; the domain trims and refuses it with the same field error.
 	in.Title = strings.TrimSpace(in.Title)
-	if in.Title == "" || len([]rune(in.Title)) > 200 {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "入力内容に誤りがあります。", EN: "The input is invalid.",
-			Fields: []fieldError{{Field: "title", JA: "件名を200文字以内で入力してください。", EN: "Enter a title of up to 200 characters."}}})
-		return
-	}
 	c, err := s.svc.Open(r.Context(), a, in.Title, in.Facts, in.Drill)
 	if err != nil {
 		s.failErr(w, r, err)
@@ -242,11 +238,11 @@ func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiNewRequest struct {
-	Stage      incident.Stage       `json:"stage"`
-	Kind       incident.RequestKind `json:"kind"`
-	ReasonCode string               `json:"reason_code"`
-	Note       string               `json:"note"`
-	ReviewBy   string               `json:"review_by"`
+	Stage      incident.Stage       `json:"stage" validate:"required,max=40" label:"段階|stage"`
+	Kind       incident.RequestKind `json:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
+	ReasonCode string               `json:"reason_code" validate:"max=64" label:"理由コード|reason code"`
+	Note       string               `json:"note" validate:"max=2000" label:"コメント|note"`
+	ReviewBy   string               `json:"review_by" validate:"omitempty,datetime=2006-01-02" label:"見直し期限|review date"`
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +272,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiDecision struct {
-	Note     string `json:"note"`
+	Note     string `json:"note" validate:"max=2000" label:"コメント|note"`
 	AsDeputy bool   `json:"as_deputy"`
 }
 

@@ -137,7 +137,8 @@ func writeJSONType(w http.ResponseWriter, status int, ctype string, v any) {
 }
 
 // decodeJSON reads one JSON value into v, refusing unknown fields, trailing data and oversize bodies.
-// It returns a uiError with the right status for the caller to pass to fail.
+// The value's validate tags are then checked (422 with field errors). It returns a uiError with the
+// right status for the caller to pass to fail.
 func decodeJSON(r *http.Request, v any) (int, *uiError) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -151,6 +152,9 @@ func decodeJSON(r *http.Request, v any) (int, *uiError) {
 	}
 	if dec.More() {
 		return http.StatusBadRequest, &uiError{Code: "malformed", JA: "JSONの後に余分なデータがあります。", EN: "Unexpected data after the JSON value."}
+	}
+	if fields := checkInput(v); len(fields) > 0 {
+		return http.StatusUnprocessableEntity, invalidInput(fields)
 	}
 	return 0, nil
 }
