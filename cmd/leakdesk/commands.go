@@ -88,8 +88,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
+	offsets, err := reminder.ParseOffsets(cfg.ReminderOffsets)
+	if err != nil {
+		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
+	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Logger: log.With("component", "reminder")})
+		Offsets: offsets, Logger: log.With("component", "reminder")})
 	if err != nil {
 		return err
 	}

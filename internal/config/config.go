@@ -28,6 +28,7 @@ type Config struct {
 	LoginMaxFails   int           // LEAKDESK_LOGIN_MAX_FAILS per account within LoginWindow, default 5
 	LoginIPMaxFails int           // LEAKDESK_LOGIN_IP_MAX_FAILS per IP within LoginWindow, default 20
 	LoginWindow     time.Duration // LEAKDESK_LOGIN_WINDOW, default 15m
+	ReminderOffsets string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -44,6 +45,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MailFrom:    or(getenv("LEAKDESK_MAIL_FROM"), "leakdesk@localhost"),
 		DataKey:     getenv("LEAKDESK_DATA_KEY"),
 		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
+
+		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -34,7 +34,9 @@ func (h *harness) newBrowser() *browser {
 		}
 		h.t.Skip(err)
 	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), pdf.AllocatorOptions(path, h.t.TempDir())...)
+	// A Japanese browser, as the users have: date inputs and number formats follow the UI language.
+	opts := append(pdf.AllocatorOptions(path, h.t.TempDir()), chromedp.Flag("lang", "ja-JP"), chromedp.Env("LANGUAGE=ja_JP", "LANG=ja_JP.UTF-8"))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	h.t.Cleanup(func() { cancel(); cancelAlloc() })
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
@@ -141,10 +143,11 @@ func (b *browser) screenshot(name string) {
 	// A tall viewport and a plain PNG capture: a full-page capture of a long page was seen to stall.
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("window.scrollTo(0, 0), true")); err != nil {
+	// Resize first: the resize re-applies the URL's #fragment scroll, so scroll to the top after it.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1700)); err != nil {
 		b.t.Fatal(err)
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1700)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("history.replaceState(null, '', location.pathname + location.search), window.scrollTo(0, 0), true")); err != nil {
 		b.t.Fatal(err)
 	}
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
