@@ -28,6 +28,7 @@ type Config struct {
 	LoginMaxFails   int           // LEAKDESK_LOGIN_MAX_FAILS per account within LoginWindow, default 5
 	LoginIPMaxFails int           // LEAKDESK_LOGIN_IP_MAX_FAILS per IP within LoginWindow, default 20
 	LoginWindow     time.Duration // LEAKDESK_LOGIN_WINDOW, default 15m
+	Company         string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 }
 
@@ -47,6 +48,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
 
 		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
+		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -106,4 +108,18 @@ func integer(getenv func(string) string, key string, def int64) (int64, error) {
 		return 0, fmt.Errorf("config: %s=%q is not a positive integer", key, v)
 	}
 	return n, nil
+}
+
+// companyBlock turns the one-line LEAKDESK_COMPANY value into lines: environment files rarely carry
+// newlines, so a literal "\n" or " / " separates the items.
+func companyBlock(v string) string {
+	v = strings.ReplaceAll(v, `\n`, "\n")
+	v = strings.ReplaceAll(v, " / ", "\n")
+	var lines []string
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -145,6 +145,10 @@ type Input struct {
 	Law   appi.Assessment
 	Edits map[string]string
 	Now   time.Time
+	// Company is the reporting company's block (name, address, representative, contact), one item
+	// per line, from LEAKDESK_COMPANY. It pre-fills the reporter of a Commission report and the
+	// sender of a warning letter, which the Commission and 内容証明 want as the company, not a person.
+	Company string
 }
 
 // Generate builds the document of kind k. It never fails: missing facts become Unknown.
@@ -169,6 +173,9 @@ func Generate(k Kind, in Input) Doc {
 		s := &d.Sections[i]
 		if !s.Editable {
 			continue
+		}
+		if (s.Key == "reporter" || s.Key == "sender") && s.Text == "" {
+			s.Text = strings.TrimSpace(in.Company)
 		}
 		if v, ok := in.Edits[s.Key]; ok {
 			s.Text = v

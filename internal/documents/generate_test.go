@@ -77,3 +77,37 @@ func TestReport_NineItemsAndUnknowns(t *testing.T) {
 		t.Error("unknown items not marked or kind not final")
 	}
 }
+
+// The company block fills the reporter and the sender, never overrides an edit, and leaves other
+// sections alone.
+func TestCompanyBlockPrefill(t *testing.T) {
+	c := &incident.Case{ID: 1, Number: "2026-0001", Facts: incident.Facts{}}
+	now := time.Date(2026, 5, 2, 0, 0, 0, 0, appi.JST)
+	company := "株式会社サンプル商事\n東京都千代田区丸の内1-1-1\n代表取締役 佐藤一郎"
+	cases := []struct {
+		kind  Kind
+		key   string
+		edits map[string]string
+		want  string
+	}{
+		{ReportPrelim, "reporter", nil, company},
+		{ReportFinal, "reporter", map[string]string{"reporter": "株式会社サンプル商事 総務部"}, "株式会社サンプル商事 総務部"},
+		{WarningLetter, "sender", nil, company},
+		{WarningLetter, "body", nil, defaultWarning},
+	}
+	for _, tc := range cases {
+		d := Generate(tc.kind, Input{Case: c, Now: now, Company: company, Edits: tc.edits})
+		found := false
+		for _, s := range d.Sections {
+			if s.Key == tc.key {
+				found = true
+				if s.Text != tc.want {
+					t.Errorf("%s %s = %q, want %q", tc.kind, tc.key, s.Text, tc.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s has no section %s", tc.kind, tc.key)
+		}
+	}
+}

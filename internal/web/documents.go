@@ -88,7 +88,7 @@ func (s *Server) generateDoc(ctx context.Context, c *incident.Case, k documents.
 	if err != nil {
 		return documents.Doc{}, err
 	}
-	return documents.Generate(k, documents.Input{Case: c, Law: a, Edits: edits, Now: now}), nil
+	return documents.Generate(k, documents.Input{Case: c, Law: a, Edits: edits, Now: now, Company: s.cfg.Company}), nil
 }
 
 func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
@@ -176,7 +176,7 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if r.PostForm.Get("new_version") == "" {
-		blank := documents.Generate(k, documents.Input{Case: c, Law: appi.Assessment{}, Now: s.now()})
+		blank := documents.Generate(k, documents.Input{Case: c, Law: appi.Assessment{}, Now: s.now(), Company: s.cfg.Company})
 		for _, sec := range blank.Editables() {
 			v, present := r.PostForm["edit_"+sec.Key]
 			if !present {
@@ -236,7 +236,7 @@ func (s *Server) postDocumentFinalise(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.docs.Finalise(r.Context(), c.ID, k, v, func(edits map[string]string) documents.Doc {
-		return documents.Generate(k, documents.Input{Case: c, Law: law, Edits: edits, Now: now})
+		return documents.Generate(k, documents.Input{Case: c, Law: law, Edits: edits, Now: now, Company: s.cfg.Company})
 	}, a.UserID, now)
 	if err != nil {
 		s.failErr(w, r, err)

@@ -1,0 +1,39 @@
+package config
+
+import "testing"
+
+func TestFromEnv(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		check   func(Config) bool
+		wantErr bool
+	}{
+		{"defaults", nil, func(c Config) bool {
+			return c.Addr == "127.0.0.1:8080" && c.BaseURL == "http://127.0.0.1:8080" && c.MaxBodyBytes == 1<<20 && c.LoginMaxFails == 5 && c.Company == ""
+		}, false},
+		{"company with escaped newlines", map[string]string{"LEAKDESK_COMPANY": `株式会社サンプル商事\n東京都千代田区丸の内1-1-1\n代表取締役 佐藤一郎`}, func(c Config) bool {
+			return c.Company == "株式会社サンプル商事\n東京都千代田区丸の内1-1-1\n代表取締役 佐藤一郎"
+		}, false},
+		{"company with slashes", map[string]string{"LEAKDESK_COMPANY": "株式会社サンプル商事 / 代表取締役 佐藤一郎 / "}, func(c Config) bool {
+			return c.Company == "株式会社サンプル商事\n代表取締役 佐藤一郎"
+		}, false},
+		{"https base url", map[string]string{"LEAKDESK_BASE_URL": "https://leakdesk.example.jp/"}, func(c Config) bool {
+			return c.BaseURL == "https://leakdesk.example.jp" && c.Secure()
+		}, false},
+		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
+		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
+		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := FromEnv(func(k string) string { return tc.env[k] })
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tc.wantErr)
+			}
+			if err == nil && !tc.check(c) {
+				t.Fatalf("config %+v", c)
+			}
+		})
+	}
+}
