@@ -64,13 +64,18 @@ check-generated: ## fail if `templ generate` changes any committed file
 	$(GO) tool templ generate
 	@if [ -n "$$(git status --porcelain -- '*.go' '*.templ')" ]; then echo "generated code is stale or uncommitted:"; git status --porcelain -- '*.go' '*.templ'; exit 1; fi
 
-# Benchmarks keep durability ON: they measure what production does.
-bench: build ## benchmarks with figures beside same-run references
+# Benchmarks keep durability ON: they measure what production does. First the Go benchmarks of
+# the other packages, then cmd/leakbench (own cluster, server, load, pgbench, casework benchmarks),
+# whose table — the one docs/performance.md holds — is printed last and kept in $(DATA_DIR)/bench.md.
+bench: build ## benchmarks with figures beside same-run references; prints the table
 	@tmp="$$(mktemp -d /tmp/leakdesk-bench-XXXXXX)"; \
 	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
 	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg")"; \
 	export LEAKDESK_TEST_REQUIRE_DB=1; \
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m $$($(GO) list ./... | grep -v '/internal/casework$$')
+	$(GO) build -o bin/leakbench ./cmd/leakbench
+	@mkdir -p $(DATA_DIR)
+	bin/leakbench --leakdesk $(BIN) --md $(DATA_DIR)/bench.md
 
 clean: ## remove build output (keeps .data)
 	rm -rf bin
