@@ -36,6 +36,7 @@ type options struct {
 	duration    time.Duration
 	warmup      time.Duration
 	seedCases   int
+	readyCases  int
 	csvRows     int
 	goBench     string
 	goBenchTime string
@@ -49,6 +50,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 8*time.Second, "measured time of each load scenario")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each load scenario")
 	flag.IntVar(&o.seedCases, "seed-cases", 1000, "cases opened before the read scenarios, so lists and the dashboard are not empty")
+	flag.IntVar(&o.readyCases, "ready-cases", 2000, "cases opened and ticked beforehand for the request → approve scenario (0: skip it)")
 	flag.IntVar(&o.csvRows, "csv-rows", 20000, "rows in the CSV import file")
 	flag.StringVar(&o.goBench, "go-bench", "./internal/casework", "package whose request+approve Go benchmarks run on the same cluster (empty: skip)")
 	flag.StringVar(&o.goBenchTime, "go-benchtime", "3s", "-benchtime for the Go benchmarks")
@@ -81,8 +83,10 @@ type bench struct {
 	staff     benchUser
 	manager   benchUser
 	caseIDs   []int64
-	sessions  []*session
-	rows      []row
+	// ready are cases whose discovery may be completed at once, for request → approve alone.
+	ready    []int64
+	sessions []*session
+	rows     []row
 }
 
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {

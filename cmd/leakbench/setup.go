@@ -88,7 +88,13 @@ func (b *bench) setup(ctx context.Context) (environment, error) {
 	if err := b.seed(ctx); err != nil {
 		return env, err
 	}
-	env.Seeded, env.SeedTime = len(b.caseIDs), time.Since(t0)
+	if b.o.readyCases > 0 {
+		b.logf("opening and ticking %d cases for request → approve", b.o.readyCases)
+		if b.ready, err = b.prepareReady(ctx); err != nil {
+			return env, err
+		}
+	}
+	env.Seeded, env.SeedTime = len(b.caseIDs)+len(b.ready), time.Since(t0)
 	return env, nil
 }
 
@@ -155,6 +161,43 @@ func (b *bench) seed(ctx context.Context) error {
 		return errors.New("seed: no cases (use --seed-cases ≥ 1)")
 	}
 	return nil
+}
+
+// prepareReady opens cases and ticks their required discovery item, so that "complete discovery"
+// can be requested at once.
+func (b *bench) prepareReady(ctx context.Context) ([]int64, error) {
+	svc := casework.New(b.st)
+	const workers = 4
+	ids := make([][]int64, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < b.o.readyCases; i += workers {
+				c, err := svc.Open(ctx, b.staff.Actor, fmt.Sprintf("USBメモリ紛失（承認待ち %d）", i), discoveryFacts(b.started), false)
+				if err != nil {
+					errs[w] = fmt.Errorf("open: %w", err)
+					return
+				}
+				if _, _, err := svc.Do(ctx, c.ID, c.Version, b.staff.Actor, incident.TickChecklist{ItemID: "discovery.evidence_preserved", Checked: true}); err != nil {
+					errs[w] = fmt.Errorf("tick: %w", err)
+					return
+				}
+				ids[w] = append(ids[w], c.ID)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	var out []int64
+	for _, l := range ids {
+		out = append(out, l...)
+	}
+	return out, nil
 }
 
 func (b *bench) seedOne(ctx context.Context, svc *casework.Service, i int) (int64, error) {

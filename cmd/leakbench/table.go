@@ -71,8 +71,8 @@ func (b *bench) table(env environment) string {
 	fmt.Fprintf(&s, "Machine: %s, %d logical CPUs (shared). PostgreSQL %s, fsync=%s, synchronous_commit=%s (durable, own cluster).\n",
 		env.CPU, env.Cores, env.Postgres, env.Fsync, env.SyncCommit)
 	fmt.Fprintf(&s, "Load: closed loop, %s measured after %s warm-up per scenario, loopback HTTP to `leakdesk serve` in its own process. "+
-		"%d seed cases opened through casework.Service in %.1f s. Whole run %.0f s.\n\n",
-		b.o.duration, b.o.warmup, env.Seeded, env.SeedTime.Seconds(), env.Total.Seconds())
+		"%d seed cases opened through casework.Service in %.1f s (%d of them ticked and kept for request → approve). Whole run %.0f s.\n\n",
+		b.o.duration, b.o.warmup, env.Seeded, env.SeedTime.Seconds(), len(b.ready), env.Total.Seconds())
 	s.WriteString("| figure | clients | result | p50 | p99 | reference (same run) | ratio | app CPU s | DB CPU s | note |\n")
 	s.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range b.rows {

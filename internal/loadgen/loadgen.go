@@ -6,6 +6,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,6 +16,11 @@ import (
 // Op is one operation of client number worker (0-based). A returned error counts as a failed
 // operation; its latency is not kept, since a fast failure would flatter the percentiles.
 type Op func(ctx context.Context, worker int) error
+
+// ErrDone, returned by an Op, says there is no more work (a pool of prepared items ran out): the
+// client stops without counting the call, and the run ends when every client has stopped or the
+// duration has passed.
+var ErrDone = errors.New("loadgen: no more work")
 
 // Config bounds a run.
 type Config struct {
@@ -81,6 +87,9 @@ func run(ctx context.Context, clients int, d time.Duration, op Op) Result {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
 				t0 := time.Now()
 				err := op(ctx, i)
+				if errors.Is(err, ErrDone) {
+					return
+				}
 				if err != nil {
 					w.errors++
 					if w.first == nil {

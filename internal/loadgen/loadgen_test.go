@@ -89,6 +89,23 @@ func TestRun_StopsWhenContextEnds(t *testing.T) {
 	}
 }
 
+func TestRun_EndsWhenThePoolIsDrained(t *testing.T) {
+	pool := make(chan int, 50)
+	for i := range 50 {
+		pool <- i
+	}
+	close(pool)
+	res := Run(context.Background(), Config{Clients: 3, Duration: time.Hour}, func(ctx context.Context, _ int) error {
+		if _, ok := <-pool; !ok {
+			return ErrDone
+		}
+		return nil
+	})
+	if res.Ops != 50 || res.Errors != 0 || res.Elapsed > 5*time.Second {
+		t.Fatalf("%v: want exactly the 50 pooled items, no errors, an early end", res)
+	}
+}
+
 func TestParseStat_NameWithParenthesesAndSpaces(t *testing.T) {
 	line := "4242 (post gres: (x) idle) S 17 4242 4242 0 -1 4194560 100 0 0 0 123 45 6 7 20 0 1 0 100 0 0\n"
 	st, err := parseStat(line)
