@@ -11,7 +11,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/leakdesk/leakdesk/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: help build run db stop-db env test test-short lint generate check-generated bench soak fuzz clean
+.PHONY: help build run db stop-db env test test-short lint generate check-generated bench bench-go soak fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -65,7 +65,15 @@ check-generated: ## fail if `templ generate` changes any committed file
 	@if [ -n "$$(git status --porcelain -- '*.go' '*.templ')" ]; then echo "generated code is stale or uncommitted:"; git status --porcelain -- '*.go' '*.templ'; exit 1; fi
 
 # Benchmarks keep durability ON: they measure what production does.
-bench: build ## benchmarks with figures beside same-run references
+# `make bench` is cmd/leakbench: its own cluster, the server, load, pgbench and the casework Go
+# benchmarks, in about four minutes; it prints the table docs/performance.md holds and keeps it in
+# $(DATA_DIR)/bench.md. `make bench-go` runs every package's Go benchmarks (several minutes more).
+bench: build ## the benchmark table: every figure beside a reference measured in the same run
+	$(GO) build -o bin/leakbench ./cmd/leakbench
+	@mkdir -p $(DATA_DIR)
+	bin/leakbench --leakdesk $(BIN) --md $(DATA_DIR)/bench.md
+
+bench-go: build ## every package's Go benchmarks on a durable throwaway cluster
 	@tmp="$$(mktemp -d /tmp/leakdesk-bench-XXXXXX)"; \
 	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
 	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg")"; \

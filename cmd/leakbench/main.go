@@ -1,0 +1,262 @@
+// Command leakbench is `make bench`: it starts its own PostgreSQL cluster with durability ON (fsync
+// and synchronous_commit as in production), serves leakdesk from bin/leakdesk on a loopback port,
+// drives it with internal/loadgen for a bounded time per scenario, and prints one table in which
+// every figure stands beside a reference measured in the same run on the same cluster: pgbench -N
+// for approved transitions, a trivial handler on the same server for page and API reads, COPY for
+// the CSV import, plain SHA-256 of the same bytes for hash-chain verification, and a plain
+// single-row insert+commit for the request+approve Go benchmark. CPU seconds of the app and of the
+// database (every process of the cluster) are recorded per scenario.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/leakdesk/leakdesk/internal/devdb"
+	"github.com/leakdesk/leakdesk/internal/loadgen"
+	"github.com/leakdesk/leakdesk/internal/pii"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+type options struct {
+	leakdesk    string
+	duration    time.Duration
+	warmup      time.Duration
+	seedCases   int
+	readyCases  int
+	csvRows     int
+	goBench     string
+	goBenchTime string
+	mdOut       string
+	keepDir     bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.leakdesk, "leakdesk", "bin/leakdesk", "the leakdesk binary to serve and migrate with")
+	flag.DurationVar(&o.duration, "duration", 8*time.Second, "measured time of each load scenario")
+	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured warm-up before each load scenario")
+	flag.IntVar(&o.seedCases, "seed-cases", 1000, "cases opened before the read scenarios, so lists and the dashboard are not empty")
+	flag.IntVar(&o.readyCases, "ready-cases", 2000, "cases opened and ticked beforehand for the request → approve scenario (0: skip it)")
+	flag.IntVar(&o.csvRows, "csv-rows", 20000, "rows in the CSV import file")
+	flag.StringVar(&o.goBench, "go-bench", "./internal/casework", "package whose request+approve Go benchmarks run on the same cluster (empty: skip)")
+	flag.StringVar(&o.goBenchTime, "go-benchtime", "3s", "-benchtime for the Go benchmarks")
+	flag.StringVar(&o.mdOut, "md", "", "also write the table (Markdown) to this file")
+	flag.BoolVar(&o.keepDir, "keep", false, "keep the cluster and logs (prints where)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "leakbench:", err)
+		os.Exit(1)
+	}
+}
+
+// bench holds what the scenarios share.
+type bench struct {
+	o       options
+	log     io.Writer
+	cluster *devdb.Cluster
+	st      *store.Store
+	keys    *pii.Keyring
+	dataKey string
+	pgPID   int
+	server  *exec.Cmd
+	baseURL string
+	tmp     string
+	started time.Time
+	// factsJSON is the discovery facts of every case the load opens.
+	factsJSON string
+	staff     benchUser
+	manager   benchUser
+	caseIDs   []int64
+	// ready are cases whose discovery may be completed at once, for request → approve alone.
+	ready    []int64
+	sessions []*session
+	rows     []row
+}
+
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	started := time.Now()
+	tmp, err := os.MkdirTemp("", "leakbench-")
+	if err != nil {
+		return err
+	}
+	b := &bench{o: o, log: stderr, tmp: tmp, started: started}
+	defer func() {
+		if o.keepDir {
+			fmt.Fprintf(stderr, "kept %s\n", tmp)
+			return
+		}
+		if b.cluster != nil {
+			_ = b.cluster.Remove(context.Background())
+		}
+		_ = os.RemoveAll(tmp)
+	}()
+	b.logf("starting a durable PostgreSQL cluster in %s", tmp)
+	b.cluster, err = devdb.Start(ctx, filepath.Join(tmp, "pg"), devdb.Options{Install: true, Log: stderr})
+	if err != nil {
+		return fmt.Errorf("start cluster: %w", err)
+	}
+	if b.pgPID, err = loadgen.PostmasterPID(b.cluster.Dir); err != nil {
+		return err
+	}
+	env, err := b.setup(ctx)
+	if err != nil {
+		return err
+	}
+	if err := b.startServer(ctx); err != nil {
+		return err
+	}
+	defer b.stopServer()
+
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"approved transitions and pgbench", b.transitions},
+		{"reads", b.reads},
+		{"CSV import and COPY", b.csvImport},
+		{"hash-chain verification", b.verify},
+	}
+	for _, s := range steps {
+		b.logf("%s", s.name)
+		if err := s.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	b.stopServer()
+	if o.goBench != "" {
+		b.logf("Go benchmarks in %s", o.goBench)
+		if err := b.goBenchmarks(ctx); err != nil {
+			return fmt.Errorf("go benchmarks: %w", err)
+		}
+	}
+	env.Total = time.Since(started)
+	table := b.table(env)
+	fmt.Fprint(stdout, table)
+	if o.mdOut != "" {
+		if err := os.WriteFile(o.mdOut, []byte(table), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "leakbench: "+format+"\n", args...)
+}
+
+// startServer runs `leakdesk serve` as its own process, so its CPU time is the app's alone (the
+// load generator runs here), and waits until /readyz says the database is ready.
+func (b *bench) startServer(ctx context.Context) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	logf, err := os.Create(filepath.Join(b.tmp, "server.log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(b.o.leakdesk, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+b.cluster.URL(), "LEAKDESK_ADDR="+addr, "LEAKDESK_BASE_URL=",
+		"LEAKDESK_DATA_KEY="+b.dataKey, "LEAKDESK_DATA_KEY_FILE=", "LEAKDESK_LOG_LEVEL=warn", "LEAKDESK_SMTP_URL=")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s serve: %w", b.o.leakdesk, err)
+	}
+	b.server = cmd
+	b.baseURL = "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		resp, err := http.Get(b.baseURL + "/readyz")
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				b.logf("server ready at %s (pid %d)", b.baseURL, cmd.Process.Pid)
+				return nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.New("the server did not become ready within 60 s (see server.log with --keep)")
+}
+
+func (b *bench) stopServer() {
+	if b.server == nil || b.server.Process == nil {
+		return
+	}
+	_ = b.server.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = b.server.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = b.server.Process.Kill()
+		<-done
+	}
+	b.server = nil
+}
+
+// cpu is the CPU time used so far by the app process and by the whole database cluster.
+type cpu struct{ app, db time.Duration }
+
+func (b *bench) cpuNow() cpu {
+	var c cpu
+	if b.server != nil && b.server.Process != nil {
+		c.app, _ = loadgen.ProcessCPU(b.server.Process.Pid)
+	}
+	c.db, _ = loadgen.TreeCPU(b.pgPID)
+	return c
+}
+
+// cpuInProcess is cpuNow for work that runs in this process (the import and verification call
+// the store directly): the app is this process.
+func (b *bench) cpuInProcess() cpu {
+	c := cpu{}
+	c.app, _ = loadgen.ProcessCPU(os.Getpid())
+	c.db, _ = loadgen.TreeCPU(b.pgPID)
+	return c
+}
+
+func (c cpu) since(before cpu) cpu { return cpu{app: c.app - before.app, db: c.db - before.db} }
+
+// dataKeyB64 returns a fresh random data key in the form LEAKDESK_DATA_KEY takes.
+func dataKeyB64() (string, *pii.Keyring, error) {
+	material := make([]byte, pii.KeySize)
+	if _, err := randRead(material); err != nil {
+		return "", nil, err
+	}
+	k, err := pii.NewKey(material)
+	if err != nil {
+		return "", nil, err
+	}
+	return base64.StdEncoding.EncodeToString(material), pii.NewKeyring(k), nil
+}
+
+func trimOutput(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}
