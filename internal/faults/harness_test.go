@@ -131,7 +131,9 @@ func newRig(t *testing.T) *rig {
 	start := time.Now()
 	r := &rig{t: t, bin: binary(t), dir: t.TempDir(), users: map[string]user{}}
 	ctx := context.Background()
-	defer func() { t.Logf("rig ready in %s (binary, cluster, migrations, users)", time.Since(start).Round(time.Millisecond)) }()
+	defer func() {
+		t.Logf("rig ready in %s (binary, cluster, migrations, users)", time.Since(start).Round(time.Millisecond))
+	}()
 	c, err := devdb.Start(ctx, filepath.Join(r.dir, "pg"), devdb.Options{})
 	if err != nil {
 		t.Fatalf("start private cluster: %v", err)
@@ -470,7 +472,7 @@ type ledger struct {
 	mu        sync.Mutex
 	cases     map[int64]string // id → title
 	patches   []ackPatch
-	ticks     []int64 // case ids whose evidence_preserved tick was acknowledged
+	ticks     []int64         // case ids whose evidence_preserved tick was acknowledged
 	requests  map[int64]int64 // request id → case id
 	approvals map[int64]int64 // request id → approver user id
 	failures  int             // writes not acknowledged (errors, 5xx, 503)
