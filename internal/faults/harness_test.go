@@ -263,6 +263,7 @@ func (r *rig) launch(in *instance) {
 	cmd := exec.Command(r.bin, "serve")
 	cmd.Env = append(append([]string(nil), r.env...), "LEAKDESK_ADDR="+in.addr)
 	cmd.Stdout, cmd.Stderr = f, f
+	orphanGuard(cmd)
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		r.t.Fatal(err)
