@@ -237,6 +237,7 @@ func TestFaults_TwoInstances(t *testing.T) {
 	var raced, wins atomic.Int64
 	var mu sync.Mutex
 	var bad []string
+	var raceTimes, submitTimes []time.Duration // a racing pair vs one uncontended write (reference)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range clients {
@@ -267,8 +268,13 @@ func TestFaults_TwoInstances(t *testing.T) {
 					rw.Add(1)
 					go func() { defer rw.Done(); <-gate; st[i] = f.approve(p.in, rid, p.who) }()
 				}
+				t0 := time.Now()
 				close(gate)
 				rw.Wait()
+				d := time.Since(t0)
+				mu.Lock()
+				raceTimes = append(raceTimes, d)
+				mu.Unlock()
 				raced.Add(1)
 				ok := (st[0] == http.StatusOK && st[1] == http.StatusConflict) || (st[0] == http.StatusConflict && st[1] == http.StatusOK)
 				if ok {
@@ -287,7 +293,12 @@ func TestFaults_TwoInstances(t *testing.T) {
 					mu.Unlock()
 					return
 				}
+				t0 := time.Now()
 				rid, ok := f.request(insts[rand.IntN(2)], c, g1Request)
+				d := time.Since(t0)
+				mu.Lock()
+				submitTimes = append(submitTimes, d)
+				mu.Unlock()
 				if !ok {
 					mu.Lock()
 					bad = append(bad, fmt.Sprintf("worker %d: G1 request not acknowledged", w))
@@ -318,6 +329,8 @@ func TestFaults_TwoInstances(t *testing.T) {
 		t.Fatalf("only %d of %d races ran", raced.Load(), races)
 	}
 	t.Logf("%d approval races over two instances in %s: %d with exactly one approval", raced.Load(), elapsed.Round(time.Millisecond), wins.Load())
+	t.Logf("a racing pair takes median %s = %.2f× one uncontended request submission (reference, median %s)",
+		median(raceTimes), ratio(median(raceTimes), median(submitTimes)), median(submitTimes))
 
 	// Reminders: cases whose deadlines are long past get their "missed" reminders at once, from
 	// whichever instance's worker takes the job; each must go out exactly once.
@@ -405,13 +418,14 @@ func TestFaults_Kill(t *testing.T) {
 		}
 	}
 	defer stopLoad()
+	var relaunch []time.Duration
 	for i := range kills {
 		time.Sleep(time.Duration(1000+rand.IntN(1000)) * time.Millisecond)
 		victim := insts[i%2]
 		before := l.writes()
 		victim.kill()
 		time.Sleep(500 * time.Millisecond) // the survivor carries the load alone for a moment
-		r.launch(victim)
+		relaunch = append(relaunch, r.launch(victim))
 		if _, err := r.probe(l, victim, 30*time.Second); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
 		}
@@ -427,6 +441,9 @@ func TestFaults_Kill(t *testing.T) {
 	cases, events := r.counts()
 	t.Logf("unacknowledged writes by step:status: %v", l.reasons)
 	t.Logf("%d kills, %d acknowledged writes, %d unacknowledged attempts, %d cases / %d events", kills, l.writes(), l.failures, cases, events)
+	ref := median([]time.Duration{a.firstStart, b.firstStart})
+	t.Logf("a killed process, started again under load, is ready in median %s = %.2f× its first start on an idle database (reference %s), max %s",
+		median(relaunch), ratio(median(relaunch), ref), ref, maxOf(relaunch))
 }
 
 func median(d []time.Duration) time.Duration {

@@ -218,9 +218,11 @@ type instance struct {
 	addr string
 	url  string
 	log  string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
+	// firstStart is how long the first launch took until /readyz said ready (a same-run reference).
+	firstStart time.Duration
+	mu         sync.Mutex
+	cmd        *exec.Cmd
+	done       chan struct{}
 }
 
 func freeAddr(t *testing.T) string {
@@ -238,7 +240,7 @@ func (r *rig) startInstance(name string) *instance {
 	r.t.Helper()
 	in := &instance{name: name, addr: freeAddr(r.t), log: filepath.Join(r.dir, name+".log")}
 	in.url = "http://" + in.addr
-	r.launch(in)
+	in.firstStart = r.launch(in)
 	r.insts = append(r.insts, in)
 	r.t.Cleanup(func() {
 		in.stop()
@@ -253,9 +255,10 @@ func (r *rig) startInstance(name string) *instance {
 	return in
 }
 
-// launch (re)starts in's process on its address.
-func (r *rig) launch(in *instance) {
+// launch (re)starts in's process on its address and returns how long it took to become ready.
+func (r *rig) launch(in *instance) time.Duration {
 	r.t.Helper()
+	start := time.Now()
 	f, err := os.OpenFile(in.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		r.t.Fatal(err)
@@ -276,6 +279,7 @@ func (r *rig) launch(in *instance) {
 	if err := waitReady(in, true, 60*time.Second); err != nil {
 		r.t.Fatalf("%s: %v", in.name, err)
 	}
+	return time.Since(start)
 }
 
 // alive reports whether the process is still running.
