@@ -21,10 +21,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leakdesk/leakdesk/internal/appi"
@@ -51,6 +53,11 @@ func TestMain(m *testing.M) {
 	}
 	binDir = dir
 	code := m.Run()
+	if shared != nil {
+		if err := shared.Remove(context.Background()); err != nil {
+			fmt.Fprintln(os.Stderr, "remove the fault tests' cluster:", err)
+		}
+	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -134,16 +141,9 @@ func newRig(t *testing.T) *rig {
 	defer func() {
 		t.Logf("rig ready in %s (binary, cluster, migrations, users)", time.Since(start).Round(time.Millisecond))
 	}()
-	c, err := devdb.Start(ctx, filepath.Join(r.dir, "pg"), devdb.Options{})
-	if err != nil {
-		t.Fatalf("start private cluster: %v", err)
-	}
+	c := sharedCluster(t)
 	r.cluster = c
-	t.Cleanup(func() {
-		if err := c.Remove(context.Background()); err != nil {
-			t.Logf("remove cluster: %v", err)
-		}
-	})
+	dbURL := r.database()
 	smtp, err := mailtest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	r.env = append(os.Environ(),
-		"DATABASE_URL="+c.URL(),
+		"DATABASE_URL="+dbURL,
 		"LEAKDESK_DATA_KEY=",
 		"LEAKDESK_DATA_KEY_FILE="+keyFile,
 		"SMTP_URL="+smtp.URL(),
@@ -166,7 +166,7 @@ func newRig(t *testing.T) *rig {
 		"LEAKDESK_BASE_URL=",
 	)
 	r.run(nil, "migrate", "up")
-	pool, err := pgxpool.New(ctx, c.URL())
+	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +185,56 @@ func newRig(t *testing.T) *rig {
 		r.users[u.key] = user{ID: id, Email: email, Token: tok}
 	}
 	return r
+}
+
+// The tests share one private cluster (started on first use, removed by TestMain; never the shared
+// test cluster of `make test`, which the restart test must not touch) and get a database each.
+// They do not run in parallel: the restart test stops and restarts the whole cluster.
+var (
+	clusterOnce sync.Once
+	shared      *devdb.Cluster
+	clusterErr  error
+	dbSeq       atomic.Int64
+)
+
+func sharedCluster(t *testing.T) *devdb.Cluster {
+	t.Helper()
+	clusterOnce.Do(func() {
+		shared, clusterErr = devdb.Start(context.Background(), filepath.Join(binDir, "pg"), devdb.Options{})
+	})
+	if clusterErr != nil {
+		t.Fatalf("start private cluster: %v", clusterErr)
+	}
+	// A restart test that failed while the database was held down leaves it stopped.
+	if !shared.Running() {
+		if err := shared.StartServer(context.Background()); err != nil {
+			t.Fatalf("start private cluster: %v", err)
+		}
+	}
+	return shared
+}
+
+// database creates a fresh database for the rig in the shared cluster, dropped after the test.
+func (r *rig) database() string {
+	r.t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("faults_%d", dbSeq.Add(1))
+	admin, err := pgx.Connect(ctx, r.cluster.AdminURL())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() {
+		ctx := context.Background()
+		if conn, err := pgx.Connect(ctx, r.cluster.AdminURL()); err == nil {
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	})
+	return strings.Replace(r.cluster.URL(), "/"+devdb.DatabaseName+"?", "/"+name+"?", 1)
 }
 
 // run executes one leakdesk subcommand against the rig's database and returns its stdout.
