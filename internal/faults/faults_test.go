@@ -51,6 +51,7 @@ func (r *rig) loadClients(l *ledger, n int, insts []*instance, stop <-chan struc
 					continue
 				}
 				if !f.tick(pick(), c) {
+					f = nil // log in again: a session that failed once is not trusted further
 					continue
 				}
 				rid, ok := f.request(pick(), c, g1Request)

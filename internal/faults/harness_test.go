@@ -463,8 +463,10 @@ func (b *browser) csrf(in *instance, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Only a 200 counts: an error page (e.g. the 503 of a session that could not be saved) also
+	// carries a token, but one that never reached the database.
 	m := csrfRe.FindStringSubmatch(body)
-	if m == nil {
+	if st != http.StatusOK || m == nil {
 		return "", fmt.Errorf("no CSRF token on %s (status %d)", path, st)
 	}
 	return m[1], nil
@@ -717,6 +719,10 @@ func (r *rig) checkLedger(l *ledger) {
 			AND e.type = 'request_submitted' AND (e.payload->>'request_id')::bigint = q.id WHERE q.id = $1 AND q.case_id = $2`, rid, cid).Scan(&n); err != nil || n != 1 {
 			report("acknowledged request %d of case %d: %d rows with their event, err %v", rid, cid, n, err)
 		}
+	}
+	// A 403 on a form post means the session's CSRF token, acknowledged with a 200 page, was lost.
+	if n := l.reasons["tick:403"]; n > 0 {
+		report("%d form posts refused with 403: an acknowledged session lost its CSRF token", n)
 	}
 	for rid, approver := range l.approvals {
 		var state string
