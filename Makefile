@@ -80,5 +80,9 @@ bench-go: build ## every package's Go benchmarks on a durable throwaway cluster
 	export LEAKDESK_TEST_REQUIRE_DB=1; \
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
+# Soak: the fault tests at full size (docs/faults.md). One line per part, so parts merge cleanly.
+soak: build ## long fault tests (10 000 approval races, 20 database restarts, 10 kills) and long fuzzing
+	LEAKDESK_SOAK=1 LEAKDESK_TEST_REQUIRE_DB=1 $(GO) test -count=1 -timeout 120m -v -run '^TestFaults_' ./internal/faults/
+
 clean: ## remove build output (keeps .data)
 	rm -rf bin

@@ -114,11 +114,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() {
 		for watchCtx.Err() == nil {
 			if ok, _ := srv.Ready().State(); ok {
-				if err := st.CheckDataKey(watchCtx, keys); err != nil {
+				// Only a wrong key or an unfinished rotation stops the server; the database going
+				// away between the readiness check and this query is retried like any outage.
+				if err := st.CheckDataKey(watchCtx, keys); errors.Is(err, store.ErrWrongDataKey) || errors.Is(err, store.ErrKeyRotating) {
 					fatal <- fmt.Errorf("data key: %w", err)
 					return
-				}
-				if err := rem.Start(watchCtx); err != nil {
+				} else if err != nil {
+					log.Warn("data key not checked yet, retrying", "err", err)
+				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
 					go anchorLoop(watchCtx, st, log)
