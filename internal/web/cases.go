@@ -231,7 +231,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		t := c.Checklist[item.ID]
 		v.Checklist = append(v.Checklist, view.CheckView{Item: item, Tick: t, By: names[t.By]})
 	}
-	v.Missing = incident.ExitCriteria(stage, incident.ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID})
+	v.Missing = incident.ExitCriteria(stage, c.ExitInput())
 	for _, act := range incident.AvailableActions(a, c) {
 		act := act
 		switch act.Kind {
