@@ -944,3 +944,37 @@ func exitDisciplineRecords(in ExitInput) []Missing {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// CanSeeStageContents reports whether the actor may see the records and
+// files of stage s: everyone for the open stages; for discipline only
+// CanSeeRestricted actors not involved in c. Others see that the stage
+// exists and its state, not its contents.
+func CanSeeStageContents(a Actor, c *Case, s Stage) bool {
+	return s != StageDiscipline || (CanSeeRestricted(a) && !c.Involved[a.UserID])
+}
+
+// VisibleEvidence returns the files of stage s ("" = all) the actor may see.
+func VisibleEvidence(a Actor, c *Case, s Stage) []*Evidence {
+	var out []*Evidence
+	for _, e := range c.Evidence {
+		if (s == "" || e.Stage == s) && CanSeeStageContents(a, c, e.Stage) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// RestrictedRecordEvent reports whether e carries restricted content: a
+// record event of a restricted kind, or a file attached to the discipline
+// stage. Timelines and the events API redact such payloads for viewers
+// who may not see restricted data (the hash still covers them).
+func RestrictedRecordEvent(e Event) bool {
+	switch e.Type {
+	case EventRecordAdded, EventRecordUpdated, EventRecordWithdrawn:
+		d, ok := recordKindIndex[RecordKind(pStr(e.Payload, "kind"))]
+		return ok && d.Restricted
+	case EventEvidenceAttached:
+		return Stage(pStr(e.Payload, "stage")) == StageDiscipline
+	}
+	return false
+}
