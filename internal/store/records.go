@@ -111,3 +111,45 @@ func (s *Store) EvidenceCount(ctx context.Context, caseID int64) (int, error) {
 	}
 	return n, nil
 }
+
+// OverdueMeasure is a recurrence measure past its due date and not done, for the dashboard.
+type OverdueMeasure struct {
+	CaseID      int64
+	Number      string
+	Title       string
+	Drill       bool
+	RecordID    int64
+	Description string
+	Owner       string
+	DueDate     string
+}
+
+// OverdueMeasures lists the recurrence measures of open cases whose due date (a JST date) is
+// before today's JST date and whose status is not done, oldest first, from the case projection.
+// Cases where viewerID is marked involved are left out, as everywhere else.
+func (s *Store) OverdueMeasures(ctx context.Context, today string, viewerID int64, limit int) ([]OverdueMeasure, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT c.id, c.number, c.title, c.drill, (r->>'id')::bigint,
+			COALESCE(r->'values'->>'description', ''), COALESCE(r->'values'->>'owner', ''), r->'values'->>'due_date'
+		FROM cases c CROSS JOIN LATERAL jsonb_array_elements(COALESCE(c.state->'records', '[]'::jsonb)) r
+		WHERE c.status = 'open'
+			AND r->>'kind' = 'recurrence_measure'
+			AND NOT COALESCE((r->>'withdrawn')::boolean, false)
+			AND r->'values'->>'status' NOT IN ('done', 'verified')
+			AND r->'values'->>'due_date' < $1
+			AND NOT COALESCE((c.state->'involved'->>($2::bigint)::text)::boolean, false)
+		ORDER BY r->'values'->>'due_date', c.id, (r->>'id')::bigint
+		LIMIT $3`, today, viewerID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: overdue measures: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OverdueMeasure, error) {
+		var m OverdueMeasure
+		err := row.Scan(&m.CaseID, &m.Number, &m.Title, &m.Drill, &m.RecordID, &m.Description, &m.Owner, &m.DueDate)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: overdue measures: %w", err)
+	}
+	return out, nil
+}
