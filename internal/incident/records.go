@@ -618,6 +618,10 @@ func (cmd AddRecord) decide(d *decider) error {
 	if err := d.requireOpen(); err != nil {
 		return err
 	}
+	// Read-only users are refused whatever they send, before the input is looked at.
+	if err := d.notReadOnlyOrInvolved(); err != nil {
+		return err
+	}
 	def, ok := recordKindIndex[cmd.Kind]
 	if !ok {
 		return Invalid("記録の種類が正しくありません。", "unknown record kind",

@@ -372,3 +372,10 @@ func TestRecordOverdue(t *testing.T) {
 		}
 	}
 }
+
+func TestAddRecord_ReadOnlyRefusedBeforeInput(t *testing.T) {
+	h := newHarness(t, discoveryFacts())
+	h.fail(auditor, AddRecord{Kind: "nonsense"}, CodeForbidden)
+	h.fail(auditor, AddRecord{Kind: RecMonitoring}, CodeForbidden)
+	h.fail(staff, AddRecord{Kind: "nonsense"}, CodeInvalid)
+}

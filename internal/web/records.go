@@ -251,11 +251,7 @@ func (s *Server) postRecordAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := incident.RecordKind(r.PostFormValue("kind"))
-	d, known := incident.LookupRecordKind(kind)
-	if !known {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "記録の種類が正しくありません。", EN: "Unknown record kind."})
-		return
-	}
+	d, _ := incident.LookupRecordKind(kind) // an unknown kind is refused by the domain (after the read-only check)
 	_, _, err := s.svc.Do(r.Context(), c.ID, version, a, incident.AddRecord{Kind: kind, Values: recordPatch(r, d)})
 	if err != nil {
 		s.caseWriteFailed(w, r, c.ID, version, a, d.Stage, recordFieldErrors(err, kind))
@@ -518,7 +514,7 @@ func (s *Server) apiGetRecords(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiNewRecord struct {
-	Kind   string         `json:"kind" validate:"required" label:"種類|kind"`
+	Kind   string         `json:"kind"` // checked by the domain, after the read-only check
 	Values map[string]any `json:"values"`
 }
 
@@ -647,4 +643,29 @@ func recordEventLines(e incident.Event, lang string, restricted bool) []string {
 		lines = append(lines, fmt.Sprintf("%s (%v B) SHA-256: %s", str("name"), p["size"], str("sha256")))
 	}
 	return lines
+}
+
+// auditRecordRows lists the records and files of the case as replayed to a point, for the
+// auditor desk's "as of" view (restricted kinds only for viewers who may see them).
+func auditRecordRows(a incident.Actor, c *incident.Case, lang string) []view.AuditLabelValue {
+	var out []view.AuditLabelValue
+	for _, r := range incident.VisibleRecords(a, c, "") {
+		d, _ := incident.LookupRecordKind(r.Kind)
+		label := fmt.Sprintf("%s / %s #%d", pick(lang, r.Stage.LabelJA(), r.Stage.LabelEN()), pick(lang, d.LabelJA, d.LabelEN), r.ID)
+		var parts []string
+		for _, cell := range recordCells(d, r, lang) {
+			parts = append(parts, cell.Label+": "+cell.Value)
+		}
+		value := strings.Join(parts, "、")
+		if r.Withdrawn {
+			value = pick(lang, "【取下げ: ", "[withdrawn: ") + r.WithdrawReason + pick(lang, "】", "] ") + value
+		}
+		out = append(out, view.AuditLabelValue{Key: fmt.Sprintf("record-%d", r.ID), Label: label, Value: value})
+	}
+	for _, e := range incident.VisibleEvidence(a, c, "") {
+		out = append(out, view.AuditLabelValue{Key: fmt.Sprintf("evidence-%d", e.ID),
+			Label: fmt.Sprintf("%s / %s", pick(lang, e.Stage.LabelJA(), e.Stage.LabelEN()), pick(lang, "証跡ファイル", "Evidence file")),
+			Value: fmt.Sprintf("%s (%d B) SHA-256: %s", e.Name, e.Size, e.SHA256)})
+	}
+	return out
 }

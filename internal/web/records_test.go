@@ -396,3 +396,29 @@ func TestDashboard_OverdueMeasures(t *testing.T) {
 		t.Error("the case page does not mark the overdue measure")
 	}
 }
+
+// TestAudit_RecordsAsOf: the auditor desk's "as of event k" view shows the records as they were.
+func TestAudit_RecordsAsOf(t *testing.T) {
+	e := newRecordsEnv(t, 1<<20)
+	c := e.open()
+	path := fmt.Sprintf("/api/v1/cases/%d/records", c.ID)
+	r := e.api("POST", path, e.tok["staff"], `{"kind":"monitoring_entry","values":{"date":"2026-05-02","searched_where":"web","result":"nothing_found","query":"最初の検索語"}}`,
+		"If-Match", fmt.Sprint(c.Version))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("add: %d %s", r.Status, r.Body)
+	}
+	added := e.version(c.ID)
+	if r := e.api("PATCH", path+"/1", e.tok["staff"], `{"values":{"query":"変更後の検索語"}}`, "If-Match", fmt.Sprint(added)); r.Status != http.StatusOK {
+		t.Fatalf("patch: %d %s", r.Status, r.Body)
+	}
+	au := e.client().loginAs("auditor")
+	for at, want := range map[int64]string{added: "最初の検索語", added + 1: "変更後の検索語"} {
+		body := au.get(fmt.Sprintf("/audit/cases/%d?at=%d", c.ID, at)).Body
+		if !strings.Contains(body, `data-testid="asof-record-1"`) || !strings.Contains(body, want) {
+			t.Errorf("as of %d: the record with %q is not shown", at, want)
+		}
+	}
+	if body := au.get(fmt.Sprintf("/audit/cases/%d?at=%d", c.ID, added-1)).Body; strings.Contains(body, `data-testid="asof-record-1"`) {
+		t.Error("the record is shown before it was added")
+	}
+}
