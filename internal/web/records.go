@@ -3,6 +3,7 @@ package web
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -439,7 +440,7 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	// Always a download, never rendered inline: the bytes are evidence, not page content.
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Digest", "sha-256="+fmt.Sprintf("%x", f.SHA256))
+	w.Header().Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(f.SHA256)+":") // RFC 9530
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(f.Data)
 }
