@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -66,10 +68,36 @@ func TestBrowser_RecordsAndEvidence(t *testing.T) {
 	if got := b.text(`[data-testid^="evidence-sha256-"]`); got != hex.EncodeToString(sum[:]) {
 		t.Fatalf("the page shows SHA-256 %q, want %s", got, hex.EncodeToString(sum[:]))
 	}
-	b.screenshot("case-records.png")
+	b.screenshotAt("case-records.png", `[data-testid="stage-records"]`)
 
 	b.open(fmt.Sprintf("/cases/%d?stage=discipline", c.ID))
 	if !b.exists(`[data-testid="discipline-restricted"]`) || strings.Contains(b.text(`[data-testid="case-page"]`), "社員X-99") {
 		t.Fatal("staff sees the discipline record")
+	}
+}
+
+// screenshotAt is screenshot with the element sel at the top of the picture.
+func (b *browser) screenshotAt(name, sel string) {
+	b.t.Helper()
+	if os.Getenv("LEAKDESK_SCREENSHOTS") != "1" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1400)); err != nil {
+		b.t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.querySelector("+jsString(sel)+").scrollIntoView(), true")); err != nil {
+		b.t.Fatal(err)
+	}
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name), buf, 0o644); err != nil {
+		b.t.Fatal(err)
 	}
 }
