@@ -117,6 +117,16 @@ func Summary(e incident.Event) (ja, en string) {
 			st, _ = m["status"].(string)
 		}
 		return "法的評価の更新（" + reportabilityJA(st) + "）", "Assessment updated (" + st + ")"
+	case incident.EventRecordAdded, incident.EventRecordUpdated, incident.EventRecordWithdrawn:
+		d, _ := incident.LookupRecordKind(incident.RecordKind(str("kind")))
+		verb := map[string][2]string{incident.EventRecordAdded: {"記録の追加", "Record added"},
+			incident.EventRecordUpdated: {"記録の変更", "Record updated"}, incident.EventRecordWithdrawn: {"記録の取下げ", "Record withdrawn"}}[e.Type]
+		return fmt.Sprintf("%s: %s「%s」#%v", verb[0], stageJA(), d.LabelJA, p["record_id"]),
+			fmt.Sprintf("%s: %s, %s #%v", verb[1], stageEN(), d.LabelEN, p["record_id"])
+	case incident.EventEvidenceAttached:
+		// The file name stays out of the one-line summary: for the discipline stage it may be restricted.
+		return fmt.Sprintf("証跡ファイルの添付: %s（SHA-256 %.12s…）", stageJA(), str("sha256")),
+			fmt.Sprintf("Evidence attached: %s (SHA-256 %.12s…)", stageEN(), str("sha256"))
 	}
 	return e.Type, e.Type
 }

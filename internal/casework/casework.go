@@ -6,6 +6,8 @@ package casework
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/appi"
@@ -202,4 +204,26 @@ func sameAssessment(old map[string]any, now map[string]any) bool {
 	a, err1 := chain.Canonical(old)
 	b, err2 := chain.Canonical(now)
 	return err1 == nil && err2 == nil && bytes.Equal(a, b)
+}
+
+// AttachEvidence stores an uploaded file for a stage of the case: the evidence_attached event (name,
+// size, content type, SHA-256) and the bytes in one transaction. The caller has checked the size
+// and type (CheckEvidence); the hash is computed here from the bytes that are stored.
+func (s *Service) AttachEvidence(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, stage incident.Stage,
+	name, contentType, note string, data []byte) (*incident.Case, *incident.Evidence, error) {
+	id, err := s.Store.NextEvidenceID(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(data)
+	cmd := incident.AttachEvidence{EvidenceID: id, Stage: stage, Name: name, Size: int64(len(data)),
+		ContentType: contentType, SHA256: hex.EncodeToString(sum[:]), Note: note}
+	now := s.now()
+	c, _, err := s.Store.AttachEvidence(ctx, caseID, ifVersion, store.EvidenceFile{ID: id, Data: data}, func(c *incident.Case) ([]incident.Event, error) {
+		return s.apply(ctx, c, cmd, actor, now)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, c.EvidenceByID(id), nil
 }

@@ -13,23 +13,24 @@ import (
 // Config is the whole runtime configuration. It is built once in main and passed down; no package
 // reads the environment itself.
 type Config struct {
-	DatabaseURL     string        // DATABASE_URL
-	Addr            string        // LEAKDESK_ADDR, default 127.0.0.1:8080
-	BaseURL         string        // LEAKDESK_BASE_URL, default http://<Addr>
-	SessionIdle     time.Duration // LEAKDESK_SESSION_IDLE, default 30m
-	SessionLifetime time.Duration // LEAKDESK_SESSION_LIFETIME, default 8h
-	MaxBodyBytes    int64         // LEAKDESK_MAX_BODY_BYTES, default 1 MiB (uploads have their own limit)
-	LogLevel        string        // LEAKDESK_LOG_LEVEL: debug, info, warn, error
-	LogFormat       string        // LEAKDESK_LOG_FORMAT: text or json
-	SMTPURL         string        // SMTP_URL, e.g. smtp://user:pass@mail.example.jp:587
-	MailFrom        string        // LEAKDESK_MAIL_FROM
-	DataKey         string        // LEAKDESK_DATA_KEY (base64, 32 bytes) — encrypts affected-person data
-	DataKeyFile     string        // LEAKDESK_DATA_KEY_FILE, alternative to LEAKDESK_DATA_KEY
-	LoginMaxFails   int           // LEAKDESK_LOGIN_MAX_FAILS per account within LoginWindow, default 5
-	LoginIPMaxFails int           // LEAKDESK_LOGIN_IP_MAX_FAILS per IP within LoginWindow, default 20
-	LoginWindow     time.Duration // LEAKDESK_LOGIN_WINDOW, default 15m
-	Company         string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
-	ReminderOffsets string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
+	DatabaseURL      string        // DATABASE_URL
+	Addr             string        // LEAKDESK_ADDR, default 127.0.0.1:8080
+	BaseURL          string        // LEAKDESK_BASE_URL, default http://<Addr>
+	SessionIdle      time.Duration // LEAKDESK_SESSION_IDLE, default 30m
+	SessionLifetime  time.Duration // LEAKDESK_SESSION_LIFETIME, default 8h
+	MaxBodyBytes     int64         // LEAKDESK_MAX_BODY_BYTES, default 1 MiB (uploads have their own limit)
+	LogLevel         string        // LEAKDESK_LOG_LEVEL: debug, info, warn, error
+	LogFormat        string        // LEAKDESK_LOG_FORMAT: text or json
+	SMTPURL          string        // SMTP_URL, e.g. smtp://user:pass@mail.example.jp:587
+	MailFrom         string        // LEAKDESK_MAIL_FROM
+	DataKey          string        // LEAKDESK_DATA_KEY (base64, 32 bytes) — encrypts affected-person data
+	DataKeyFile      string        // LEAKDESK_DATA_KEY_FILE, alternative to LEAKDESK_DATA_KEY
+	LoginMaxFails    int           // LEAKDESK_LOGIN_MAX_FAILS per account within LoginWindow, default 5
+	LoginIPMaxFails  int           // LEAKDESK_LOGIN_IP_MAX_FAILS per IP within LoginWindow, default 20
+	LoginWindow      time.Duration // LEAKDESK_LOGIN_WINDOW, default 15m
+	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
+	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
+	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -65,6 +66,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.MaxBodyBytes, err = integer(getenv, "LEAKDESK_MAX_BODY_BYTES", 1<<20); err != nil {
+		return c, err
+	}
+	if c.EvidenceMaxBytes, err = integer(getenv, "LEAKDESK_EVIDENCE_MAX_BYTES", 20<<20); err != nil {
 		return c, err
 	}
 	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)

@@ -21,6 +21,9 @@ func TestFromEnv(t *testing.T) {
 		{"https base url", map[string]string{"LEAKDESK_BASE_URL": "https://leakdesk.example.jp/"}, func(c Config) bool {
 			return c.BaseURL == "https://leakdesk.example.jp" && c.Secure()
 		}, false},
+		{"evidence limit default", nil, func(c Config) bool { return c.EvidenceMaxBytes == 20<<20 }, false},
+		{"evidence limit set", map[string]string{"LEAKDESK_EVIDENCE_MAX_BYTES": "5242880"}, func(c Config) bool { return c.EvidenceMaxBytes == 5<<20 }, false},
+		{"evidence limit not a number", map[string]string{"LEAKDESK_EVIDENCE_MAX_BYTES": "20MB"}, nil, true},
 		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
 		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
 		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},

@@ -49,6 +49,7 @@ func TestApprove_DeputyNeedsManagerRole(t *testing.T) {
 	h.passG1()
 	h.patch(staff, merge(recurrenceFacts(), map[string]any{"root_cause": "誤送信"}))
 	h.ticks(staff, recurrenceTicks...)
+	h.records(staff, recurrenceRecords()...)
 	id := h.submit(staff, KindComplete, StageRecurrencePrevention, "", "")
 	h.fail(officer, Approve{RequestID: id, AsDeputy: true}, CodeInvalid)
 	h.do(officer, Approve{RequestID: id})

@@ -86,6 +86,10 @@ type Case struct {
 	CloseReason  string                   `json:"close_reason,omitempty"`
 	// Assessment is the latest assessment_changed payload, if any.
 	Assessment map[string]any `json:"assessment,omitempty"`
+	// Records are the stages' repeatable entries, in order of addition
+	// (Record.ID = index + 1); Evidence the files attached to stages.
+	Records  []*Record   `json:"records,omitempty"`
+	Evidence []*Evidence `json:"evidence,omitempty"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with
@@ -143,7 +147,7 @@ func (c *Case) states() map[Stage]StageState {
 }
 
 func (c *Case) exitInput() ExitInput {
-	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID}
+	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID, Records: activeRecords(c.Records)}
 }
 
 // IsEditor reports whether user recorded facts or ticks of stage s.
@@ -193,6 +197,14 @@ func (c *Case) clone() *Case {
 			cp.Snapshot = r.Snapshot.clone()
 			cp.Approvals = append([]Approval(nil), r.Approvals...)
 			n.Requests[i] = &cp
+		}
+	}
+	n.Records = cloneRecords(c.Records)
+	if c.Evidence != nil {
+		n.Evidence = make([]*Evidence, len(c.Evidence))
+		for i, e := range c.Evidence {
+			cp := *e
+			n.Evidence[i] = &cp
 		}
 	}
 	if c.Involved != nil {
@@ -347,6 +359,10 @@ func (c *Case) Apply(e Event) error {
 		c.Status = StatusOpen
 	case EventAssessmentChanged:
 		c.Assessment = p
+	case EventRecordAdded, EventRecordUpdated, EventRecordWithdrawn, EventEvidenceAttached:
+		if err := c.applyRecordEvent(e); err != nil {
+			return err
+		}
 	}
 	c.Version = e.Seq
 	c.UpdatedAt = at
@@ -369,3 +385,6 @@ func (c *Case) pendingFor(e Event) (*Request, error) {
 	}
 	return r, nil
 }
+
+// ExitInput returns what the exit criteria of c's stages are checked on.
+func (c *Case) ExitInput() ExitInput { return c.exitInput() }

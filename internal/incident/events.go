@@ -31,6 +31,12 @@ const (
 	// when the reportability assessment changes (domain.md §3.6); the case
 	// only keeps the latest payload.
 	EventAssessmentChanged EventType = "assessment_changed"
+	// Stage records (records.go): repeatable entries of a stage, and files
+	// attached to a stage (the bytes are stored outside the history).
+	EventRecordAdded      EventType = "record_added"      // {record_id, kind, stage, values}
+	EventRecordUpdated    EventType = "record_updated"    // {record_id, kind, stage, changes: [{field, old, new}]}
+	EventRecordWithdrawn  EventType = "record_withdrawn"  // {record_id, kind, stage, reason}
+	EventEvidenceAttached EventType = "evidence_attached" // {evidence_id, stage, name, size, content_type, sha256, note}
 )
 
 var eventTypes = map[EventType]bool{
@@ -38,6 +44,7 @@ var eventTypes = map[EventType]bool{
 	EventInvolvementMarked: true, EventStageOpened: true, EventRequestSubmitted: true, EventRequestApproved: true,
 	EventRequestSentBack: true, EventRequestWithdrawn: true, EventStageChanged: true, EventCaseClosed: true,
 	EventCaseReopened: true, EventAssessmentChanged: true,
+	EventRecordAdded: true, EventRecordUpdated: true, EventRecordWithdrawn: true, EventEvidenceAttached: true,
 }
 
 // KnownEventType reports whether t belongs to the closed set.

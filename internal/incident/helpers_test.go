@@ -154,6 +154,27 @@ func containmentFacts() map[string]any {
 		"injunction_status": "not_applicable", "escalation_na_reason": "拾得者不明のため"}
 }
 
+// containmentRecords meet the record-fed exit criteria of containment:
+// a monitoring entry (and the escalation records, for rows that mark the
+// steps done).
+func containmentRecords() []AddRecord {
+	return []AddRecord{
+		{Kind: RecMonitoring, Values: map[string]any{"date": "2026-05-02", "searched_where": "web", "result": "nothing_found"}},
+	}
+}
+
+func recurrenceRecords() []AddRecord {
+	return []AddRecord{{Kind: RecMeasure, Values: map[string]any{"description": "USBメモリの暗号化", "safeguard": "technical",
+		"scope": "company_wide", "owner": "情報システム部長", "due_date": "2026-06-30", "status": "planned"}}}
+}
+
+func (h *harness) records(a Actor, rs ...AddRecord) {
+	h.t.Helper()
+	for _, r := range rs {
+		h.do(a, r)
+	}
+}
+
 var containmentTicks = []string{"containment.provisional_measures", "containment.identify_destination", "containment.prevent_further_damage"}
 
 func noticeFacts() map[string]any {

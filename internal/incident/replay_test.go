@@ -47,6 +47,7 @@ func storyS2a(t *testing.T) *harness {
 	// Containment.
 	h.patch(staff, containmentFacts())
 	h.ticks(staff, containmentTicks...)
+	h.records(staff, containmentRecords()...)
 	con := h.submit(staff, KindComplete, StageContainment, "", "")
 	h.do(manager, Approve{RequestID: pol})
 	h.do(deputy, Approve{RequestID: con, AsDeputy: true, Note: "部長出張中"})
@@ -69,6 +70,7 @@ func storyS2a(t *testing.T) *harness {
 
 	h.patch(staff, recurrenceFacts())
 	h.ticks(staff, recurrenceTicks...)
+	h.records(staff, recurrenceRecords()...)
 	h.do(officer, Approve{RequestID: h.submit(staff, KindComplete, StageRecurrencePrevention, "", "")})
 
 	h.patch(hr, disciplineFacts())

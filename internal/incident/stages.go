@@ -29,6 +29,8 @@ type ExitInput struct {
 	Facts     Facts
 	Checklist map[string]Tick
 	OwnerID   int64
+	// Records are the case's records that count (not withdrawn).
+	Records []*Record
 }
 
 // Reason is an allowed reason code for a skip or a deferral. Check, when
@@ -188,12 +190,24 @@ func ExitCriteria(s Stage, in ExitInput) []Missing {
 	if d.Exit != nil {
 		m = d.Exit(in)
 	}
+	if rec := recordExits[s]; rec != nil {
+		m = append(m, rec(in)...)
+	}
 	for _, it := range checklist {
 		if it.Stage == s && it.RequiredForExit && !in.Checklist[it.ID].Checked {
 			m = append(m, missingTick(it.ID))
 		}
 	}
 	return m
+}
+
+// recordExits are the exit criteria fed by the stage's records (records.go).
+var recordExits = map[Stage]func(ExitInput) []Missing{
+	StagePoliceReport:         exitPoliceRecords,
+	StageContainment:          exitContainmentRecords,
+	StageCustomerNotice:       exitNoticeRecords,
+	StageRecurrencePrevention: exitRecurrenceRecords,
+	StageDiscipline:           exitDisciplineRecords,
 }
 
 // --- entry rules ---

@@ -17,6 +17,8 @@ func fullCase(t *testing.T) *harness {
 	h.ticks(staff, containmentTicks...)
 	h.ticks(staff, regulatorTicks...)
 	h.ticks(staff, recurrenceTicks...)
+	h.records(staff, containmentRecords()...)
+	h.records(staff, recurrenceRecords()...)
 	h.patch(hr, disciplineFacts())
 	h.ticks(hr, disciplineTicks...)
 	return h
@@ -342,7 +344,7 @@ func TestExitCriteria(t *testing.T) {
 			for _, id := range tt.ticks {
 				ticks[id] = Tick{Checked: true}
 			}
-			got := missingItems(ExitCriteria(tt.stage, ExitInput{Facts: facts, Checklist: ticks, OwnerID: tt.owner}))
+			got := missingItems(ExitCriteria(tt.stage, ExitInput{Facts: facts, Checklist: ticks, OwnerID: tt.owner, Records: stageRecordsMet(t, tt.stage)}))
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("missing\n got %v\nwant %v", got, tt.want)
 			}

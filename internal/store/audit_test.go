@@ -138,6 +138,7 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 		"return_request_status": "not_applicable", "warning_letter_status": "not_applicable",
 		"injunction_status": "not_applicable", "escalation_na_reason": "拾得者不明のため"})
 	ticks("staff", "containment.provisional_measures", "containment.identify_destination", "containment.prevent_further_damage")
+	do("staff", incident.AddRecord{Kind: incident.RecMonitoring, Values: map[string]any{"date": "2026-05-02", "searched_where": "web", "result": "nothing_found"}})
 	con := submit("staff", incident.StageContainment, "")
 	approve("manager", pol, "", false)
 	approve("deputy", con, "部長出張中", true)
@@ -166,6 +167,9 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 	approve("manager", submit("staff", incident.StageCustomerNotice, ""), "", false)
 	patch("staff", map[string]any{"effectiveness_review_at": "2026-10-01"})
 	ticks("staff", "recurrence_prevention.measures_four_points", "recurrence_prevention.corrective_action_cycle")
+	do("staff", incident.AddRecord{Kind: incident.RecMeasure, Values: map[string]any{"description": "USBメモリの暗号化", "safeguard": "technical",
+		"scope": "company_wide", "owner": "情報システム部長", "due_date": "2026-06-30", "status": "planned"}})
+	do("staff2", incident.UpdateRecord{RecordID: 2, Version: 1, Values: map[string]any{"status": "in_progress"}})
 	approve("officer", submit("staff", incident.StageRecurrencePrevention, ""), "", false)
 	patch("hr", map[string]any{"sanction": "reprimand", "culpability": "negligence", "discipline_decided_at": "2026-06-01T10:00", "accusation_filed": false})
 	ticks("hr", "discipline.work_rules")

@@ -85,6 +85,14 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 // transaction, so a crash leaves either the whole change with its events or none of it. Two writers
 // on one case queue on the row lock; the second sees the first's result.
 func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+	return s.updateCase(ctx, caseID, ifVersion, fn, nil)
+}
+
+// txFunc writes rows that belong to a case change (evidence bytes) inside its transaction, after
+// the events are appended.
+type txFunc func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
+
+func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
 	var c *incident.Case
 	var events []incident.Event
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -125,6 +133,11 @@ func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 		}
 		if err := syncRequests(ctx, tx, c); err != nil {
 			return err
+		}
+		if with != nil {
+			if err := with(ctx, tx, c, events); err != nil {
+				return err
+			}
 		}
 		return s.runHooks(ctx, tx, c, events)
 	})

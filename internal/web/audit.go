@@ -235,6 +235,7 @@ func (s *Server) renderAuditCase(w http.ResponseWriter, r *http.Request, status 
 	v := view.AuditCaseView{ID: c.ID, Number: c.Number, Title: c.Title, Drill: c.Drill, Version: c.Version, At: at, AtTime: atTime,
 		Latest: latest, Verdict: verdict, CanComment: auth.Has(currentUser(ctx).Roles, auth.RoleAuditor), Form: form, CSRF: s.csrfToken(r)}
 	v.Facts = factRows(incident.VisibleFacts(a, past))
+	v.Records = auditRecordRows(a, past, lang)
 	v.Stages = stageRows(past, lang)
 	for _, rq := range past.Requests {
 		rv := requestView(rq, name, lang)

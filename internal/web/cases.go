@@ -231,7 +231,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		t := c.Checklist[item.ID]
 		v.Checklist = append(v.Checklist, view.CheckView{Item: item, Tick: t, By: names[t.By]})
 	}
-	v.Missing = incident.ExitCriteria(stage, incident.ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID})
+	v.Missing = incident.ExitCriteria(stage, c.ExitInput())
 	for _, act := range incident.AvailableActions(a, c) {
 		act := act
 		switch act.Kind {
@@ -278,6 +278,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	for i := len(history) - 1; i >= 0; i-- {
 		v.History = append(v.History, eventView(history[i], names, lang, restricted))
 	}
+	s.fillRecords(&v, c, a, names, lang, typed, errs, time.Now())
 	v.Links = s.caseLinks(c, a)
 	if a.Has(incident.RoleAuditor) {
 		res, err := s.store.Verify(ctx, c.ID)
@@ -420,6 +421,8 @@ func eventView(e store.StoredEvent, names map[int64]string, lang string, restric
 			}
 			ev.Lines = append(ev.Lines, mark+pick(lang, item.JA, item.EN))
 		}
+	case incident.EventRecordAdded, incident.EventRecordUpdated, incident.EventRecordWithdrawn, incident.EventEvidenceAttached:
+		ev.Lines = recordEventLines(e.Event, lang, restricted)
 	case incident.EventAssessmentChanged:
 		if m, ok := p["appi"].(map[string]any); ok {
 			ev.Lines = append(ev.Lines, fmt.Sprintf("APPI: %v %v", m["status"], m["categories"]))
@@ -461,6 +464,10 @@ func eventLabel(t string, lang string) string {
 		incident.EventCaseClosed:        {"案件終了", "Case closed"},
 		incident.EventCaseReopened:      {"案件再開", "Case reopened"},
 		incident.EventAssessmentChanged: {"報告要否・期限の再計算", "Assessment recomputed"},
+		incident.EventRecordAdded:       {"記録の追加", "Record added"},
+		incident.EventRecordUpdated:     {"記録の変更", "Record updated"},
+		incident.EventRecordWithdrawn:   {"記録の取下げ", "Record withdrawn"},
+		incident.EventEvidenceAttached:  {"証跡ファイルの添付", "Evidence attached"},
 	}
 	if l, ok := labels[t]; ok {
 		return pick(lang, l[0], l[1])

@@ -361,6 +361,9 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func redactRestricted(e store.StoredEvent) map[string]any {
+	if incident.RestrictedRecordEvent(e.Event) {
+		return redactRecordEvent(e.Payload)
+	}
 	if e.Type != incident.EventFactsChanged && e.Type != incident.EventRequestSubmitted {
 		return e.Payload
 	}

@@ -92,6 +92,15 @@ func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) {
 			v.Rows = out
 		}
 	}
+	measures, err := s.store.OverdueMeasures(r.Context(), now.In(jst).Format(time.DateOnly), u.ID, dashboardLimit)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, m := range measures {
+		v.Measures = append(v.Measures, view.OverdueMeasure{CaseID: m.CaseID, Number: m.Number, Title: m.Title, RecordID: m.RecordID,
+			Description: m.Description, Owner: m.Owner, DueDate: m.DueDate, Drill: m.Drill})
+	}
 	p := s.page(r, "期限ダッシュボード", "Deadline dashboard")
 	s.render(w, r, http.StatusOK, p, view.DashboardPage(p, v))
 }

@@ -169,6 +169,9 @@ func (s *Server) maxBody(r *http.Request) int64 {
 	if n := personUploadLimit(r); n > s.cfg.MaxBodyBytes {
 		return n
 	}
+	if n := s.evidenceUploadLimit(r); n > s.cfg.MaxBodyBytes {
+		return n
+	}
 	return s.cfg.MaxBodyBytes
 }
 

@@ -46,6 +46,10 @@ func (s *Server) routes() http.Handler {
 		r.Get("/cases/{id}/events", s.apiEvents)
 		r.Post("/requests/{rid}/approve", s.apiApprove)
 		r.Post("/requests/{rid}/send-back", s.apiSendBack)
+		// API ROUTES: records (stage records and evidence; see records.go)
+		r.Get("/cases/{id}/records", s.apiGetRecords)
+		r.Post("/cases/{id}/records", s.apiCreateRecord)
+		r.Patch("/cases/{id}/records/{rid}", s.apiPatchRecord)
 		// API ROUTES: law
 		r.Get("/cases/{id}/assessment", s.apiAssessment)
 		// API ROUTES: audit
@@ -94,6 +98,13 @@ func (s *Server) routes() http.Handler {
 				r.Post("/requests/{rid}/approve", s.postApprove)
 				r.Post("/requests/{rid}/send-back", s.postSendBack)
 				r.Get("/approvals", s.getInbox)
+				// ROUTES: records (stage records and evidence files; see records.go)
+				r.Post("/cases/{id}/records", s.postRecordAdd)
+				r.Get("/cases/{id}/records/{rid}", s.getRecord)
+				r.Post("/cases/{id}/records/{rid}", s.postRecordEdit)
+				r.Post("/cases/{id}/records/{rid}/withdraw", s.postRecordWithdraw)
+				r.Post("/cases/{id}/evidence", s.postEvidence) // larger body limit: evidenceUploadLimit
+				r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
 			})
 			// ROUTES: law (dashboard, documents; see dashboard.go, documents.go)
 			r.Group(func(r chi.Router) {

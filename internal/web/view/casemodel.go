@@ -32,6 +32,11 @@ type CaseView struct {
 	Links      []NavItem
 	Restricted bool // the viewer may see discipline data
 	Verdict    *ChainVerdict
+	// Stage records (records.go): the open stage's record kinds and files.
+	Records     []RecordSection
+	Evidence    []EvidenceRow
+	CanUpload   bool
+	UploadLimit int64
 }
 
 // StageCard is one stage on the board.

@@ -1,0 +1,155 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leakdesk/leakdesk/internal/incident"
+)
+
+// EvidenceFile is an uploaded file with what identifies it. Data is the whole file: uploads are
+// size-limited before they reach the store.
+type EvidenceFile struct {
+	ID          int64
+	CaseID      int64
+	Stage       incident.Stage
+	Name        string
+	ContentType string
+	Size        int64
+	SHA256      []byte
+	Data        []byte
+	UploadedBy  int64
+	UploadedAt  time.Time
+}
+
+// NextEvidenceID allocates the id of an evidence file (before the command that attaches it is decided).
+func (s *Store) NextEvidenceID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.Pool.QueryRow(ctx, `SELECT nextval('case_evidence_id_seq')`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: evidence id: %w", err)
+	}
+	return id, nil
+}
+
+// AttachEvidence runs fn (which decides the AttachEvidence command) like UpdateCase and, in the same
+// transaction, stores the file's bytes: either the evidence_attached event and the bytes are both
+// stored, or neither. The bytes must match the event's size and hash.
+func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f EvidenceFile, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+	return s.updateCase(ctx, caseID, ifVersion, fn, func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error {
+		var attached *incident.Event
+		for i := range events {
+			if events[i].Type == incident.EventEvidenceAttached {
+				attached = &events[i]
+			}
+		}
+		if attached == nil {
+			return fmt.Errorf("store: attach evidence: no evidence_attached event")
+		}
+		sum := sha256.Sum256(f.Data)
+		ev := c.EvidenceByID(f.ID)
+		if ev == nil || ev.SHA256 != hex.EncodeToString(sum[:]) || ev.Size != int64(len(f.Data)) {
+			return fmt.Errorf("store: attach evidence %d: event does not describe the bytes", f.ID)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_evidence (id, case_id, stage, name, content_type, size, sha256, data, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			f.ID, caseID, string(ev.Stage), ev.Name, ev.ContentType, ev.Size, sum[:], f.Data, attached.ActorID, Now(attached.At))
+		if err != nil {
+			return fmt.Errorf("store: insert evidence: %w", err)
+		}
+		return nil
+	})
+}
+
+// ErrEvidenceCorrupt is returned when stored bytes no longer match their recorded SHA-256.
+var ErrEvidenceCorrupt = errors.New("store: evidence bytes do not match their SHA-256")
+
+// Evidence reads one file of a case, recomputes its hash, and writes the custody log entry (who
+// downloaded which file, with its hash) in the same transaction: a download that is not logged
+// does not happen. A file whose bytes no longer match the hash is refused.
+func (s *Store) Evidence(ctx context.Context, caseID, id, userID int64) (EvidenceFile, error) {
+	var f EvidenceFile
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT id, case_id, stage, name, content_type, size, sha256, data, uploaded_by, uploaded_at
+			FROM case_evidence WHERE case_id = $1 AND id = $2`, caseID, id).
+			Scan(&f.ID, &f.CaseID, &f.Stage, &f.Name, &f.ContentType, &f.Size, &f.SHA256, &f.Data, &f.UploadedBy, &f.UploadedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return incident.NotFound("ファイルが見つかりません。", "File not found.")
+		}
+		if err != nil {
+			return fmt.Errorf("store: read evidence: %w", err)
+		}
+		sum := sha256.Sum256(f.Data)
+		if !bytes.Equal(sum[:], f.SHA256) || int64(len(f.Data)) != f.Size {
+			return fmt.Errorf("%w: case %d file %d", ErrEvidenceCorrupt, caseID, id)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO access_log (user_id, case_id, page, subjects, reason) VALUES ($1, $2, 'evidence_download', '[]', $3)`,
+			userID, caseID, fmt.Sprintf("evidence %d sha256 %x", f.ID, f.SHA256))
+		if err != nil {
+			return fmt.Errorf("store: custody log: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return EvidenceFile{}, err
+	}
+	return f, nil
+}
+
+// EvidenceCount is the number of stored files of a case (for tests and checks: an upload refused
+// must leave none behind).
+func (s *Store) EvidenceCount(ctx context.Context, caseID int64) (int, error) {
+	var n int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM case_evidence WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count evidence: %w", err)
+	}
+	return n, nil
+}
+
+// OverdueMeasure is a recurrence measure past its due date and not done, for the dashboard.
+type OverdueMeasure struct {
+	CaseID      int64
+	Number      string
+	Title       string
+	Drill       bool
+	RecordID    int64
+	Description string
+	Owner       string
+	DueDate     string
+}
+
+// OverdueMeasures lists the recurrence measures of open cases whose due date (a JST date) is
+// before today's JST date and whose status is not done, oldest first, from the case projection.
+// Cases where viewerID is marked involved are left out, as everywhere else.
+func (s *Store) OverdueMeasures(ctx context.Context, today string, viewerID int64, limit int) ([]OverdueMeasure, error) {
+	rows, err := s.Pool.Query(ctx, `
+		SELECT c.id, c.number, c.title, c.drill, (r->>'id')::bigint,
+			COALESCE(r->'values'->>'description', ''), COALESCE(r->'values'->>'owner', ''), r->'values'->>'due_date'
+		FROM cases c CROSS JOIN LATERAL jsonb_array_elements(COALESCE(c.state->'records', '[]'::jsonb)) r
+		WHERE c.status = 'open'
+			AND r->>'kind' = 'recurrence_measure'
+			AND NOT COALESCE((r->>'withdrawn')::boolean, false)
+			AND r->'values'->>'status' NOT IN ('done', 'verified')
+			AND r->'values'->>'due_date' < $1
+			AND NOT COALESCE((c.state->'involved'->>($2::bigint)::text)::boolean, false)
+		ORDER BY r->'values'->>'due_date', c.id, (r->>'id')::bigint
+		LIMIT $3`, today, viewerID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: overdue measures: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OverdueMeasure, error) {
+		var m OverdueMeasure
+		err := row.Scan(&m.CaseID, &m.Number, &m.Title, &m.Drill, &m.RecordID, &m.Description, &m.Owner, &m.DueDate)
+		return m, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: overdue measures: %w", err)
+	}
+	return out, nil
+}
