@@ -11,7 +11,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/leakdesk/leakdesk/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: help build run db stop-db env test test-short lint generate check-generated bench bench-go soak fuzz clean
+.PHONY: help build run db stop-db env test test-short lint generate check-generated bench bench-go soak fuzz vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -80,9 +80,37 @@ bench-go: build ## every package's Go benchmarks on a durable throwaway cluster
 	export LEAKDESK_TEST_REQUIRE_DB=1; \
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
+# Fuzzing: every `func FuzzX` under internal/ and cmd/, one fuzzer per `go test -fuzz` run (the tool
+# takes one at a time), FUZZTIME each on top of its committed corpus in testdata/fuzz. The short
+# budget is CI's; `make soak` runs the same with the long one.
+FUZZTIME      ?= 5s
+SOAK_FUZZTIME ?= 3m
+fuzz: ## run every fuzzer for FUZZTIME each (CI: 5s)
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd | xargs -n1 dirname | sort -u); do \
+		for name in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
+			echo "fuzz $$name ./$$dir ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$dir; \
+		done; \
+	done
+
+# govulncheck (pinned in go.mod as a tool) fails on a known vulnerability in code that is called.
+# When its database cannot be reached the scan did not happen: that is printed, loudly, and only
+# fails with VULN_REQUIRED=1. VULNFLAGS=-db=file:///path/to/mirror scans against a local mirror.
+vuln: ## known vulnerabilities in called code (govulncheck)
+	@out="$$(mktemp)"; rc=0; $(GO) tool govulncheck $(VULNFLAGS) ./... > "$$out" 2>&1 || rc=$$?; cat "$$out"; \
+	if [ $$rc -eq 3 ]; then rm -f "$$out"; echo "vuln: FAILED: known vulnerabilities in called code (above)"; exit 1; fi; \
+	if [ $$rc -ne 0 ] && grep -q 'fetching vulnerabilities' "$$out"; then rm -f "$$out"; \
+		echo "vuln: ************************************************************"; \
+		echo "vuln: NOT SCANNED: the Go vulnerability database could not be reached."; \
+		echo "vuln: No claim is made about known vulnerabilities in this build."; \
+		echo "vuln: ************************************************************"; \
+		if [ -n "$${VULN_REQUIRED:-}" ]; then exit 1; fi; exit 0; fi; \
+	rm -f "$$out"; exit $$rc
+
 # Soak: the fault tests at full size (docs/faults.md). One line per part, so parts merge cleanly.
 soak: build ## long fault tests (10 000 approval races, 20 database restarts, 10 kills) and long fuzzing
 	LEAKDESK_SOAK=1 LEAKDESK_TEST_REQUIRE_DB=1 $(GO) test -count=1 -timeout 120m -v -run '^TestFaults_' ./internal/faults/
+	$(MAKE) fuzz FUZZTIME=$(SOAK_FUZZTIME)
 
 clean: ## remove build output (keeps .data)
 	rm -rf bin

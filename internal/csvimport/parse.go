@@ -371,7 +371,8 @@ func Formula(s string) bool {
 // cell normalises and validates one cell; ok is false when an error was recorded or it is empty.
 func (p *parser) cell(line int, f Field, raw string) (string, bool) {
 	ja, en := f.Label()
-	if Formula(strings.TrimLeft(raw, " ")) || Formula(raw) {
+	// Checked on the normalised value too: NFKC turns a full-width "－0" into "-0" (found by FuzzPersonForm).
+	if Formula(strings.TrimLeft(raw, " ")) || Formula(raw) || Formula(pii.Normalize(raw)) {
 		v := pii.Normalize(raw)
 		legit := (f == FieldPhone && strings.HasPrefix(v, "+") && phoneRe.MatchString(v)) || v == "-"
 		if !legit {

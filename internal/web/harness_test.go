@@ -31,6 +31,7 @@ type harness struct {
 	srv   *web.Server
 	ts    *httptest.Server
 	users map[string]store.User
+	keys  *pii.Keyring // the register's data key
 }
 
 const testPassword = "correct horse battery staple"
@@ -62,7 +63,7 @@ func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 	srv.Ready().Check(context.Background())
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}}
+	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}, keys: keys}
 	return h
 }
 

@@ -1,0 +1,705 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/casework"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
+)
+
+// The authorisation matrix: every route of the router × every kind of user, with the expected
+// status of each cell in one table (authzTable). A route added to the router without a row here
+// fails TestAuthz_Matrix, and so does a row whose route no longer exists.
+//
+// Columns. "staff" opened the case (its owner); "other" is a second general-affairs user who
+// opened another case and is neither owner nor involved in this one (the per-case rule is
+// involvement, domain.md §5.2, not ownership: they get what "staff" gets); "involved" holds the
+// widest handling role (manager) but is marked involved in the case, so every per-case refusal
+// shows in that column while the same role's case-independent routes stay open.
+const (
+	colAnon = iota
+	colStaff
+	colOther
+	colInvolved
+	colManager
+	colPrivacy
+	colExec
+	colHR
+	colAuditor
+	colAdmin
+	nCols
+)
+
+var authzColumns = [nCols]string{"anon", "staff", "other", "involved", "manager", "privacy", "exec", "hr", "auditor", "admin"}
+
+// authzRoles are the roles of each column's user (anon has none).
+var authzRoles = [nCols][]auth.Role{
+	colStaff: {auth.RoleStaff}, colOther: {auth.RoleStaff}, colInvolved: {auth.RoleManager}, colManager: {auth.RoleManager},
+	colPrivacy: {auth.RolePrivacyOfficer}, colExec: {auth.RoleExecutive}, colHR: {auth.RoleHR}, colAuditor: {auth.RoleAuditor}, colAdmin: {auth.RoleAdmin},
+}
+
+// fixture variants a row's cells run against.
+type fixKind int
+
+const (
+	fixPending fixKind = iota // a case with discovery facts, a pending "complete discovery" request and one person
+	fixPlain                  // the same without the pending request (a new request is allowed)
+	fixDone                   // discovery completed (approved), so it can be reopened
+)
+
+// authzRow is one route's row. want holds every column's status. Allowed writes send a body that
+// succeeds (form or json), so an "allowed" cell proves the write really happens (303/200/201 and,
+// for case writes, a new case version); refused cells must leave the case unchanged.
+type authzRow struct {
+	want   [nCols]int
+	fix    fixKind
+	query  string                      // added to the path
+	form   func(e *cellEnv) url.Values // page body (CSRF token added)
+	json   func(e *cellEnv) string     // API body
+	upload bool                        // multipart CSV upload
+	notes  string                      // why a cell is what it is, where not obvious
+}
+
+const (
+	s200 = http.StatusOK
+	s201 = http.StatusCreated
+	s303 = http.StatusSeeOther
+	s401 = http.StatusUnauthorized
+	s403 = http.StatusForbidden
+	s404 = http.StatusNotFound
+)
+
+func all(code int) [nCols]int {
+	var w [nCols]int
+	for i := range w {
+		w[i] = code
+	}
+	return w
+}
+
+// row builds want from (anon, staff, other, involved, manager, privacy, exec, hr, auditor, admin).
+func row(c ...int) [nCols]int {
+	if len(c) != nCols {
+		panic(fmt.Sprintf("authz row with %d cells, want %d", len(c), nCols))
+	}
+	var w [nCols]int
+	copy(w[:], c)
+	return w
+}
+
+// Frequently used rows.
+var (
+	// every case reader, not the involved user, not admin.
+	wCaseRead = row(s303, s200, s200, s403, s200, s200, s200, s200, s200, s403)
+	// every case reader including the involved user (lists that do not open the case).
+	wReaderList = row(s303, s200, s200, s200, s200, s200, s200, s200, s200, s403)
+	// the auditor's desk: auditor, manager, privacy officer (involved manager for desk-wide pages).
+	wDesk     = row(s303, s403, s403, s200, s200, s200, s403, s403, s200, s403)
+	wDeskCase = row(s303, s403, s403, s403, s200, s200, s403, s403, s200, s403)
+	// general-affairs handlers writing discovery (staff and managers; not involved, not auditor).
+	wHandle = row(s303, s303, s303, s403, s303, s403, s403, s403, s403, s403)
+	// register writers (staff, manager, privacy officer).
+	wRegWrite = row(s303, s303, s303, s403, s303, s303, s403, s403, s403, s403)
+	wRegPage  = row(s303, s200, s200, s403, s200, s200, s403, s403, s403, s403)
+	// administrators only.
+	wAdminPage = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200)
+	wAdminPost = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s303)
+	// the manager alone decides a "complete discovery" request (G1).
+	wApprove = row(s303, s403, s403, s403, s303, s403, s403, s403, s403, s403)
+	// API: a case reader's read.
+	aCaseRead = row(s401, s200, s200, s403, s200, s200, s200, s200, s200, s403)
+	// API: the auditor alone.
+	aAuditor = row(s401, s403, s403, s403, s403, s403, s403, s403, s200, s403)
+	// signed-in users only (anon goes to the login page).
+	wSignedIn = row(s303, s200, s200, s200, s200, s200, s200, s200, s200, s200)
+)
+
+func factsForm(e *cellEnv) url.Values {
+	return url.Values{"version": {e.version()}, "stage": {"discovery"}, "initial_description": {"誤送信の宛先を確認した（" + e.col + "）"}}
+}
+
+// authzTable is THE table. Keys are "METHOD pattern" as chi.Walk reports them (trailing "/" and
+// "/*" trimmed).
+var authzTable = map[string]authzRow{
+	// Operations: public by design (liveness, readiness, metrics for the scraper, static files, the API description).
+	"GET /healthz":          {want: all(s200)},
+	"GET /readyz":           {want: all(s200)},
+	"GET /metrics":          {want: all(s200), notes: "scraped without a session; it carries route patterns and counts, never personal data"},
+	"GET /static":           {want: all(s200), query: "app.css"},
+	"GET /api/openapi.json": {want: all(s200)},
+
+	// JSON API (bearer token; anon sends none).
+	"GET /api/v1/me":                 {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
+	"GET /api/v1/cases/{id}/persons": {want: aCaseRead, notes: "exec and hr get the masked list"},
+	"POST /api/v1/cases": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string {
+			return `{"title":"API で登録した案件（` + e.col + `）","facts":{"recognized_at":"2026-04-30T22:40"}}`
+		}, notes: "opening a case is for staff and managers; the involved manager may open other cases"},
+	"GET /api/v1/cases":      {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s403)},
+	"GET /api/v1/cases/{id}": {want: aCaseRead},
+	"PATCH /api/v1/cases/{id}": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"facts":{"initial_description":"API で更新（` + e.col + `）"}}` }},
+	"POST /api/v1/cases/{id}/requests": {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixPlain,
+		json: func(e *cellEnv) string { return `{"stage":"discovery","kind":"complete","note":"第一報完了"}` }},
+	"GET /api/v1/cases/{id}/events":     {want: aCaseRead},
+	"GET /api/v1/cases/{id}/assessment": {want: aCaseRead},
+	"POST /api/v1/requests/{rid}/approve": {want: row(s401, s403, s403, s403, s200, s403, s403, s403, s403, s403),
+		json:  func(e *cellEnv) string { return `{"note":"承認します"}` },
+		notes: "staff is the requester; admin reaches the domain, which refuses a user without the slot's role"},
+	"POST /api/v1/requests/{rid}/send-back": {want: row(s401, s403, s403, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"note":"記載を補ってください"}` }},
+	"GET /api/v1/audit/verify": {want: aAuditor},
+
+	// Pages without login.
+	"GET /login": {want: row(s200, s303, s303, s303, s303, s303, s303, s303, s303, s303), notes: "a signed-in user is sent home"},
+	"POST /login": {want: row(s401, s303, s303, s303, s303, s303, s303, s303, s303, s303),
+		form:  func(e *cellEnv) url.Values { return url.Values{"email": {e.email}, "password": {e.password}} },
+		notes: "each user signs in with their own credentials; anon has none"},
+	"POST /lang": {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"lang": {"ja"}, "back": {"/account"}} }},
+
+	// Signed in.
+	"GET /":          {want: all(s303), notes: "home redirects every role to its start page"},
+	"POST /logout":   {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"GET /account":   {want: wSignedIn},
+	"GET /cases":     {want: wReaderList},
+	"GET /approvals": {want: wReaderList},
+	"GET /dashboard": {want: wReaderList},
+
+	// The affected-person register.
+	"GET /cases/{id}/persons": {want: wCaseRead},
+	"GET /cases/{id}/persons/export": {want: row(s303, s200, s200, s403, s200, s200, s403, s403, s200, s403),
+		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: staff, managers, privacy officer, auditor"},
+	"POST /cases/{id}/persons": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		return url.Values{"name": {"山田 花子"}, "kana": {"ヤマダ ハナコ"}, "email": {"hanako+" + e.col + "@example.jp"}, "notice_status": {"unnotified"}}
+	}},
+	"GET /cases/{id}/persons/import":  {want: wRegPage},
+	"POST /cases/{id}/persons/import": {want: row(s303, s200, s200, s403, s200, s200, s403, s403, s403, s403), upload: true},
+	"POST /cases/{id}/persons/import/commit": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		return url.Values{"upload": {e.uploadToken()}}
+	}, notes: "the staged upload belongs to the cell's own user"},
+	"POST /cases/{id}/persons/bulk-notice": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		return url.Values{"status": {"notified"}, "method": {"post"}, "date": {"2026-05-10"}, "ids": {e.itoa(e.personID)}}
+	}},
+	"GET /cases/{id}/persons/{pid}": {want: wRegPage},
+	"POST /cases/{id}/persons/{pid}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.itoa(e.personVersion)}, "name": {"佐藤 一郎"}, "email": {"ichiro@example.jp"}, "notice_status": {"notified"}}
+	}},
+
+	// The case engine.
+	"GET /cases/new": {want: row(s303, s200, s200, s200, s200, s403, s403, s403, s403, s403)},
+	"POST /cases": {want: row(s303, s303, s303, s303, s303, s403, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"title": {"画面で登録した案件（" + e.col + "）"}, "recognized_at": {"2026-04-30T22:40"}}
+	}},
+	"GET /cases/{id}":        {want: wCaseRead},
+	"POST /cases/{id}/facts": {want: wHandle, form: factsForm},
+	"POST /cases/{id}/checklist": {want: wHandle, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "item": {"discovery.report_to_soumu"}, "checked": {"true"}}
+	}},
+	"POST /cases/{id}/requests": {want: wHandle, fix: fixPlain, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "stage": {"discovery"}, "kind": {"complete"}, "note": {"第一報完了"}}
+	}},
+	"POST /cases/{id}/owner": {want: wHandle, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "user_id": {e.itoa(e.otherID)}}
+	}},
+	"POST /cases/{id}/involved": {want: row(s303, s403, s403, s403, s303, s303, s403, s303, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "user_id": {e.itoa(e.victimID)}, "involved": {"true"}, "reason": {"送信者本人"}}
+	}, notes: "managers, the privacy officer and HR mark involvement"},
+	"POST /cases/{id}/reopen": {want: row(s303, s403, s403, s403, s303, s303, s403, s403, s403, s403), fix: fixDone, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "stage": {"discovery"}, "reason": {"事実の追加"}}
+	}},
+	"POST /requests/{rid}/approve": {want: wApprove, form: func(e *cellEnv) url.Values {
+		return url.Values{"note": {"承認します"}}
+	}},
+	"POST /requests/{rid}/send-back": {want: wApprove, form: func(e *cellEnv) url.Values {
+		return url.Values{"note": {"記載を補ってください"}}
+	}},
+
+	// Documents.
+	"GET /cases/{id}/documents":        {want: row(s303, s303, s303, s403, s303, s303, s303, s303, s303, s403), notes: "redirects to the first document"},
+	"GET /cases/{id}/documents/{kind}": {want: wCaseRead},
+	"POST /cases/{id}/documents/{kind}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		return url.Values{"edit_item4_text": {"概要（" + e.col + "）"}}
+	}, notes: "drafts: staff, managers, privacy officer"},
+	"POST /cases/{id}/documents/{kind}/finalise": {want: row(s303, s403, s403, s403, s303, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {"0"}}
+	}, notes: "finalising: managers and the privacy officer"},
+	"GET /cases/{id}/documents/{kind}/pdf": {want: row(s303, s404, s404, s403, s404, s404, s404, s404, s404, s403), query: "?version=999",
+		notes: "404 = authorised, then no final version 999: the printer is not started 7 times (printing is covered by TestDocuments_RenderEditFinalisePDF)"},
+
+	// The auditor's desk.
+	"GET /audit":                   {want: wDesk},
+	"GET /audit/verify":            {want: wDesk},
+	"GET /audit/access":            {want: wDesk},
+	"GET /audit/review":            {want: wDesk},
+	"GET /audit/review.csv":        {want: wDesk},
+	"GET /audit/cases/{id}":        {want: wDeskCase},
+	"GET /audit/cases/{id}/diff":   {want: wDeskCase},
+	"GET /audit/cases/{id}/export": {want: wDeskCase},
+	"POST /audit/export": {want: row(s303, s403, s403, s403, s404, s404, s403, s403, s404, s403),
+		form:  func(e *cellEnv) url.Values { return url.Values{"ids": {e.itoa(e.caseID) + ",999999999"}} },
+		notes: "a read posted as a form. The real case is checked first (the involved manager is refused it); 404 = authorised for it, then the second id does not exist, so no archive is built (GET .../export builds one)"},
+	"POST /audit/cases/{id}/comments": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s303, s403), form: func(e *cellEnv) url.Values { return url.Values{"body": {"確認しました"}} }},
+	"POST /audit/cases/{id}/signoff": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s303, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"body": {"監査済み"}, "scope": {"第一報まで"}, "reviewed_on": {"2026-05-20"}}
+	}},
+
+	// Administration.
+	"GET /admin/jobs":   {want: wAdminPage},
+	"GET /admin/users":  {want: wAdminPage},
+	"GET /admin/logins": {want: wAdminPage},
+	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
+		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
+	}},
+	"POST /admin/users/{id}/roles": {want: wAdminPost, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.itoa(e.victimVersion)}, "name": {"変更後の氏名"}, "roles": {"staff", "hr"}}
+	}},
+	"POST /admin/users/{id}/disable": {want: wAdminPost, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.itoa(e.victimVersion)}, "disabled": {"true"}}
+	}},
+	"POST /admin/users/{id}/password": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200), form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.itoa(e.victimVersion)}}
+	}, notes: "the new password is shown once on the answer (200)"},
+}
+
+// auditorMayWrite are the non-GET routes the auditor column may pass. Issue 6: an auditor changes
+// nothing but comments and sign-offs; the rest change no case data (see auditorMayPost).
+func auditorMayWrite(key string) bool {
+	_, ok := auditorMayPost[key]
+	return ok
+}
+
+// authzEnv is the matrix's world: one harness, a user and a client per column.
+type authzEnv struct {
+	h       *harness
+	svc     *casework.Service
+	actors  [nCols]incident.Actor
+	users   [nCols]store.User
+	clients [nCols]*client
+	tokens  [nCols]string
+	setup   incident.Actor // a manager outside the columns: marks involvement, approves in fixtures
+	seq     int64
+}
+
+// cellEnv is what one cell's request is built from.
+type cellEnv struct {
+	env           *authzEnv
+	t             *testing.T
+	col           string
+	colIdx        int
+	email         string
+	password      string
+	caseID        int64
+	requestID     int64
+	personID      int64
+	personVersion int64
+	otherID       int64
+	victimID      int64
+	victimVersion int64
+	seq           int64
+}
+
+func (e *cellEnv) itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func (e *cellEnv) version() string {
+	e.t.Helper()
+	c, err := e.env.h.db.Store.GetCase(context.Background(), e.caseID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.itoa(c.Version)
+}
+
+// uploadToken stages a one-person CSV for the cell's own user, as the preview page would.
+func (e *cellEnv) uploadToken() string {
+	e.t.Helper()
+	if e.colIdx == colAnon {
+		return "none"
+	}
+	csv := []byte("氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n")
+	tok, err := e.env.h.db.Store.SaveImportUpload(context.Background(), e.env.h.keys, e.caseID, e.env.users[e.colIdx].ID, csv, time.Hour)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return tok
+}
+
+func newAuthzEnv(t *testing.T) *authzEnv {
+	t.Helper()
+	h := newHarness(t)
+	e := &authzEnv{h: h, svc: casework.New(h.db.Store)}
+	for i := colStaff; i < nCols; i++ {
+		u := h.user(authzColumns[i], authzRoles[i]...)
+		e.users[i] = u
+		e.actors[i] = actorOf(u)
+		e.tokens[i] = h.token(authzColumns[i])
+	}
+	e.setup = actorOf(h.user("setup-manager", auth.RoleManager))
+	for i := range nCols {
+		e.clients[i] = h.client()
+		if i != colAnon {
+			e.clients[i].loginAs(authzColumns[i])
+		}
+	}
+	// "other" handles a case of their own.
+	if _, err := e.svc.Open(context.Background(), e.actors[colOther], "別の案件", nil, false); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func actorOf(u store.User) incident.Actor {
+	a := incident.Actor{UserID: u.ID, Name: u.Name}
+	for _, r := range u.Roles {
+		a.Roles = append(a.Roles, incident.Role(r))
+	}
+	return a
+}
+
+// fixture opens a case as staff, marks the "involved" column involved, adds one person and, per
+// kind, a pending request or a completed discovery stage.
+func (e *authzEnv) fixture(t *testing.T, kind fixKind) (caseID, requestID, personID, personVersion int64) {
+	t.Helper()
+	ctx := context.Background()
+	staff := e.actors[colStaff]
+	c, err := e.svc.Open(ctx, staff, "顧客リストの誤送信", map[string]any{
+		"recognized_at": "2026-04-30T22:40", "reported_to_soumu_at": "2026-05-01T08:50",
+		"containment_ordered_at": "2026-05-01T09:00", "prelim_screen": "suspected",
+		"exec_notification_decision": "not_needed", "involves_my_number": "no",
+		"suspected_route": "email_missend", "estimated_count_max": 3000,
+		"initial_description": "取引先に顧客リストを誤送した。漏洩のおそれ。",
+	}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err = e.svc.Do(ctx, c.ID, c.Version, staff, incident.TickChecklist{ItemID: "discovery.evidence_preserved", Checked: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err = e.svc.Do(ctx, c.ID, c.Version, e.setup, incident.MarkInvolved{UserID: e.users[colInvolved].ID, Involved: true, Reason: "誤送信した本人"}); err != nil {
+		t.Fatal(err)
+	}
+	if kind != fixPlain {
+		var req *incident.Request
+		c, req, err = e.svc.Submit(ctx, c.ID, c.Version, staff, incident.SubmitRequest{Kind: incident.KindComplete, Stage: incident.StageDiscovery, Note: "第一報完了"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		requestID = req.ID
+		if kind == fixDone {
+			if _, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	personID, err = e.h.db.Store.CreatePerson(ctx, e.h.keys, c.ID, staff.UserID,
+		store.PersonData{Name: "田中 太郎", Kana: "タナカ タロウ", Email: "taro@example.jp"}, store.PersonNotice{Status: "unnotified"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.h.db.Store.GetPerson(ctx, e.h.keys, c.ID, personID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.ID, requestID, personID, p.Version
+}
+
+func (e *authzEnv) victim(t *testing.T) store.User {
+	t.Helper()
+	e.seq++
+	u, err := e.h.db.Store.CreateUser(context.Background(), 0, fmt.Sprintf("victim-%d@example.jp", e.seq), "対象 利用者", []auth.Role{auth.RoleStaff}, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+var authzParam = regexp.MustCompile(`\{([a-zA-Z_]+)\}`)
+
+// normRoute trims what chi.Walk reports for mounted sub-routers and wildcards.
+func normRoute(route string) string {
+	route = strings.TrimSuffix(route, "/*")
+	if route != "/" {
+		route = strings.TrimSuffix(route, "/")
+	}
+	return route
+}
+
+// walkRoutes lists every "METHOD pattern" of the router.
+func walkRoutes(t *testing.T, h *harness) []string {
+	t.Helper()
+	routes, ok := h.srv.Router().(chi.Routes)
+	if !ok {
+		t.Fatal("router is not a chi.Routes")
+	}
+	var keys []string
+	seen := map[string]bool{}
+	err := chi.Walk(routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		key := method + " " + normRoute(route)
+		if !seen[key] {
+			seen[key] = true
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// TestAuthz_TableIsComplete runs without a request: every route has a row, every row a route, and
+// the table itself keeps the auditor rule (issue 6): no write other than comments and sign-offs
+// (and the listed session/read-only posts) may be allowed to the auditor column.
+func TestAuthz_TableIsComplete(t *testing.T) {
+	h := newHarness(t)
+	routes := walkRoutes(t, h)
+	inRouter := map[string]bool{}
+	for _, key := range routes {
+		method, _, _ := strings.Cut(key, " ")
+		if strings.HasSuffix(key, " /static") && method != http.MethodGet {
+			continue // the file server answers every method; GET is the one row
+		}
+		inRouter[key] = true
+		if _, ok := authzTable[key]; !ok {
+			t.Errorf("route %q has no row in authzTable: add one with the expected status of every column", key)
+		}
+	}
+	for key, r := range authzTable {
+		if !inRouter[key] {
+			t.Errorf("authzTable row %q matches no route of the router", key)
+		}
+		method, _, _ := strings.Cut(key, " ")
+		if method != http.MethodGet && !auditorMayWrite(key) {
+			if w := r.want[colAuditor]; w != s403 {
+				t.Errorf("%s: the auditor column expects %d; auditors change nothing but comments and sign-offs (want 403)", key, w)
+			}
+		}
+		if method != http.MethodGet && r.form == nil && r.json == nil && !r.upload {
+			t.Errorf("%s: a write row needs a body that would succeed where allowed", key)
+		}
+	}
+	if len(inRouter) < 60 {
+		t.Fatalf("only %d routes found: the walk is broken", len(inRouter))
+	}
+}
+
+var securityHeaderWant = map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+// checkSecurityHeaders is the baseline every answer carries (pages, API, errors, redirects).
+func checkSecurityHeaders(t *testing.T, what, path string, r resp) {
+	t.Helper()
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "frame-ancestors 'none'", "script-src 'self'", "base-uri 'none'", "form-action 'self'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("%s: CSP lacks %q: %q", what, d, csp)
+		}
+	}
+	if strings.Contains(csp, "unsafe-") {
+		t.Errorf("%s: CSP allows unsafe sources: %q", what, csp)
+	}
+	for k, v := range securityHeaderWant {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", what, k, got, v)
+		}
+	}
+	cc := r.Header.Get("Cache-Control")
+	if strings.HasPrefix(path, "/static/") {
+		if strings.Contains(cc, "no-store") || !strings.Contains(cc, "public") {
+			t.Errorf("%s: static Cache-Control %q", what, cc)
+		}
+	} else if cc != "no-store" {
+		t.Errorf("%s: Cache-Control = %q, want no-store", what, cc)
+	}
+	for _, sc := range r.Header.Values("Set-Cookie") {
+		if !strings.HasPrefix(sc, "leakdesk_session=") {
+			t.Errorf("%s: unexpected cookie %q", what, sc)
+			continue
+		}
+		for _, flag := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+			if !strings.Contains(sc, flag) {
+				t.Errorf("%s: session cookie lacks %s: %q", what, flag, sc)
+			}
+		}
+	}
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/html") && (strings.Contains(r.Body, "<script>") || strings.Contains(r.Body, " style=")) {
+		t.Errorf("%s: inline script or style", what)
+	}
+}
+
+// TestAuthz_Matrix sends every cell's request and compares the status with the table. GET cells
+// share one fixture; every write cell gets a fresh case (and, where the route names one, a fresh
+// user or request) so an allowed write never changes what a later cell sees. A refused write must
+// leave the case exactly as it was. Every answer also carries the security headers and cookie flags.
+func TestAuthz_Matrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("database and browser test")
+	}
+	env := newAuthzEnv(t)
+	h := env.h
+	shared := struct{ c, rq, p, pv int64 }{}
+	shared.c, shared.rq, shared.p, shared.pv = env.fixture(t, fixPending)
+	cells, allowedWrites := 0, 0
+	type slow struct {
+		key string
+		d   time.Duration
+	}
+	var slowest []slow
+	for _, key := range walkRoutes(t, h) {
+		start := time.Now()
+		rw, ok := authzTable[key]
+		if !ok {
+			continue // TestAuthz_TableIsComplete reports it
+		}
+		method, route, _ := strings.Cut(key, " ")
+		if route == "/static" && method != http.MethodGet {
+			continue
+		}
+		write := method != http.MethodGet
+		for col := range nCols {
+			e := &cellEnv{env: env, t: t, col: authzColumns[col], colIdx: col, otherID: env.users[colOther].ID, seq: env.seq}
+			if col != colAnon {
+				e.email, e.password = env.users[col].Email, testPassword
+			}
+			if write && strings.Contains(route, "{") && !strings.HasPrefix(route, "/admin/") {
+				e.caseID, e.requestID, e.personID, e.personVersion = env.fixture(t, rw.fix)
+			} else {
+				e.caseID, e.requestID, e.personID, e.personVersion = shared.c, shared.rq, shared.p, shared.pv
+			}
+			v := env.victim(t)
+			e.victimID, e.victimVersion, e.seq = v.ID, v.Version, env.seq
+			path := authzParam.ReplaceAllStringFunc(route, func(p string) string {
+				switch authzParam.FindStringSubmatch(p)[1] {
+				case "id":
+					if strings.HasPrefix(route, "/admin/users/") {
+						return e.itoa(e.victimID)
+					}
+					return e.itoa(e.caseID)
+				case "rid":
+					return e.itoa(e.requestID)
+				case "pid":
+					return e.itoa(e.personID)
+				case "kind":
+					return "report_prelim"
+				}
+				t.Fatalf("%s: unknown path parameter %s", key, p)
+				return ""
+			})
+			if route == "/static" {
+				path = "/static/"
+			}
+			path += rw.query
+			before := caseVersion(t, h, e.caseID)
+			r := env.send(t, col, method, path, rw, e)
+			what := fmt.Sprintf("%s [%s] (%s)", key, authzColumns[col], path)
+			cells++
+			if r.Status != rw.want[col] {
+				t.Errorf("%s: status %d, want %d; body: %.300s", what, r.Status, rw.want[col], strings.TrimSpace(stripTags(r.Body)))
+			}
+			checkSecurityHeaders(t, what, path, r)
+			after := caseVersion(t, h, e.caseID)
+			refused := r.Status == s401 || r.Status == s403 || (col == colAnon && !strings.HasPrefix(path, "/api/") && route != "/login" && route != "/lang")
+			if write && refused && after != before {
+				t.Errorf("%s: refused (%d) but the case changed from version %d to %d", what, r.Status, before, after)
+			}
+			if write && !refused && r.Status < 400 {
+				allowedWrites++
+				if caseWriteRoute(route) && after == before {
+					t.Errorf("%s: allowed (%d) but the case did not change (version %d)", what, r.Status, before)
+				}
+			}
+			if route == "/logout" && col != colAnon {
+				env.clients[col] = h.client().loginAs(authzColumns[col])
+			}
+		}
+		slowest = append(slowest, slow{key, time.Since(start)})
+	}
+	sort.Slice(slowest, func(i, j int) bool { return slowest[i].d > slowest[j].d })
+	t.Logf("%d cells checked, %d allowed writes carried out; slowest rows: %v", cells, allowedWrites, slowest[:min(5, len(slowest))])
+}
+
+// caseWriteRoute: routes whose success adds events to the case itself.
+func caseWriteRoute(route string) bool {
+	switch route {
+	case "/api/v1/cases/{id}", "/api/v1/cases/{id}/requests", "/api/v1/requests/{rid}/approve", "/api/v1/requests/{rid}/send-back",
+		"/cases/{id}/facts", "/cases/{id}/checklist", "/cases/{id}/requests", "/cases/{id}/owner", "/cases/{id}/involved",
+		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back":
+		return true
+	}
+	return false
+}
+
+func caseVersion(t *testing.T, h *harness, id int64) int64 {
+	t.Helper()
+	if id == 0 {
+		return 0
+	}
+	c, err := h.db.Store.GetCase(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Version
+}
+
+var tagRe = regexp.MustCompile(`(?s)<[^>]*>|\s+`)
+
+func stripTags(s string) string { return tagRe.ReplaceAllString(s, " ") }
+
+// send builds and sends one cell's request: bearer token on the API, session + CSRF token on pages.
+func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRow, e *cellEnv) resp {
+	t.Helper()
+	h := env.h
+	if strings.HasPrefix(path, "/api/v1/") {
+		body := ""
+		if rw.json != nil {
+			body = rw.json(e)
+		}
+		var hdr []string
+		if method == http.MethodPatch {
+			hdr = []string{"If-Match", e.version()}
+		}
+		return h.api(method, path, env.tokens[col], body, hdr...)
+	}
+	cl := env.clients[col]
+	if method == http.MethodGet {
+		return cl.get(path)
+	}
+	from := "/account"
+	if col == colAnon {
+		from = "/login"
+	}
+	token := cl.csrf(from)
+	if rw.upload {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("_csrf", token)
+		fw, _ := mw.CreateFormFile("file", "persons.csv")
+		_, _ = fw.Write([]byte("氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n"))
+		_ = mw.Close()
+		req, _ := http.NewRequest(method, h.ts.URL+path, &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Origin", h.ts.URL)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		return cl.do(req)
+	}
+	form := rw.form(e)
+	form.Set("_csrf", token)
+	req, _ := http.NewRequest(method, h.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.ts.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return cl.do(req)
+}
