@@ -92,8 +92,8 @@ func (s *script) openFacts() map[string]any {
 	return map[string]any{
 		"recognized_at": s.at(-10 * time.Hour), "reported_to_soumu_at": s.at(-10 * time.Minute),
 		"discovery_source": "internal_detection", "report_channel": "phone", "reporter_dept": s.dept,
-		"initial_description": fmt.Sprintf("%sの担当者が%s。対象はおよそ%d件。", s.dept, pick(s.rng, causes), s.count),
-		"suspected_route":     "media_lost",
+		"initial_description":  fmt.Sprintf("%sの担当者が%s。対象はおよそ%d件。", s.dept, pick(s.rng, causes), s.count),
+		"suspected_route":      "media_lost",
 		"suspected_data_items": []any{"name", "address", "phone", "purchase_history"},
 		"estimated_count_min":  s.count, "estimated_count_max": s.count, "public_disclosure_possible": true,
 		"insider_suspected": "no", "unauthorized_access_suspected": "no",
