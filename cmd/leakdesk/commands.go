@@ -368,8 +368,10 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return cmdDemoUsers(ctx, args[1:], getenv, stdout)
 	case "seed":
 		return cmdDevSeed(ctx, args[1:], getenv, stdout, stderr)
+	case "scalebench":
+		return cmdDevScaleBench(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return usageError{"dev needs db, demo-users or seed"}
+	return usageError{"dev needs db, demo-users, seed or scalebench"}
 }
 
 func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/pii"
+	"github.com/leakdesk/leakdesk/internal/scalebench"
 	"github.com/leakdesk/leakdesk/internal/seed"
 )
 
@@ -60,4 +63,34 @@ func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, 
 		stats.Cases, stats.Events, stats.Requests, stats.Deadlines, stats.Persons, el.Round(time.Second),
 		float64(stats.Cases)/el.Seconds(), float64(stats.Events)/el.Seconds(), stats.Rejected, anchored)
 	return nil
+}
+
+// cmdDevScaleBench measures the hot pages of a running server over loopback HTTP (docs/performance.md).
+func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev scalebench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("base", "http://127.0.0.1:8080", "server base URL")
+	email := fs.String("email", "", "a manager's e-mail")
+	auditor := fs.String("auditor", "", "an auditor's e-mail (same password)")
+	requests := fs.Int("requests", 300, "requests per scenario and client count")
+	clients := fs.String("clients", "1,32", "client counts")
+	only := fs.String("only", "", "run only scenarios whose name contains this (the reference always runs)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	var cs []int
+	for _, s := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return usageError{"--clients: " + s}
+		}
+		cs = append(cs, n)
+	}
+	_, err = scalebench.Run(ctx, scalebench.Options{BaseURL: *base, DatabaseURL: cfg.DatabaseURL, Email: *email, AuditorEmail: *auditor,
+		Password: getenv("SCALEBENCH_PASSWORD"), Clients: cs, Requests: *requests, Only: *only, Out: stdout})
+	return err
 }
