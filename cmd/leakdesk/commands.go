@@ -373,8 +373,12 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return cmdDevDB(ctx, args[1:], stdout, stderr)
 	case "demo-users":
 		return cmdDemoUsers(ctx, args[1:], getenv, stdout)
+	case "seed":
+		return cmdDevSeed(ctx, args[1:], getenv, stdout, stderr)
+	case "scalebench":
+		return cmdDevScaleBench(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return usageError{"dev needs db or demo-users"}
+	return usageError{"dev needs db, demo-users, seed or scalebench"}
 }
 
 func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -95,6 +95,13 @@ func (s *Service) SendBack(ctx context.Context, requestID int64, actor incident.
 	return c, c.Request(requestID), nil
 }
 
+// Apply decides cmd on c at now exactly as Open and Do do inside their transactions — the domain's
+// events, then the law's assessment_changed event when it moved — and applies them to c. For
+// `leakdesk dev seed`, which builds cases in memory and writes them with COPY.
+func (s *Service) Apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {
+	return s.apply(ctx, c, cmd, actor, store.Now(now))
+}
+
 // apply decides cmd on c, applies the events, then re-runs the law on the resulting facts and
 // appends an assessment_changed event when the decision or a deadline moved (domain.md §3.6).
 func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {

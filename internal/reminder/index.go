@@ -53,24 +53,7 @@ func payloadDeadlines(p map[string]any) []indexRow {
 // engine is re-run on the same facts only for the texts the payload leaves out (legal basis,
 // labels) and for the completion time of met deadlines. It reports whether rows were written.
 func syncIndex(ctx context.Context, tx pgx.Tx, c *incident.Case, seq int64, law appi.Options, now time.Time) error {
-	rows := payloadDeadlines(c.Assessment)
-	a := appi.Assess(c.Facts, law, now)
-	for i := range rows {
-		r := &rows[i]
-		d, ok := a.Deadline(r.Kind)
-		if ok {
-			r.Basis, r.LabelJA, r.LabelEN = d.Basis, d.LabelJA, d.LabelEN
-		} else {
-			r.LabelJA, r.LabelEN = r.Kind, r.Kind
-		}
-		if r.MetAt != nil {
-			t := now.UTC()
-			if ok && d.CompletedAt != nil {
-				t = d.CompletedAt.UTC()
-			}
-			r.MetAt = &t
-		}
-	}
+	rows := indexRows(c, law, now)
 	kinds := make([]string, 0, len(rows))
 	for _, r := range rows {
 		kinds = append(kinds, r.Kind)
@@ -94,6 +77,50 @@ func syncIndex(ctx context.Context, tx pgx.Tx, c *incident.Case, seq int64, law 
 		return fmt.Errorf("reminder: prune deadlines of case %d: %w", c.ID, err)
 	}
 	return nil
+}
+
+// indexRows is what syncIndex writes for the case's latest assessment at now: the payload's due
+// times, with the law engine's texts and completion times.
+func indexRows(c *incident.Case, law appi.Options, now time.Time) []indexRow {
+	rows := payloadDeadlines(c.Assessment)
+	a := appi.Assess(c.Facts, law, now)
+	for i := range rows {
+		r := &rows[i]
+		d, ok := a.Deadline(r.Kind)
+		if ok {
+			r.Basis, r.LabelJA, r.LabelEN = d.Basis, d.LabelJA, d.LabelEN
+		} else {
+			r.LabelJA, r.LabelEN = r.Kind, r.Kind
+		}
+		if r.MetAt != nil {
+			t := now.UTC()
+			if ok && d.CompletedAt != nil {
+				t = d.CompletedAt.UTC()
+			}
+			r.MetAt = &t
+		}
+	}
+	return rows
+}
+
+// IndexRow is one row of case_deadlines as the case hook writes it (for `leakdesk dev seed`, which
+// writes the index with COPY instead of through the hook).
+type IndexRow struct {
+	Kind, Due        string
+	DueAt            time.Time
+	MetAt            *time.Time
+	Basis            string
+	LabelJA, LabelEN string
+}
+
+// IndexRows returns the rows the case hook would write for c's latest assessment at now.
+func IndexRows(c *incident.Case, law appi.Options, now time.Time) []IndexRow {
+	rows := indexRows(c, law, now)
+	out := make([]IndexRow, len(rows))
+	for i, r := range rows {
+		out[i] = IndexRow(r)
+	}
+	return out
 }
 
 // syncCaseColumns keeps the per-case columns (open, owner, drill) current after changes that do not

@@ -61,9 +61,13 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 		where = append(where, "c.owner_id = "+arg(f.OwnerID))
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
-		// ILIKE with a trigram index; short CJK words (2 characters) fall back to a scan of the
-		// candidate rows, which the doc on search explains.
-		where = append(where, "c.search_text ILIKE "+arg("%"+escapeLike(q)+"%"))
+		// The auditor search's gram index (migration 00006): pg_trgm cannot answer a two-character
+		// Japanese word (漏洩) and extracts nothing from CJK text under the C locale, so ILIKE scanned
+		// every case for one (docs/performance.md, "Scale"). The GIN index narrows to candidates,
+		// strpos on the normalised text makes the match exact. The whole query is one substring, as
+		// before.
+		p := arg(q)
+		where = append(where, fmt.Sprintf("c.search_grams @> leakdesk_query_grams(%s) AND strpos(leakdesk_search_norm(c.search_text), leakdesk_search_norm(%s)) > 0", p, p))
 	}
 	if f.AfterID != 0 {
 		where = append(where, fmt.Sprintf("(c.updated_at, c.id) < (%s, %s)", arg(f.AfterUpdated), arg(f.AfterID)))
@@ -93,8 +97,4 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 		return nil, fmt.Errorf("store: list cases: %w", err)
 	}
 	return out, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -1,0 +1,35 @@
+\pset pager off
+\echo '== case list (default)'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.status, c.drill, c.version, COALESCE(u.name, ''), c.current_stage,
+ c.pending_requests, c.recognized_at, c.next_due_at, COALESCE(c.next_due_at < now(), false), c.updated_at
+ FROM cases c LEFT JOIN users u ON u.id = c.owner_id ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== case list status=open'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.updated_at FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+ WHERE c.status = 'open' ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== case list stage=discipline'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.updated_at FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+ WHERE c.current_stage = 'discipline' ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== case list deep keyset page (half way)'
+SELECT updated_at AS deep_at, id AS deep_id FROM cases ORDER BY updated_at DESC, id DESC OFFSET (SELECT count(*)/2 FROM cases) LIMIT 1 \gset
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.updated_at FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+ WHERE (c.updated_at, c.id) < (:'deep_at', :deep_id) ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== case list search 漏洩 (as shipped: ILIKE)'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.updated_at FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+ WHERE c.search_text ILIKE '%漏洩%' ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== case list search rare term (as shipped: ILIKE)'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, c.title, c.updated_at FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+ WHERE c.search_text ILIKE '%R-0000%' ORDER BY c.updated_at DESC, c.id DESC LIMIT 50;
+\echo '== dashboard board'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT d.case_id, c.number, c.title, d.kind, d.due, d.due_at, d.basis, d.label_ja, d.label_en, d.drill, COALESCE(u.name, '')
+ FROM case_deadlines d JOIN cases c ON c.id = d.case_id LEFT JOIN users u ON u.id = d.owner_id
+ WHERE d.met_at IS NULL AND d.case_open AND d.drill = false AND d.due_at < now() + interval '7 days'
+ AND NOT COALESCE(c.state->'involved' ? '8', false) ORDER BY d.due_at, d.case_id, d.kind LIMIT 201;
+\echo '== auditor search 漏洩'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, leakdesk_missed_deadlines(c.state, now()) FROM cases c
+ WHERE c.search_grams @> leakdesk_query_grams('漏洩') AND strpos(leakdesk_search_norm(c.search_text), '漏洩') > 0 AND NOT c.drill
+ ORDER BY c.created_at DESC, c.id DESC LIMIT 50;
+\echo '== auditor list (no filter)'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT c.id, c.number, leakdesk_missed_deadlines(c.state, now()) FROM cases c
+ WHERE NOT c.drill ORDER BY c.created_at DESC, c.id DESC LIMIT 50;
+\echo '== case events of one case (case page, replay)'
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT seq, type, COALESCE(actor_id, 0), at, payload, prev_hash, hash FROM case_events WHERE case_id = (SELECT max(id)/2 FROM cases) ORDER BY seq;
