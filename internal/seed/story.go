@@ -162,6 +162,10 @@ func fullStory() []step {
 		{staff, tick("containment.provisional_measures"), 5 * m},
 		{staff, tick("containment.identify_destination"), 5 * m},
 		{staff, tick("containment.prevent_further_damage"), 5 * m},
+		{staff, func(s *script) incident.Command {
+			return incident.AddRecord{Kind: incident.RecMonitoring, Values: map[string]any{"date": s.day(2 * d), "searched_where": "web",
+				"query": "社名 顧客 流出", "result": "nothing_found"}}
+		}, 10 * m},
 		{staff, sub("con", incident.KindComplete, incident.StageContainment, ""), 5 * m},
 		{manager, approve("pol", "", false), 2 * h},
 		{deputy, approve("con", "部長出張中", true), 1 * h},
@@ -198,6 +202,10 @@ func fullStory() []step {
 		}), 1 * d},
 		{staff, tick("recurrence_prevention.measures_four_points"), 10 * m},
 		{staff, tick("recurrence_prevention.corrective_action_cycle"), 10 * m},
+		{staff, func(s *script) incident.Command {
+			return incident.AddRecord{Kind: incident.RecMeasure, Values: map[string]any{"description": "USBメモリの暗号化と持出し申請の徹底",
+				"safeguard": "technical", "scope": "company_wide", "owner": "情報システム部長", "due_date": s.day(60 * d), "status": "planned"}}
+		}, 10 * m},
 		{staff, sub("rec", incident.KindComplete, incident.StageRecurrencePrevention, ""), 10 * m},
 		{officer, approve("rec", "", false), 4 * h},
 		{hr, p(func(s *script) map[string]any {

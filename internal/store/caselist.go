@@ -33,6 +33,9 @@ type CaseFilter struct {
 	Overdue bool
 	OwnerID int64
 	Query   string
+	// ViewerID leaves out the cases in which the viewer is recorded as involved: they may not open
+	// them, and a title can name them or the incident they are part of (domain.md §5.2).
+	ViewerID int64
 	// Cursor is the keyset position (updated_at, id) of the last row of the previous page.
 	AfterUpdated time.Time
 	AfterID      int64
@@ -59,6 +62,9 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 	}
 	if f.OwnerID != 0 {
 		where = append(where, "c.owner_id = "+arg(f.OwnerID))
+	}
+	if f.ViewerID != 0 {
+		where = append(where, "NOT COALESCE(c.state->'involved' ? "+arg(fmt.Sprint(f.ViewerID))+", false)")
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		// The auditor search's gram index (migration 00006): pg_trgm cannot answer a two-character

@@ -60,19 +60,21 @@ const (
 	fixPending fixKind = iota // a case with discovery facts, a pending "complete discovery" request and one person
 	fixPlain                  // the same without the pending request (a new request is allowed)
 	fixDone                   // discovery completed (approved), so it can be reopened
+	fixRecord                 // fixDone plus a monitoring record and an evidence file in containment
 )
 
 // authzRow is one route's row. want holds every column's status. Allowed writes send a body that
 // succeeds (form or json), so an "allowed" cell proves the write really happens (303/200/201 and,
 // for case writes, a new case version); refused cells must leave the case unchanged.
 type authzRow struct {
-	want   [nCols]int
-	fix    fixKind
-	query  string                      // added to the path
-	form   func(e *cellEnv) url.Values // page body (CSRF token added)
-	json   func(e *cellEnv) string     // API body
-	upload bool                        // multipart CSV upload
-	notes  string                      // why a cell is what it is, where not obvious
+	want     [nCols]int
+	fix      fixKind
+	query    string                      // added to the path
+	form     func(e *cellEnv) url.Values // page body (CSRF token added)
+	json     func(e *cellEnv) string     // API body
+	upload   bool                        // multipart CSV upload
+	evidence bool                        // multipart evidence upload (a small PDF) with the case version
+	notes    string                      // why a cell is what it is, where not obvious
 }
 
 const (
@@ -229,6 +231,29 @@ var authzTable = map[string]authzRow{
 		return url.Values{"note": {"記載を補ってください"}}
 	}},
 
+	// Stage records and evidence files (containment is open: discovery was approved).
+	"GET /api/v1/cases/{id}/records": {want: aCaseRead, notes: "discipline records are left out for readers who may not see them"},
+	"POST /api/v1/cases/{id}/records": {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord,
+		json: func(e *cellEnv) string {
+			return `{"kind":"monitoring_entry","values":{"date":"2026-05-03","searched_where":"web","result":"nothing_found","query":"` + e.col + `"}}`
+		}},
+	"PATCH /api/v1/cases/{id}/records/{rid}": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403), fix: fixRecord,
+		json: func(e *cellEnv) string { return `{"values":{"query":"更新（` + e.col + `）"}}` }},
+	"POST /cases/{id}/records": {want: wHandle, fix: fixRecord, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "kind": {"monitoring_entry"}, "monitoring_entry.date": {"2026-05-03"}, "monitoring_entry.searched_where": {"web"},
+			"monitoring_entry.result": {"nothing_found"}, "monitoring_entry.query": {e.col}}
+	}},
+	"GET /cases/{id}/records/{rid}": {want: wCaseRead},
+	"POST /cases/{id}/records/{rid}": {want: wHandle, fix: fixRecord, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "record_version": {e.itoa(e.recordVersion)}, "monitoring_entry.date": {"2026-05-02"},
+			"monitoring_entry.searched_where": {"web"}, "monitoring_entry.result": {"nothing_found"}, "monitoring_entry.query": {"更新（" + e.col + "）"}}
+	}},
+	"POST /cases/{id}/records/{rid}/withdraw": {want: wHandle, fix: fixRecord, form: func(e *cellEnv) url.Values {
+		return url.Values{"version": {e.version()}, "reason": {"重複して登録した"}}
+	}},
+	"POST /cases/{id}/evidence":      {want: wHandle, fix: fixRecord, evidence: true},
+	"GET /cases/{id}/evidence/{eid}": {want: wCaseRead, notes: "every download is written to the access log (custody log)"},
+
 	// Documents.
 	"GET /cases/{id}/documents":        {want: row(s303, s303, s303, s403, s303, s303, s303, s303, s303, s403), notes: "redirects to the first document"},
 	"GET /cases/{id}/documents/{kind}": {want: wCaseRead},
@@ -293,6 +318,8 @@ type authzEnv struct {
 	tokens  [nCols]string
 	setup   incident.Actor // a manager outside the columns: marks involvement, approves in fixtures
 	seq     int64
+	// the record and evidence file of the last fixRecord fixture
+	lastRecord, lastRecordVersion, lastEvidence int64
 }
 
 // cellEnv is what one cell's request is built from.
@@ -307,6 +334,9 @@ type cellEnv struct {
 	requestID     int64
 	personID      int64
 	personVersion int64
+	recordID      int64
+	recordVersion int64
+	evidenceID    int64
 	otherID       int64
 	victimID      int64
 	victimVersion int64
@@ -399,10 +429,24 @@ func (e *authzEnv) fixture(t *testing.T, kind fixKind) (caseID, requestID, perso
 			t.Fatal(err)
 		}
 		requestID = req.ID
-		if kind == fixDone {
-			if _, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", false); err != nil {
+		if kind == fixDone || kind == fixRecord {
+			if c, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", false); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if kind == fixRecord {
+			if c, _, err = e.svc.Do(ctx, c.ID, c.Version, staff, incident.AddRecord{Kind: incident.RecMonitoring,
+				Values: map[string]any{"date": "2026-05-02", "searched_where": "web", "result": "nothing_found"}}); err != nil {
+				t.Fatal(err)
+			}
+			rec := c.Records[len(c.Records)-1]
+			e.lastRecord, e.lastRecordVersion = rec.ID, rec.Version
+			var ev *incident.Evidence
+			if c, ev, err = e.svc.AttachEvidence(ctx, c.ID, c.Version, staff, incident.StageContainment, "deletion.pdf", "application/pdf", "削除確認書",
+				[]byte("%PDF-1.4\n削除確認書\n%%EOF\n")); err != nil {
+				t.Fatal(err)
+			}
+			e.lastEvidence = ev.ID
 		}
 	}
 	personID, err = e.h.db.Store.CreatePerson(ctx, e.h.keys, c.ID, staff.UserID,
@@ -488,7 +532,7 @@ func TestAuthz_TableIsComplete(t *testing.T) {
 				t.Errorf("%s: the auditor column expects %d; auditors change nothing but comments and sign-offs (want 403)", key, w)
 			}
 		}
-		if method != http.MethodGet && r.form == nil && r.json == nil && !r.upload {
+		if method != http.MethodGet && r.form == nil && r.json == nil && !r.upload && !r.evidence {
 			t.Errorf("%s: a write row needs a body that would succeed where allowed", key)
 		}
 	}
@@ -552,6 +596,10 @@ func TestAuthz_Matrix(t *testing.T) {
 	h := env.h
 	shared := struct{ c, rq, p, pv int64 }{}
 	shared.c, shared.rq, shared.p, shared.pv = env.fixture(t, fixPending)
+	// Record and evidence routes read a case whose containment stage holds a record and a file.
+	sharedRec := struct{ c, rq, p, pv, rec, recV, ev int64 }{}
+	sharedRec.c, sharedRec.rq, sharedRec.p, sharedRec.pv = env.fixture(t, fixRecord)
+	sharedRec.rec, sharedRec.recV, sharedRec.ev = env.lastRecord, env.lastRecordVersion, env.lastEvidence
 	cells, allowedWrites := 0, 0
 	type slow struct {
 		key string
@@ -574,9 +622,14 @@ func TestAuthz_Matrix(t *testing.T) {
 			if col != colAnon {
 				e.email, e.password = env.users[col].Email, testPassword
 			}
-			if write && strings.Contains(route, "{") && !strings.HasPrefix(route, "/admin/") {
+			switch {
+			case write && strings.Contains(route, "{") && !strings.HasPrefix(route, "/admin/"):
 				e.caseID, e.requestID, e.personID, e.personVersion = env.fixture(t, rw.fix)
-			} else {
+				e.recordID, e.recordVersion, e.evidenceID = env.lastRecord, env.lastRecordVersion, env.lastEvidence
+			case recordRoute(route):
+				e.caseID, e.requestID, e.personID, e.personVersion = sharedRec.c, sharedRec.rq, sharedRec.p, sharedRec.pv
+				e.recordID, e.recordVersion, e.evidenceID = sharedRec.rec, sharedRec.recV, sharedRec.ev
+			default:
 				e.caseID, e.requestID, e.personID, e.personVersion = shared.c, shared.rq, shared.p, shared.pv
 			}
 			v := env.victim(t)
@@ -589,7 +642,12 @@ func TestAuthz_Matrix(t *testing.T) {
 					}
 					return e.itoa(e.caseID)
 				case "rid":
+					if recordRoute(route) {
+						return e.itoa(e.recordID)
+					}
 					return e.itoa(e.requestID)
+				case "eid":
+					return e.itoa(e.evidenceID)
 				case "pid":
 					return e.itoa(e.personID)
 				case "kind":
@@ -636,7 +694,9 @@ func caseWriteRoute(route string) bool {
 	switch route {
 	case "/api/v1/cases/{id}", "/api/v1/cases/{id}/requests", "/api/v1/requests/{rid}/approve", "/api/v1/requests/{rid}/send-back",
 		"/cases/{id}/facts", "/cases/{id}/checklist", "/cases/{id}/requests", "/cases/{id}/owner", "/cases/{id}/involved",
-		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back":
+		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back",
+		"/api/v1/cases/{id}/records", "/api/v1/cases/{id}/records/{rid}", "/cases/{id}/records", "/cases/{id}/records/{rid}",
+		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence":
 		return true
 	}
 	return false
@@ -668,7 +728,7 @@ func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRo
 			body = rw.json(e)
 		}
 		var hdr []string
-		if method == http.MethodPatch {
+		if method == http.MethodPatch || (method == http.MethodPost && strings.HasSuffix(path, "/records")) {
 			hdr = []string{"If-Match", e.version()}
 		}
 		return h.api(method, path, env.tokens[col], body, hdr...)
@@ -682,12 +742,19 @@ func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRo
 		from = "/login"
 	}
 	token := cl.csrf(from)
-	if rw.upload {
+	if rw.upload || rw.evidence {
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
 		_ = mw.WriteField("_csrf", token)
-		fw, _ := mw.CreateFormFile("file", "persons.csv")
-		_, _ = fw.Write([]byte("氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n"))
+		if rw.evidence {
+			_ = mw.WriteField("version", e.version())
+			_ = mw.WriteField("stage", "containment")
+			fw, _ := mw.CreateFormFile("file", "takedown.pdf")
+			_, _ = fw.Write([]byte("%PDF-1.4\n削除依頼の回答\n%%EOF\n"))
+		} else {
+			fw, _ := mw.CreateFormFile("file", "persons.csv")
+			_, _ = fw.Write([]byte("氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n"))
+		}
 		_ = mw.Close()
 		req, _ := http.NewRequest(method, h.ts.URL+path, &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
@@ -702,4 +769,10 @@ func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRo
 	req.Header.Set("Origin", h.ts.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return cl.do(req)
+}
+
+// recordRoute: routes whose {rid} is a stage record (elsewhere {rid} is an approval request) and the
+// evidence routes; they run against a case that holds a record and a file.
+func recordRoute(route string) bool {
+	return strings.Contains(route, "/cases/{id}/records") || strings.Contains(route, "/cases/{id}/evidence")
 }

@@ -178,6 +178,7 @@ func (s *Server) apiListCases(w http.ResponseWriter, r *http.Request) {
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 200 {
 		f.Limit = n
 	}
+	f.ViewerID = currentUser(r.Context()).ID
 	rows, err := s.store.ListCases(r.Context(), f)
 	if err != nil {
 		s.serverError(w, r, err)

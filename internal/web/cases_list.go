@@ -82,6 +82,7 @@ func (s *Server) getCases(w http.ResponseWriter, r *http.Request) {
 	if vf.Mine {
 		sf.OwnerID = currentUser(r.Context()).ID
 	}
+	sf.ViewerID = currentUser(r.Context()).ID
 	rows, err := s.store.ListCases(r.Context(), sf)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
 // The shape checks refuse bad input with a field error in Japanese on the page and in problem+json on
@@ -47,5 +51,29 @@ func TestInputChecks_PageAndAPI(t *testing.T) {
 	}
 	if !strings.Contains(r.Body, "件名を入力してください。") || !strings.Contains(r.Body, "顧客名簿をメールで誤送信") {
 		t.Fatalf("blank title page lacks the field message or the typed text")
+	}
+}
+
+// A person recorded as involved in an incident does not find it in the case list (page or API):
+// the title alone can name them or what they did.
+func TestCaseList_HidesCasesTheViewerIsInvolvedIn(t *testing.T) {
+	h := newLawHarness(t)
+	hidden := h.openCase("誤送信（送信者: 山田）", time.Hour, false)
+	shown := h.openCase("USBメモリ紛失", time.Hour, false)
+	if _, _, err := h.svc.Do(context.Background(), hidden.ID, 0, h.actor("manager"), incident.MarkInvolved{UserID: h.users["staff2"].ID, Involved: true, Reason: "当事者"}); err != nil {
+		t.Fatal(err)
+	}
+	page := h.client().loginAs("staff2").get("/cases").Body
+	api := h.api("GET", "/api/v1/cases", h.token("staff2"), "").Body
+	for name, body := range map[string]string{"page": page, "api": api} {
+		if strings.Contains(body, hidden.Number) || strings.Contains(body, "山田") {
+			t.Errorf("%s: the involved user sees the case", name)
+		}
+		if !strings.Contains(body, shown.Number) {
+			t.Errorf("%s: the other case is missing", name)
+		}
+	}
+	if !strings.Contains(h.client().loginAs("staff").get("/cases").Body, hidden.Number) {
+		t.Error("a user who is not involved no longer sees the case")
 	}
 }
