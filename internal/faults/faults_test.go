@@ -192,6 +192,11 @@ func TestFaults_DatabaseRestart(t *testing.T) {
 	r.checkConsistency()
 	cases, events := r.counts()
 	t.Logf("unacknowledged writes by step:status: %v", l.reasons)
+	for k, n := range l.reasons {
+		if strings.HasSuffix(k, ":500") {
+			t.Errorf("%d writes answered 500 during the outages (%s): an unreachable database must answer 503 with Retry-After", n, k)
+		}
+	}
 	t.Logf("%d restarts, %d acknowledged writes, %d unacknowledged attempts, %d cases / %d events", restarts, l.writes(), l.failures, cases, events)
 	ref := median(pgBack)
 	t.Logf("reference: pg_ctl back up in median %s (max %s, n=%d)", ref, maxOf(pgBack), len(pgBack))
