@@ -132,6 +132,33 @@ func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 	return append(events, ae), nil
 }
 
+// Reassess re-runs the law on an open case whose inputs changed outside its own history — the
+// affected-person register, whose count the rules read — and records an assessment_changed event
+// when the decision or a deadline moved, in the same transaction as its deadline index and
+// reminder jobs (the case hooks). Without it an import that makes a case reportable would only
+// show on the next change to the case. Nothing is written when nothing moved.
+func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, []incident.Event, error) {
+	now := s.now()
+	return s.Store.UpdateCase(ctx, caseID, 0, func(c *incident.Case) ([]incident.Event, error) {
+		if c.Status != incident.StatusOpen {
+			return nil, nil
+		}
+		opts, err := s.lawOptions(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		payload := AssessmentPayload(appi.Assess(c.Facts, opts, now))
+		if sameAssessment(c.Assessment, payload) {
+			return nil, nil
+		}
+		ae := c.NewAssessmentEvent(0, now, payload)
+		if err := c.Apply(ae); err != nil {
+			return nil, err
+		}
+		return []incident.Event{ae}, nil
+	})
+}
+
 func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, error) {
 	opts := s.Law
 	opts.RegisterCount = -1

@@ -332,6 +332,7 @@ func (s *Server) postPersonAdd(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	s.reassess(r, caseID)
 	s.flash(r, flashSuccess, "対象者を追加しました。", "Person added.")
 	http.Redirect(w, r, "/cases/"+itoa64(caseID)+"/persons", http.StatusSeeOther)
 }
@@ -582,6 +583,9 @@ func (s *Server) postPersonImportCommit(w http.ResponseWriter, r *http.Request) 
 		s.serverError(w, r, err)
 		return
 	}
+	if out.Added > 0 {
+		s.reassess(r, caseID)
+	}
 	s.flash(r, flashSuccess, fmt.Sprintf("%d人を追加しました（%d人は登録済みのため追加していません）。", out.Added, out.Present),
 		fmt.Sprintf("%d persons added (%d already registered, not added again).", out.Added, out.Present))
 	http.Redirect(w, r, "/cases/"+itoa64(caseID)+"/persons", http.StatusSeeOther)
@@ -805,4 +809,13 @@ func (s *Server) apiGetPersons(w http.ResponseWriter, r *http.Request) {
 		out.Persons = append(out.Persons, ap)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// reassess re-runs the law after the register grew: its count can make a case reportable (over
+// 1,000 people) or contradict the recorded count. The register change is already committed; if
+// the reassessment fails it is logged and the case's next change catches up.
+func (s *Server) reassess(r *http.Request, caseID int64) {
+	if _, _, err := s.svc.Reassess(r.Context(), caseID); err != nil {
+		s.log.Warn("reassessment after a register change failed", "request_id", requestID(r.Context()), "case_id", caseID, "err", err)
+	}
 }

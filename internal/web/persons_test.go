@@ -502,3 +502,43 @@ func TestPersons_WithoutADataKeyTheRegisterIsUnavailable(t *testing.T) {
 		t.Fatalf("status %d", r.Status)
 	}
 }
+
+// An import that grows the register past 1,000 people is reassessed at once: the case becomes
+// reportable (規則7条4号) by an assessment_changed event, without waiting for its next change.
+func TestPersons_ImportReassessesTheCase(t *testing.T) {
+	h := newPersonsHarness(t)
+	ctx := context.Background()
+	staff := h.users["staff"]
+	actor := incident.Actor{UserID: staff.ID, Name: staff.Name, Roles: []incident.Role{incident.RoleStaff}}
+	if _, _, err := casework.New(h.db.Store).Do(ctx, h.caseID, 0, actor, incident.PatchFacts{Patch: map[string]any{
+		"recognized_at": "2026-04-30T22:40", "estimated_count_max": 10}}); err != nil {
+		t.Fatal(err)
+	}
+	assessments := func() int {
+		var n int
+		if err := h.db.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM case_events WHERE case_id = $1 AND type = 'assessment_changed'`, h.caseID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := assessments()
+	h.importFile(h.client().loginAs("staff"), "customers.csv", sjisRegister(t, 1001))
+	if got := assessments(); got != before+1 {
+		t.Fatalf("assessment_changed events: %d after the import, want %d", got, before+1)
+	}
+	var payload string
+	if err := h.db.Store.Pool.QueryRow(ctx, `SELECT payload::text FROM case_events WHERE case_id = $1 AND type = 'assessment_changed' ORDER BY seq DESC LIMIT 1`, h.caseID).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(payload, "R7_4_over_1000") {
+		t.Errorf("the new assessment is not category 4 (over 1,000 people): %.600s", payload)
+	}
+	// A second import of the same people adds nobody and writes no further assessment.
+	h.importFile(h.client().loginAs("staff"), "again.csv", sjisRegister(t, 1001))
+	if got := assessments(); got != before+1 {
+		t.Errorf("a re-import that added nobody wrote an assessment (%d events)", got)
+	}
+	if res, err := h.db.Store.Verify(ctx, h.caseID); err != nil || !res.OK {
+		t.Fatalf("chain after the reassessment: %+v %v", res, err)
+	}
+}
