@@ -337,11 +337,7 @@ var fieldList = concat(
 	),
 	inStage(StageDiscipline,
 		fld("hr_case_id", KindText, "人事案件番号", "HR case ID").restricted(),
-		fld("culpability", KindEnum, "帰責の程度", "Culpability").opts(opts(
-			"intentional", "故意", "Intentional",
-			"gross_negligence", "重過失", "Gross negligence",
-			"negligence", "過失", "Negligence",
-			"none", "なし", "None")).restricted(),
+		fld("culpability", KindEnum, "帰責の程度", "Culpability").opts(culpabilityOptions).restricted(),
 		fld("self_reported", KindBool, "自主申告", "Self-reported").restricted(),
 		fld("self_reported_at", KindDateTime, "自主申告の日時", "Self-reported at").restricted(),
 		fld("sanction", KindEnum, "懲戒処分", "Sanction").opts(sanctionOptions).restricted().

@@ -108,6 +108,13 @@ var (
 		"done", "実施済み", "Done",
 		"not_applicable", "不要（理由を記録）", "Not applicable (reason recorded)")
 
+	// Culpability of an employee, shared by the stage fact and the per-employee record.
+	culpabilityOptions = opts(
+		"intentional", "故意", "Intentional",
+		"gross_negligence", "重過失", "Gross negligence",
+		"negligence", "過失", "Negligence",
+		"none", "なし", "None")
+
 	sanctionOptions = opts(
 		"none", "処分なし", "No sanction",
 		"reprimand", "譴責", "Reprimand",

@@ -321,11 +321,7 @@ var recordKinds = []RecordKindDef{
 		Cite: "規程000 第15条、規程003 第10条(1)", Restricted: true,
 		Fields: []Field{
 			rf("employee", KindText, "従業員（社員番号・氏名）", "Employee"),
-			rf("culpability", KindEnum, "故意・過失", "Intent or negligence").opts(opts(
-				"intentional", "故意", "Intentional",
-				"gross_negligence", "重過失", "Gross negligence",
-				"negligence", "過失", "Negligence",
-				"none", "なし", "None")),
+			rf("culpability", KindEnum, "故意・過失", "Intent or negligence").opts(culpabilityOptions),
 			rf("self_reported", KindBool, "早期の自主申告", "Early self-report"),
 			rf("mitigating", KindLongText, "酌量した事情", "Mitigating factors"),
 			rf("sanction", KindEnum, "処分（就業規則）", "Sanction under the work rules").opts(sanctionOptions),
@@ -940,11 +936,36 @@ func exitRecurrenceRecords(in ExitInput) []Missing {
 // exitDisciplineRecords: a decided accusation is backed by its filing
 // record (SEED000 Art. 16).
 func exitDisciplineRecords(in ExitInput) []Missing {
+	var m []Missing
 	if in.Facts.isTrue("accusation_filed") && len(recordsOf(in, RecCriminalComplaint)) == 0 {
-		return []Missing{missingRecord(RecCriminalComplaint, "告発する場合は告発・告訴の記録（提出先・提出日）が必要です。",
-			"A decided accusation needs its filing record.")}
+		m = append(m, missingRecord(RecCriminalComplaint, "告発する場合は告発・告訴の記録（提出先・提出日）が必要です。",
+			"A decided accusation needs its filing record."))
 	}
-	return nil
+	// The approval policy reads the stage's sanction fact (a dismissal needs the CEO, §5.3), so the
+	// fact must be at least as heavy as the heaviest sanction decided for any one employee:
+	// otherwise recording 懲戒解雇 per employee and a lighter fact would bypass the CEO.
+	heaviest := -1
+	for _, r := range recordsOf(in, RecDiscipline) {
+		heaviest = max(heaviest, sanctionRank(r.Values.Str("sanction")))
+	}
+	if heaviest > sanctionRank(in.Facts.Str("sanction")) {
+		o := sanctionOptions[heaviest]
+		m = append(m, Missing{Item: "sanction",
+			JA: "「処分」が従業員ごとの記録のうち最も重い処分（" + o.JA + "）より軽くなっています。最も重い処分を記録してください。",
+			EN: "The sanction fact is lighter than the heaviest sanction recorded for an employee (" + o.EN + "); record the heaviest."})
+	}
+	return m
+}
+
+// sanctionRank orders sanctions from none to dismissal (the order of sanctionOptions); -1 when
+// none is recorded.
+func sanctionRank(v string) int {
+	for i, o := range sanctionOptions {
+		if o.Value == v {
+			return i
+		}
+	}
+	return -1
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -92,6 +92,18 @@ func TestExitCriteria_Records(t *testing.T) {
 			merge(disciplineFacts(), map[string]any{"accusation_filed": true, "accusation_filed_at": "2026-06-02T10:00"}),
 			func(*testing.T) []*Record { return nil }, []string{"record:criminal_complaint"}},
 		{"discipline without accusation needs none", StageDiscipline, disciplineFacts(), func(*testing.T) []*Record { return nil }, nil},
+		{"discipline fact lighter than an employee's dismissal", StageDiscipline, disciplineFacts(), func(t *testing.T) []*Record {
+			return []*Record{
+				rec(t, 1, RecDiscipline, map[string]any{"employee": "社員A", "culpability": "negligence", "sanction": "reprimand"}),
+				rec(t, 2, RecDiscipline, map[string]any{"employee": "社員B", "culpability": "intentional", "sanction": "disciplinary_dismissal"}),
+			}
+		}, []string{"sanction"}},
+		{"discipline fact as heavy as every record", StageDiscipline, disciplineFacts(), func(t *testing.T) []*Record {
+			return []*Record{rec(t, 1, RecDiscipline, map[string]any{"employee": "社員A", "culpability": "negligence", "sanction": "reprimand"})}
+		}, nil},
+		{"withdrawn dismissal record does not count", StageDiscipline, disciplineFacts(), func(t *testing.T) []*Record {
+			return []*Record{withdrawn(rec(t, 1, RecDiscipline, map[string]any{"employee": "社員B", "culpability": "intentional", "sanction": "disciplinary_dismissal"}))}
+		}, nil},
 	}
 	ticks := map[string]Tick{}
 	for _, id := range slices.Concat(containmentTicks, recurrenceTicks, disciplineTicks, []string{"police_report.file_report"}) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -123,7 +124,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail: sender address: %w", err)
 	}
 	if err := msg.To(m.To...); err != nil {
-		return fmt.Errorf("mail: recipient address: %w", err)
+		return fmt.Errorf("mail: recipient address: %s", redactAddresses(err, m.To))
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()
@@ -134,9 +135,22 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("mail: client: %w", err)
 	}
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return fmt.Errorf("mail: send: %w", err)
+		return fmt.Errorf("mail: send: %s", redactAddresses(err, m.To))
 	}
 	return nil
+}
+
+// redactAddresses is err's text with every recipient address replaced: go-mail names the affected
+// recipients in its errors, and these errors are logged and kept on the job for /admin/jobs, where
+// no e-mail address may appear.
+func redactAddresses(err error, to []string) string {
+	msg := err.Error()
+	for _, a := range to {
+		if a != "" {
+			msg = strings.ReplaceAll(msg, a, "<recipient>")
+		}
+	}
+	return msg
 }
 
 type unconfigured struct{}

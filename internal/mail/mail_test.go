@@ -29,8 +29,16 @@ func TestSMTP_SendsJapaneseTextAndFailsWhenDown(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	srv.SetDown(true)
-	if err := s.Send(context.Background(), msg); err == nil {
+	err = s.Send(context.Background(), msg)
+	if err == nil {
 		t.Fatal("send to a down server succeeded")
+	}
+	// Errors are logged and shown on /admin/jobs: they must not carry the addresses.
+	bad := mail.Message{To: []string{"taro.yamada@@example.jp"}, Subject: "x", Text: "x"}
+	for _, e := range []error{err, s.Send(context.Background(), bad)} {
+		if e == nil || strings.Contains(e.Error(), "@example.jp") {
+			t.Errorf("error carries a recipient address (or is missing): %v", e)
+		}
 	}
 }
 

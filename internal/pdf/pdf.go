@@ -12,20 +12,17 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
 
 // Printer renders HTML to PDF. The zero value is not usable; call New. Close releases the browser.
 type Printer struct {
-	mu        sync.Mutex
-	allocCtx  context.Context
-	browser   context.Context
-	cancel    []context.CancelFunc
-	execPath  string
-	userDir   string
-	startedAt time.Time
+	mu       sync.Mutex
+	browser  context.Context
+	cancel   []context.CancelFunc
+	execPath string
+	userDir  string
 }
 
 // ChromiumPath finds the browser binary: $LEAKDESK_CHROMIUM, Debian's real binary, or the wrapper.
@@ -71,10 +68,13 @@ func New() (*Printer, error) {
 	return &Printer{execPath: path}, nil
 }
 
+// start launches Chromium on first use, and again after it died (its context is then done):
+// otherwise one crash would break printing until the server restarts. Called with p.mu held.
 func (p *Printer) start() error {
-	if p.browser != nil {
+	if p.browser != nil && p.browser.Err() == nil {
 		return nil
 	}
+	p.release()
 	dir, err := os.MkdirTemp("", "leakdesk-chromium-")
 	if err != nil {
 		return fmt.Errorf("pdf: profile dir: %w", err)
@@ -85,11 +85,12 @@ func (p *Printer) start() error {
 	if err := chromedp.Do(browser); err != nil {
 		cancelBrowser()
 		cancelAlloc()
+		_ = os.RemoveAll(dir)
+		p.userDir = ""
 		return fmt.Errorf("pdf: start Chromium: %w", err)
 	}
-	p.allocCtx, p.browser = allocCtx, browser
+	p.browser = browser
 	p.cancel = []context.CancelFunc{cancelBrowser, cancelAlloc}
-	p.startedAt = time.Now()
 	return nil
 }
 
@@ -128,11 +129,17 @@ func (p *Printer) FromHTML(ctx context.Context, html []byte) ([]byte, error) {
 func (p *Printer) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.release()
+}
+
+// release stops the browser and removes its profile. Called with p.mu held.
+func (p *Printer) release() {
 	for _, c := range p.cancel {
 		c()
 	}
 	p.cancel, p.browser = nil, nil
 	if p.userDir != "" {
 		_ = os.RemoveAll(p.userDir)
+		p.userDir = ""
 	}
 }

@@ -144,7 +144,7 @@ func (s *Service) workWaiting(ctx context.Context, job *river.Job[WaitingArgs]) 
 		s.log.Info("reminder skipped", "job_id", job.ID, "case_id", a.CaseID, "request_id", a.RequestID, "why", skip)
 		return s.complete(ctx, tx, job)
 	}
-	msg := waitingMessage(s.cfg.BaseURL, a.CaseID, ci, a.RequestID, stage, requestedAt)
+	msg := waitingMessage(s.cfg.BaseURL, a.CaseID, ci, a.RequestID, stage, requestedAt, s.cfg.WaitingWorkHours)
 	return s.sendOnce(ctx, tx, job, a.CaseID, "request:"+strconv.FormatInt(a.RequestID, 10), a.DueAt, LabelWaiting, ci, msg)
 }
 
@@ -267,14 +267,15 @@ func deadlineMessage(base string, caseID int64, ci caseInfo, kind, labelJA, labe
 	return mail.Message{Subject: subject, Text: b.String()}
 }
 
-func waitingMessage(base string, caseID int64, ci caseInfo, requestID int64, stage string, requestedAt time.Time) mail.Message {
+func waitingMessage(base string, caseID int64, ci caseInfo, requestID int64, stage string, requestedAt time.Time, wait time.Duration) mail.Message {
 	link := strings.TrimRight(base, "/") + "/cases/" + strconv.FormatInt(caseID, 10)
 	at := requestedAt.In(appi.JST).Format("2006-01-02 15:04") + " JST"
 	drillJA, drillEN := "", ""
 	if ci.Drill {
 		drillJA, drillEN = "【訓練】", "[DRILL] "
 	}
-	subject := fmt.Sprintf("%s【leakdesk】案件 %s: 承認待ちが4営業時間を超えました / %sCase %s: approval waiting over 4 business hours", drillJA, ci.Number, drillEN, ci.Number)
+	hours := strconv.FormatFloat(wait.Hours(), 'f', -1, 64)
+	subject := fmt.Sprintf("%s【leakdesk】案件 %s: 承認待ちが%s営業時間を超えました / %sCase %s: approval waiting over %s business hours", drillJA, ci.Number, hours, drillEN, ci.Number, hours)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s案件 %s の承認依頼（番号 %d、段階 %s）が %s から承認待ちです。\n", drillJA, ci.Number, requestID, stage, at)
 	fmt.Fprintf(&b, "案件を開く: %s\n\n", link)

@@ -278,7 +278,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	for i := len(history) - 1; i >= 0; i-- {
 		v.History = append(v.History, eventView(history[i], names, lang, restricted))
 	}
-	s.fillRecords(&v, c, a, names, lang, typed, errs, time.Now())
+	s.fillRecords(&v, c, a, names, lang, typed, errs, s.now())
 	v.Links = s.caseLinks(c, a)
 	if a.Has(incident.RoleAuditor) {
 		res, err := s.store.Verify(ctx, c.ID)
@@ -394,13 +394,15 @@ func eventView(e store.StoredEvent, names map[int64]string, lang string, restric
 		}
 	case incident.EventStageChanged:
 		st := incident.Stage(str("stage"))
-		ev.Lines = append(ev.Lines, fmt.Sprintf("%s: %s → %s", pick(lang, st.LabelJA(), st.LabelEN()), str("from"), str("to")))
+		lp := view.Page{Lang: lang}
+		ev.Lines = append(ev.Lines, fmt.Sprintf("%s: %s → %s", pick(lang, st.LabelJA(), st.LabelEN()),
+			lp.StateLabel(incident.StageState(str("from"))), lp.StateLabel(incident.StageState(str("to")))))
 		if r := str("reason"); r != "" {
 			ev.Lines = append(ev.Lines, r)
 		}
 	case incident.EventRequestSubmitted, incident.EventRequestApproved, incident.EventRequestSentBack:
 		if k := str("kind"); k != "" {
-			ev.Lines = append(ev.Lines, pick(lang, "種別", "Kind")+": "+k)
+			ev.Lines = append(ev.Lines, pick(lang, "種別: "+kindJA(incident.RequestKind(k)), "Kind: "+k))
 		}
 		if st := str("stage"); st != "" {
 			s := incident.Stage(st)
@@ -582,13 +584,18 @@ func (s *Server) postChecklist(w http.ResponseWriter, r *http.Request) {
 }
 
 // requestInput is the shape check of an approval request, shared by the page and the API
-// (apiNewRequest carries the same tags); whether the request is allowed is the domain's decision.
+// (POST /api/v1/cases/{id}/requests decodes into it); whether the request is allowed is the domain's
+// decision.
 type requestInput struct {
-	Stage      string `form:"stage" validate:"required,max=40" label:"段階|stage"`
-	Kind       string `form:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
-	ReasonCode string `form:"reason_code" validate:"max=64" label:"理由コード|reason code"`
-	Note       string `form:"note" validate:"max=2000" label:"コメント|note"`
-	ReviewBy   string `form:"review_by" validate:"omitempty,datetime=2006-01-02" label:"見直し期限|review date"`
+	Stage      string `form:"stage" json:"stage" validate:"required,max=40" label:"段階|stage"`
+	Kind       string `form:"kind" json:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
+	ReasonCode string `form:"reason_code" json:"reason_code" validate:"max=64" label:"理由コード|reason code"`
+	Note       string `form:"note" json:"note" validate:"max=2000" label:"コメント|note"`
+	ReviewBy   string `form:"review_by" json:"review_by" validate:"omitempty,datetime=2006-01-02" label:"見直し期限|review date"`
+}
+
+func (in requestInput) command() incident.SubmitRequest {
+	return incident.SubmitRequest{Kind: incident.RequestKind(in.Kind), Stage: incident.Stage(in.Stage), ReasonCode: in.ReasonCode, Note: in.Note, ReviewBy: in.ReviewBy}
 }
 
 func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
@@ -603,8 +610,7 @@ func (s *Server) postRequest(w http.ResponseWriter, r *http.Request) {
 		s.caseWriteFailed(w, r, c.ID, formVersion(r), a, stage, invalidInput(fields))
 		return
 	}
-	cmd := incident.SubmitRequest{Kind: incident.RequestKind(in.Kind), Stage: stage, ReasonCode: in.ReasonCode, Note: in.Note, ReviewBy: in.ReviewBy}
-	s.caseWrite(w, r, stage, cmd, "承認を依頼しました。承認者に通知されます。", "Approval requested.")
+	s.caseWrite(w, r, stage, in.command(), "承認を依頼しました。承認者に通知されます。", "Approval requested.")
 }
 
 func (s *Server) postOwner(w http.ResponseWriter, r *http.Request) {

@@ -238,20 +238,12 @@ func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toAPICase(nc, a))
 }
 
-type apiNewRequest struct {
-	Stage      incident.Stage       `json:"stage" validate:"required,max=40" label:"段階|stage"`
-	Kind       incident.RequestKind `json:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
-	ReasonCode string               `json:"reason_code" validate:"max=64" label:"理由コード|reason code"`
-	Note       string               `json:"note" validate:"max=2000" label:"コメント|note"`
-	ReviewBy   string               `json:"review_by" validate:"omitempty,datetime=2006-01-02" label:"見直し期限|review date"`
-}
-
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 	c, a, ok := s.loadCase(w, r, "")
 	if !ok {
 		return
 	}
-	var in apiNewRequest
+	var in requestInput
 	if status, ue := decodeJSON(r, &in); ue != nil {
 		s.fail(w, r, status, ue)
 		return
@@ -263,7 +255,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	nc, req, err := s.svc.Submit(r.Context(), c.ID, version, a, incident.SubmitRequest{Kind: in.Kind, Stage: in.Stage, ReasonCode: in.ReasonCode, Note: in.Note, ReviewBy: in.ReviewBy})
+	nc, req, err := s.svc.Submit(r.Context(), c.ID, version, a, in.command())
 	if err != nil {
 		s.failErr(w, r, err)
 		return

@@ -202,7 +202,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	targets := []func() any{
 		func() any { return &apiNewCase{} },
 		func() any { return &apiPatch{} },
-		func() any { return &apiNewRequest{} },
+		func() any { return &requestInput{} },
 		func() any { return &apiDecision{} },
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body string) {

@@ -276,8 +276,12 @@ func (s *Server) personForm(r *http.Request) (view.PersonForm, store.PersonData,
 		}
 	}
 	n := store.PersonNotice{Status: f.Status, Method: f.Method, CompensationKind: f.CompKind}
-	if !validOption(noticeStatuses, n.Status) {
+	switch {
+	case n.Status == "":
 		n.Status, f.Status = "unnotified", "unnotified"
+	case !validOption(noticeStatuses, n.Status):
+		// Never reset a notified person silently: the value was tampered with or is stale.
+		f.Errors["notice_status"] = pick(lang, "通知状況を一覧から選んでください。", "Choose a notice status from the list.")
 	}
 	if n.Method != "" && !validOption(noticeMethods, n.Method) {
 		f.Errors["notice_method"] = pick(lang, "通知方法を選んでください。", "Choose a notice method.")

@@ -342,6 +342,12 @@ func TestPersons_AddEditConflictAndBulkNotice(t *testing.T) {
 	if bad.Status != http.StatusUnprocessableEntity || text(t, bad.Body, `[data-testid="error-email"]`) == "" || text(t, bad.Body, `[data-testid="error-postal_code"]`) == "" {
 		t.Fatalf("invalid add: %d", bad.Status)
 	}
+	// A tampered notice status is refused next to its field, never turned into 未通知.
+	tampered := cl.postForm(h.path(""), h.path(""), url.Values{"name": {"山田 次郎"}, "notice_status": {"delivered_by_hand"}, "notice_method": {"carrier_pigeon"}})
+	if tampered.Status != http.StatusUnprocessableEntity || text(t, tampered.Body, `[data-testid="error-notice_status"]`) == "" ||
+		text(t, tampered.Body, `[data-testid="error-notice_method"]`) == "" {
+		t.Fatalf("tampered notice status: %d", tampered.Status)
+	}
 	formula := cl.postForm(h.path(""), h.path(""), url.Values{"name": {"=HYPERLINK(\"http://x\")"}})
 	if formula.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("formula add: %d", formula.Status)

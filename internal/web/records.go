@@ -487,7 +487,7 @@ func toAPIRecord(r *incident.Record, now time.Time) apiRecord {
 }
 
 func (s *Server) apiRecordsOut(c *incident.Case, a incident.Actor, stage incident.Stage) apiRecords {
-	now := time.Now()
+	now := s.now()
 	out := apiRecords{CaseID: c.ID, Version: c.Version, Records: []apiRecord{}, Evidence: []apiEvidence{}}
 	for _, r := range incident.VisibleRecords(a, c, stage) {
 		out.Records = append(out.Records, toAPIRecord(r, now))
@@ -543,7 +543,7 @@ func (s *Server) apiCreateRecord(w http.ResponseWriter, r *http.Request) {
 	rec := nc.Records[len(nc.Records)-1]
 	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/records/%d", nc.ID, rec.ID))
-	writeJSON(w, http.StatusCreated, toAPIRecord(rec, time.Now()))
+	writeJSON(w, http.StatusCreated, toAPIRecord(rec, s.now()))
 }
 
 type apiRecordPatch struct {
@@ -586,7 +586,7 @@ func (s *Server) apiPatchRecord(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
-	writeJSON(w, http.StatusOK, toAPIRecord(nc.Record(rec.ID), time.Now()))
+	writeJSON(w, http.StatusOK, toAPIRecord(nc.Record(rec.ID), s.now()))
 }
 
 // redactRecordEvent hides the content of a restricted record event (discipline) from viewers who

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 
 	"github.com/go-playground/validator/v10"
 )
@@ -18,32 +17,25 @@ import (
 // Each checked field carries a `label:"日本語|English"` tag; the messages below are written for a
 // general-affairs reader, not generated from the tag names.
 
-var (
-	validateOnce sync.Once
-	validate     *validator.Validate
-)
-
-func inputValidator() *validator.Validate {
-	validateOnce.Do(func() {
-		v := validator.New(validator.WithRequiredStructEnabled())
-		// Field errors are keyed by the name the client used: the form field or the JSON member.
-		v.RegisterTagNameFunc(func(f reflect.StructField) string {
-			for _, key := range []string{"form", "json"} {
-				if n, _, _ := strings.Cut(f.Tag.Get(key), ","); n != "" && n != "-" {
-					return n
-				}
+// inputValidator is built once: the validator caches each struct's parsed tags.
+var inputValidator = func() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	// Field errors are keyed by the name the client used: the form field or the JSON member.
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		for _, key := range []string{"form", "json"} {
+			if n, _, _ := strings.Cut(f.Tag.Get(key), ","); n != "" && n != "-" {
+				return n
 			}
-			return f.Name
-		})
-		validate = v
+		}
+		return f.Name
 	})
-	return validate
-}
+	return v
+}()
 
 // checkInput validates in (a pointer to a struct with validate tags) and returns one field error per
 // failing field, in declaration order. A nil result means the input passed.
 func checkInput(in any) []fieldError {
-	err := inputValidator().Struct(in)
+	err := inputValidator.Struct(in)
 	if err == nil {
 		return nil
 	}
