@@ -71,6 +71,19 @@ func SearchTerms(q string) []string {
 	return terms
 }
 
+// searchWhere is the text search of the case list and the auditor's list: every word of q must
+// occur in the case's search text. The GIN index on search_grams narrows to candidates (pg_trgm
+// cannot answer a two-character word such as 漏洩); strpos on the normalised text makes the match
+// exact.
+func searchWhere(q string, arg func(any) string) []string {
+	var where []string
+	for _, t := range SearchTerms(q) {
+		p := arg(t)
+		where = append(where, fmt.Sprintf("c.search_grams @> leakdesk_query_grams(%s) AND strpos(leakdesk_search_norm(c.search_text), %s) > 0", p, p))
+	}
+	return where
+}
+
 // AuditCases lists every case (open and closed) newest first by keyset pagination; no COUNT(*).
 func (s *Store) AuditCases(ctx context.Context, f AuditFilter) ([]AuditCaseRow, error) {
 	var where []string
@@ -84,11 +97,7 @@ func (s *Store) AuditCases(ctx context.Context, f AuditFilter) ([]AuditCaseRow, 
 		now = time.Now()
 	}
 	nowArg := arg(now)
-	for _, t := range SearchTerms(f.Query) {
-		p := arg(t)
-		// The GIN index on search_grams narrows to candidates; strpos makes the match exact.
-		where = append(where, fmt.Sprintf("c.search_grams @> leakdesk_query_grams(%s) AND strpos(leakdesk_search_norm(c.search_text), %s) > 0", p, p))
-	}
+	where = append(where, searchWhere(f.Query, arg)...)
 	period := "COALESCE(c.recognized_at, c.created_at)"
 	if f.PeriodField == "created" {
 		period = "c.created_at"

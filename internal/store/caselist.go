@@ -66,15 +66,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 	if f.ViewerID != 0 {
 		where = append(where, "NOT COALESCE(c.state->'involved' ? "+arg(fmt.Sprint(f.ViewerID))+", false)")
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		// The auditor search's gram index (migration 00006): pg_trgm cannot answer a two-character
-		// Japanese word (漏洩) and extracts nothing from CJK text under the C locale, so ILIKE scanned
-		// every case for one (docs/performance.md, "Scale"). The GIN index narrows to candidates,
-		// strpos on the normalised text makes the match exact. The whole query is one substring, as
-		// before.
-		p := arg(q)
-		where = append(where, fmt.Sprintf("c.search_grams @> leakdesk_query_grams(%s) AND strpos(leakdesk_search_norm(c.search_text), leakdesk_search_norm(%s)) > 0", p, p))
-	}
+	where = append(where, searchWhere(f.Query, arg)...)
 	if f.AfterID != 0 {
 		where = append(where, fmt.Sprintf("(c.updated_at, c.id) < (%s, %s)", arg(f.AfterUpdated), arg(f.AfterID)))
 	}

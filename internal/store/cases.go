@@ -20,17 +20,25 @@ import (
 // must have no side effects outside c.
 type CaseFunc func(c *incident.Case) ([]incident.Event, error)
 
+// staleError marks UpdateCase's refusal of a write based on an older version. It unwraps to the
+// domain's conflict error, which pages and the API show; ErrStale recognises it by type, not by
+// the wording of its message.
+type staleError struct{ err *incident.Error }
+
+func (e staleError) Error() string { return e.err.Error() }
+func (e staleError) Unwrap() error { return e.err }
+
 // staleVersion is returned by UpdateCase when the caller's version is not the case's version.
-func staleVersion(have, want int64) *incident.Error {
-	return incident.Conflict(
+func staleVersion(have, want int64) error {
+	return staleError{incident.Conflict(
 		fmt.Sprintf("他の人が先にこの案件を更新しました（あなたが見ていた版: %d、現在の版: %d）。最新の内容を確認してからやり直してください。", want, have),
-		fmt.Sprintf("Someone else updated this case first (you had version %d, it is now %d). Review the latest version and try again.", want, have))
+		fmt.Sprintf("Someone else updated this case first (you had version %d, it is now %d). Review the latest version and try again.", want, have))}
 }
 
 // ErrStale reports whether err is the stale-version conflict of UpdateCase.
 func ErrStale(err error) bool {
-	var e *incident.Error
-	return errors.As(err, &e) && e.Code == incident.CodeConflict && strings.HasPrefix(e.EN, "Someone else updated this case first")
+	var e staleError
+	return errors.As(err, &e)
 }
 
 // Now is the clock used for event times; microsecond precision because that is what timestamptz

@@ -201,16 +201,6 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 	return fmt.Errorf("store: check data key: no active key recorded")
 }
 
-// PersonsCaseExists reports whether the case exists (the register's minimal access check).
-func (s *Store) PersonsCaseExists(ctx context.Context, caseID int64) (bool, error) {
-	var ok bool
-	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM cases WHERE id = $1)`, caseID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("store: case exists: %w", err)
-	}
-	return ok, nil
-}
-
 // LogPersonAccess appends an access_log row. Call it for every response that shows decrypted data.
 func (s *Store) LogPersonAccess(ctx context.Context, e AccessEntry) error {
 	subjects := e.Subjects

@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/migrations"
 )
@@ -97,14 +98,7 @@ func (m composite) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config
 		return fmt.Errorf("testdb: river pool: %w", err)
 	}
 	defer pool.Close()
-	rm, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-	if err != nil {
-		return fmt.Errorf("testdb: river migrator: %w", err)
-	}
-	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("testdb: river migrate: %w", err)
-	}
-	return nil
+	return reminder.Migrate(ctx, pool)
 }
 
 // DB is an isolated, migrated database for one test.

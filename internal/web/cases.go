@@ -16,11 +16,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/web/view"
 )
 
-// caseHandlers are the roles that record facts and submit requests (staff and managers; HR for the
-// discipline stage, which the domain checks per stage).
-var caseWriters = []auth.Role{auth.RoleStaff, auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR}
-
-// caseRoutes registers the case engine's pages (called from routes at the "ROUTES: cases" marker).
+// canOpenCase: staff and managers open cases; an auditor who also holds one of those roles does not.
 func (s *Server) canOpenCase(r *http.Request) bool {
 	u := currentUser(r.Context())
 	return u != nil && auth.Has(u.Roles, auth.RoleStaff, auth.RoleManager) && !auth.Has(u.Roles, auth.RoleAuditor)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,26 @@ func TestCaseList_HidesCasesTheViewerIsInvolvedIn(t *testing.T) {
 	}
 	if !strings.Contains(h.client().loginAs("staff").get("/cases").Body, hidden.Number) {
 		t.Error("a user who is not involved no longer sees the case")
+	}
+}
+
+// The case list's search matches every word, anywhere, as the auditor's search does; two-character
+// Japanese words included.
+func TestCaseList_SearchMatchesEveryWord(t *testing.T) {
+	h := newLawHarness(t)
+	both := h.openCase("顧客名簿の漏洩（メール誤送信）", time.Hour, false)
+	one := h.openCase("USBメモリ紛失による漏洩", time.Hour, false)
+	for q, want := range map[string][]string{
+		"漏洩 メール": {both.Number},
+		"メール 漏洩": {both.Number},
+		"漏洩":     {both.Number, one.Number},
+		"漏洩 FAX": nil,
+	} {
+		body := h.client().loginAs("staff").get("/cases?q=" + url.QueryEscape(q)).Body
+		for _, c := range []string{both.Number, one.Number} {
+			if got, wanted := strings.Contains(body, c), slices.Contains(want, c); got != wanted {
+				t.Errorf("search %q: case %s listed %v, want %v", q, c, got, wanted)
+			}
+		}
 	}
 }
