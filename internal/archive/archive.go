@@ -30,6 +30,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/appi"
 	"github.com/leakdesk/leakdesk/internal/audit"
+	"github.com/leakdesk/leakdesk/internal/csvimport"
 	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
@@ -355,15 +356,12 @@ func EventsCSV(f CaseFile) []byte {
 	return buf.Bytes()
 }
 
-// SafeCells neutralises spreadsheet formula injection (CWE-1236): a cell starting with = + - @,
-// a tab or a carriage return gets a leading apostrophe, so Excel shows it as text.
+// SafeCells neutralises spreadsheet formula injection (CWE-1236) in a CSV row, by the one rule
+// the register export also uses (csvimport.Neutralize).
 func SafeCells(cells ...string) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-			c = "'" + c
-		}
-		out[i] = c
+		out[i] = csvimport.Neutralize(c)
 	}
 	return out
 }

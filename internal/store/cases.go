@@ -431,7 +431,8 @@ func (s *Store) CaseIDForRequest(ctx context.Context, requestID int64) (int64, e
 	return id, nil
 }
 
-// RecordAccess writes one row of the access log (who viewed which case page).
+// RecordAccess writes one row of the access log: who viewed which case page and, for the register,
+// which persons decrypted and why. Call it for every response that shows decrypted data.
 func (s *Store) RecordAccess(ctx context.Context, userID, caseID int64, page string, subjects []int64, reason string) error {
 	if subjects == nil {
 		subjects = []int64{}

@@ -60,15 +60,6 @@ type PersonFilter struct {
 	Limit   int     // 0: no limit (exports)
 }
 
-// AccessEntry is one row of access_log: who saw which persons' data, where and why.
-type AccessEntry struct {
-	UserID   int64
-	CaseID   int64
-	Page     string
-	Subjects []int64
-	Reason   string
-}
-
 // ImportMeta describes a committed CSV file.
 type ImportMeta struct {
 	CaseID      int64
@@ -199,20 +190,6 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 		return nil
 	}
 	return fmt.Errorf("store: check data key: no active key recorded")
-}
-
-// LogPersonAccess appends an access_log row. Call it for every response that shows decrypted data.
-func (s *Store) LogPersonAccess(ctx context.Context, e AccessEntry) error {
-	subjects := e.Subjects
-	if subjects == nil {
-		subjects = []int64{}
-	}
-	_, err := s.Pool.Exec(ctx, `INSERT INTO access_log (user_id, case_id, page, subjects, reason) VALUES ($1, $2, $3, $4, $5)`,
-		e.UserID, e.CaseID, e.Page, subjects, e.Reason)
-	if err != nil {
-		return fmt.Errorf("store: access log: %w", err)
-	}
-	return nil
 }
 
 // AffectedPersonCount is the number of persons in the case's register (the case's affected count).

@@ -132,7 +132,7 @@ func (s *Server) personCase(w http.ResponseWriter, r *http.Request) (caseID int6
 // logAccess records that decrypted data of subjects was shown; false (after answering 500) when
 // the record could not be written: nothing is shown unrecorded.
 func (s *Server) logAccess(w http.ResponseWriter, r *http.Request, caseID int64, page string, subjects []int64, reason string) bool {
-	err := s.store.LogPersonAccess(r.Context(), store.AccessEntry{UserID: currentUser(r.Context()).ID, CaseID: caseID, Page: page, Subjects: subjects, Reason: reason})
+	err := s.store.RecordAccess(r.Context(), currentUser(r.Context()).ID, caseID, page, subjects, reason)
 	if err != nil {
 		s.serverError(w, r, err)
 		return false
