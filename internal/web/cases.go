@@ -287,7 +287,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			v.Verdict.Seq, v.Verdict.Reason = res.FirstBad.Seq, res.FirstBad.Reason
 		}
 	}
-	v.Law = s.lawPanel(ctx, c)
+	v.Law = s.caseLawPanel(ctx, c, lang)
 	p := s.page(r, c.Number+" "+c.Title, c.Number+" "+c.Title)
 	s.render(w, r, status, p, view.CasePage(p, v))
 }

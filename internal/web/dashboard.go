@@ -36,23 +36,17 @@ func (s *Server) initLaw(opts Options) {
 		s.docs = &documents.Store{Pool: s.store.Pool}
 	}
 	s.pdf = opts.PDF
-	if s.caseLaw == nil {
-		s.caseLaw = s.caseLawPanel
-	}
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/documents", JA: "文書", EN: "Documents", TestID: "link-documents"})
 }
 
-// caseLawPanel is the assessment and the clocks of a case at the current time.
-func (s *Server) caseLawPanel(ctx context.Context, c *incident.Case) templ.Component {
+// caseLawPanel is the assessment and the clocks of a case at the current time, in the page's
+// language (lang comes from s.lang, which also honours the session's language switch).
+func (s *Server) caseLawPanel(ctx context.Context, c *incident.Case, lang string) templ.Component {
 	now := s.now()
 	a, err := s.svc.Assess(ctx, c, now)
 	if err != nil {
 		s.log.Error("law panel", "case_id", c.ID, "err", err)
 		return nil
-	}
-	lang := "ja"
-	if u := currentUser(ctx); u != nil && u.Lang == "en" {
-		lang = "en"
 	}
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		p := view.Page{Lang: lang}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +19,6 @@ import (
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/config"
 	"github.com/leakdesk/leakdesk/internal/documents"
-	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/pdf"
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
@@ -43,20 +41,11 @@ type Server struct {
 	keys *pii.Keyring
 	// extraCaseLinks are sub-pages of a case contributed by other parts (register, documents, audit).
 	extraCaseLinks []CaseLink
-	// caseLaw renders the law panel (assessment and clocks) of the case page; nil shows none.
-	caseLaw func(ctx context.Context, c *incident.Case) templ.Component
 	// law: the deadlines dashboard, reminder jobs, documents and their PDF printer (see dashboard.go).
 	deadlines *reminder.Reader
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
-}
-
-func (s *Server) lawPanel(ctx context.Context, c *incident.Case) templ.Component {
-	if s.caseLaw == nil {
-		return nil
-	}
-	return s.caseLaw(ctx, c)
 }
 
 // Options tune a Server; the zero value is production.

@@ -99,3 +99,19 @@ func TestCaseList_SearchMatchesEveryWord(t *testing.T) {
 		}
 	}
 }
+
+// The law panel speaks the page's language: after switching to English the clocks are English too.
+func TestCasePage_LawPanelFollowsTheLanguageSwitch(t *testing.T) {
+	h := newLawHarness(t)
+	c := h.openCase("USBメモリ紛失", time.Hour, false)
+	cl := h.client().loginAs("staff")
+	if body := cl.get(fmt.Sprintf("/cases/%d", c.ID)).Body; !strings.Contains(body, `id="clocks-title">期限<`) {
+		t.Fatal("the Japanese page lacks the Japanese clocks heading")
+	}
+	if r := cl.postForm("/account", "/lang", url.Values{"lang": {"en"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("switch: %d", r.Status)
+	}
+	if body := cl.get(fmt.Sprintf("/cases/%d", c.ID)).Body; !strings.Contains(body, `id="clocks-title">Deadlines<`) {
+		t.Fatal("after the switch the clocks are not in English")
+	}
+}
