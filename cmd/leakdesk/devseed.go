@@ -25,6 +25,7 @@ func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, 
 	writers := fs.Int("writers", 2, "concurrent COPY transactions")
 	batch := fs.Int("batch", 500, "cases per transaction")
 	seedN := fs.Uint64("seed", 1, "random seed (the same seed gives the same cases)")
+	force := fs.Bool("force", false, "seed even though the database holds cases the seeder did not write")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -33,6 +34,16 @@ func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer st.Close()
+	// Generated cases are indistinguishable from real ones (that is the point): never mix them into
+	// a database that holds real cases by accident.
+	var real int64
+	if err := st.Pool.QueryRow(ctx, `SELECT count(*) FROM cases c LEFT JOIN users u ON u.id = c.owner_id
+		WHERE u.email IS NULL OR u.email NOT LIKE '%@seed.leakdesk.invalid'`).Scan(&real); err != nil {
+		return fmt.Errorf("dev seed: count cases: %w", err)
+	}
+	if real > 0 && !*force {
+		return fmt.Errorf("dev seed: the database holds %d cases the seeder did not write; refusing to mix generated cases into it (use a scratch database, or --force)", real)
+	}
 	keys, err := pii.LoadKeyring(cfg)
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
