@@ -13,9 +13,8 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -147,7 +146,15 @@ func encodeObject(buf *bytes.Buffer, m map[string]any) error {
 		}
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return lessUTF16(keys[i], keys[j]) })
+	slices.SortFunc(keys, func(a, b string) int {
+		switch {
+		case lessUTF16(a, b):
+			return -1
+		case a == b:
+			return 0
+		}
+		return 1
+	})
 	buf.WriteByte('{')
 	for i, k := range keys {
 		if i > 0 {
@@ -167,16 +174,33 @@ func encodeObject(buf *bytes.Buffer, m map[string]any) error {
 
 // lessUTF16 orders strings by UTF-16 code units as RFC 8785 §3.2.3 requires;
 // this differs from Go's byte order for characters above U+FFFF versus
-// U+E000..U+FFFF.
+// U+E000..U+FFFF. It compares rune by rune without converting (sorting keys is
+// on the path of every event hash, and the conversion allocated twice per
+// comparison).
 func lessUTF16(a, b string) bool {
-	ua := utf16.Encode([]rune(a))
-	ub := utf16.Encode([]rune(b))
-	for i := 0; i < len(ua) && i < len(ub); i++ {
-		if ua[i] != ub[i] {
-			return ua[i] < ub[i]
+	for a != "" && b != "" {
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra != rb {
+			ua, ub := firstUnit(ra), firstUnit(rb)
+			if ua != ub {
+				return ua < ub
+			}
+			// Same high surrogate: both are above U+FFFF and their low
+			// surrogates, like the runes, differ in the same order.
+			return ra < rb
 		}
+		a, b = a[na:], b[nb:]
 	}
-	return len(ua) < len(ub)
+	return a == "" && b != ""
+}
+
+// firstUnit is the first UTF-16 code unit of r (its high surrogate above U+FFFF).
+func firstUnit(r rune) rune {
+	if r >= 0x10000 {
+		return 0xD800 + (r-0x10000)>>10
+	}
+	return r
 }
 
 const hexDigits = "0123456789abcdef"
@@ -186,8 +210,16 @@ func encodeString(buf *bytes.Buffer, s string) error {
 		return fail("string is not valid UTF-8")
 	}
 	buf.WriteByte('"')
+	start := 0 // s[start:i] needs no escaping and is not yet written
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		// Multi-byte UTF-8 passes through unchanged (no \u escapes, no HTML
+		// escaping of <, >, &).
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf.WriteString(s[start:i])
+		start = i + 1
 		switch c {
 		case '"':
 			buf.WriteString(`\"`)
@@ -204,17 +236,12 @@ func encodeString(buf *bytes.Buffer, s string) error {
 		case '\t':
 			buf.WriteString(`\t`)
 		default:
-			if c < 0x20 {
-				buf.WriteString(`\u00`)
-				buf.WriteByte(hexDigits[c>>4])
-				buf.WriteByte(hexDigits[c&0xf])
-			} else {
-				// Multi-byte UTF-8 passes through unchanged (no \u escapes,
-				// no HTML escaping of <, >, &).
-				buf.WriteByte(c)
-			}
+			buf.WriteString(`\u00`)
+			buf.WriteByte(hexDigits[c>>4])
+			buf.WriteByte(hexDigits[c&0xf])
 		}
 	}
+	buf.WriteString(s[start:])
 	buf.WriteByte('"')
 	return nil
 }

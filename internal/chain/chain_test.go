@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 func TestCanonical(t *testing.T) {
@@ -178,6 +180,74 @@ func FuzzCanonical(f *testing.F) {
 		}
 		if !bytes.Equal(c1, c2) {
 			t.Fatalf("not idempotent:\n%s\n%s", c1, c2)
+		}
+	})
+}
+
+// lessUTF16Reference is the comparison as RFC 8785 words it: convert to UTF-16, compare code units.
+func lessUTF16Reference(a, b string) bool {
+	ua, ub := utf16.Encode([]rune(a)), utf16.Encode([]rune(b))
+	for i := 0; i < len(ua) && i < len(ub); i++ {
+		if ua[i] != ub[i] {
+			return ua[i] < ub[i]
+		}
+	}
+	return len(ua) < len(ub)
+}
+
+// FuzzLessUTF16 holds the allocation-free comparison to the reference on any pair of strings; the
+// seeds are the cases where UTF-16 and UTF-8 byte order disagree (U+E000..U+FFFF against
+// characters above U+FFFF), prefixes, and pairs sharing a high surrogate.
+func FuzzLessUTF16(f *testing.F) {
+	for _, p := range [][2]string{
+		{"\U0001F600", "\uFB33"}, {"\uFFFF", "\U00010000"}, {"\U0001F600", "\U0001F601"}, {"\U0001F600", "\U0001F700"},
+		{"a", "ab"}, {"", "a"}, {"", ""}, {"題a", "題"}, {"\uE000x", "\U0010FFFF"}, {"z\U00010400", "z\uD7FF"},
+	} {
+		f.Add(p[0], p[1])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if !utf8.ValidString(a) || !utf8.ValidString(b) {
+			return // keys are checked for valid UTF-8 before they are sorted
+		}
+		if got, want := lessUTF16(a, b), lessUTF16Reference(a, b); got != want {
+			t.Fatalf("lessUTF16(%+q, %+q) = %v, want %v", a, b, got, want)
+		}
+	})
+}
+
+// benchPayload is shaped like a stored facts_patched event: a dozen keys, Japanese text, a list.
+var benchPayload = map[string]any{
+	"changes": []any{
+		map[string]any{"field": "recognized_at", "old": nil, "new": "2026-04-30T22:40:00+09:00"},
+		map[string]any{"field": "initial_description", "old": nil, "new": "営業部の担当者が帰宅途中に電車の網棚へ置き忘れた。対象はおよそ1200件。"},
+		map[string]any{"field": "suspected_data_items", "old": nil, "new": []any{"name", "address", "phone", "purchase_history"}},
+		map[string]any{"field": "estimated_count_max", "old": nil, "new": 1200},
+	},
+	"stage": "discovery", "actor_name": "シード 担当一", "case_id": 4711, "seq": 12, "type": "facts_patched",
+	"at": "2026-05-01T09:12:00+09:00", "reason": "", "version": 12,
+}
+
+// BenchmarkCanonicalAndHash is the per-event cost of the chain (canonical form + hash); the
+// reference is SHA-256 of the same bytes alone, so the ratio is what canonicalisation adds.
+func BenchmarkCanonicalAndHash(b *testing.B) {
+	canon, err := Canonical(benchPayload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("canonical+hash", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := Canonical(benchPayload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			Hash(GenesisPrev, c)
+		}
+	})
+	b.Run("sha256-reference", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Hash(GenesisPrev, canon)
 		}
 	})
 }
