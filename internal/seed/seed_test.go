@@ -168,41 +168,6 @@ func TestSeed_VerifiesAndProjectionsEqualReplay(t *testing.T) {
 	}
 }
 
-// TestGrams_SameAsBefore checks migration 00008's leakdesk_grams against the definition it
-// replaces (00006), on seeded texts and edge cases: existing search_grams values stay valid.
-func TestGrams_SameAsBefore(t *testing.T) {
-	db := testdb.New(t)
-	ctx := context.Background()
-	_, err := db.Store.Pool.Exec(ctx, `CREATE FUNCTION pg_temp.grams_00006(t text) RETURNS text[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN ARRAY(
-        SELECT DISTINCT g FROM (
-            SELECT substr(s, i, 1) AS g FROM (SELECT leakdesk_search_norm(t) AS s) n, generate_series(1, char_length(s)) i
-            UNION ALL
-            SELECT substr(s, i, 2) FROM (SELECT leakdesk_search_norm(t) AS s) n, generate_series(1, char_length(s) - 1) i
-        ) x
-        WHERE g !~ '[[:space:]]'
-        ORDER BY g)`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs := []string{"", "a", "ab", " a ", "漏洩", "2026-0001\n顧客情報の漏洩（USBメモリの紛失）", "ＡＢＣ　ｄｅｆ", "ｶﾀｶﾅ", "x\ty\nz", "😀😀x", strings.Repeat("誤送信 ", 50)}
-	for _, in := range inputs {
-		var same bool
-		var got, want []string
-		if err := db.Store.Pool.QueryRow(ctx, `SELECT leakdesk_grams($1) = pg_temp.grams_00006($1), leakdesk_grams($1), pg_temp.grams_00006($1)`, in).Scan(&same, &got, &want); err != nil {
-			t.Fatal(err)
-		}
-		if !same {
-			t.Fatalf("grams of %q: %v, before %v", in, got, want)
-		}
-	}
-	var null []string
-	if err := db.Store.Pool.QueryRow(ctx, `SELECT leakdesk_grams(NULL)`).Scan(&null); err != nil || len(null) != 0 {
-		t.Fatalf("grams of NULL: %v %v", null, err)
-	}
-}
-
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func boolStr(b bool) string {
