@@ -89,6 +89,7 @@ func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) st
 	auditor := fs.String("auditor", "", "an auditor's e-mail (same password)")
 	requests := fs.Int("requests", 300, "requests per scenario and client count")
 	clients := fs.String("clients", "1,32", "client counts")
+	think := fs.Duration("think", 0, "pause 0.5–1.5 × this after each response, per client (0: back to back)")
 	only := fs.String("only", "", "run only scenarios whose name contains this (the reference always runs)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -106,6 +107,6 @@ func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) st
 		cs = append(cs, n)
 	}
 	_, err = scalebench.Run(ctx, scalebench.Options{BaseURL: *base, DatabaseURL: cfg.DatabaseURL, Email: *email, AuditorEmail: *auditor,
-		Password: getenv("SCALEBENCH_PASSWORD"), Clients: cs, Requests: *requests, Only: *only, Out: stdout})
+		Password: getenv("SCALEBENCH_PASSWORD"), Clients: cs, Requests: *requests, Only: *only, Think: *think, Out: stdout})
 	return err
 }

@@ -34,6 +34,10 @@ type Options struct {
 	Clients         []int  // default 1 and 32
 	Requests        int    // per scenario and client count (default 300)
 	Only            string // run only scenarios whose name contains this
+	// Think, if set, makes every client pause a random 0.5–1.5 × Think after each response, like a
+	// person reading the page: the latency 32 people working at once see, rather than what 32
+	// clients firing back to back (a saturation test: latency = clients ÷ throughput) see.
+	Think time.Duration
 	Out             io.Writer
 }
 
@@ -156,7 +160,11 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 		return nil, err
 	}
 	var out []Result
-	fmt.Fprintf(opt.Out, "cases: %d\n\n| scenario | clients | p50 ms | p99 ms | p50 / ref p50 | p99 / ref p99 | req/s |\n|---|---|---|---|---|---|---|\n", n)
+	mode := "back to back"
+	if opt.Think > 0 {
+		mode = fmt.Sprintf("think time %s (0.5–1.5×) between a client's requests", opt.Think)
+	}
+	fmt.Fprintf(opt.Out, "cases: %d; clients send %s\n\n| scenario | clients | p50 ms | p99 ms | p50 / ref p50 | p99 / ref p99 | req/s |\n|---|---|---|---|---|---|---|\n", n, mode)
 	for _, clients := range opt.Clients {
 		var ref Result
 		for i, sc := range scenarios {
@@ -167,7 +175,7 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 			if sc.auditor {
 				c = aud
 			}
-			res, err := measure(ctx, c, opt.BaseURL, sc, clients, opt.Requests)
+			res, err := measure(ctx, c, opt.BaseURL, sc, clients, opt.Requests, opt.Think)
 			if err != nil {
 				return out, err
 			}
@@ -186,7 +194,7 @@ func Run(ctx context.Context, opt Options) ([]Result, error) {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // measure sends requests from clients goroutines (after a short warm-up) and reports percentiles.
-func measure(ctx context.Context, c *http.Client, base string, sc scenario, clients, total int) (Result, error) {
+func measure(ctx context.Context, c *http.Client, base string, sc scenario, clients, total int, think time.Duration) (Result, error) {
 	get := func(r *rand.Rand) (time.Duration, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+sc.path(r), nil)
 		t := time.Now()
@@ -236,6 +244,9 @@ func measure(ctx context.Context, c *http.Client, base string, sc scenario, clie
 				mu.Unlock()
 				if err != nil {
 					return
+				}
+				if think > 0 {
+					time.Sleep(time.Duration((0.5 + r.Float64()) * float64(think)))
 				}
 			}
 		}(w)

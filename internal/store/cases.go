@@ -175,24 +175,31 @@ func wrapCaseErr(op string, err error) error {
 
 // GetCase rebuilds a case from its history (the source of truth; the projection is only an index).
 func (s *Store) GetCase(ctx context.Context, caseID int64) (*incident.Case, error) {
-	events, _, err := loadEvents(ctx, s.Pool, caseID)
+	c, _, err := s.GetCaseHistory(ctx, caseID)
+	return c, err
+}
+
+// GetCaseHistory is GetCase that also returns the events it replayed, with their hashes: the case
+// page shows the timeline and would otherwise read and decode the same rows a second time.
+func (s *Store) GetCaseHistory(ctx context.Context, caseID int64) (*incident.Case, []StoredEvent, error) {
+	events, stored, err := loadStored(ctx, s.Pool, caseID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(events) == 0 {
-		return nil, incident.NotFound("案件が見つかりません。", "Case not found.")
+		return nil, nil, incident.NotFound("案件が見つかりません。", "Case not found.")
 	}
-	return incident.Replay(events)
+	c, err := incident.Replay(events)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, stored, nil
 }
 
 // CaseEvents returns a case's whole history with hashes, for the timeline and the API.
 func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]StoredEvent, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT seq, type, COALESCE(actor_id, 0), at, payload, prev_hash, hash
-		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("store: case events: %w", err)
-	}
-	return pgx.CollectRows(rows, scanStoredEvent)
+	_, stored, err := loadStored(ctx, s.Pool, caseID)
+	return stored, err
 }
 
 // StoredEvent is an event as stored, with its chain links.
@@ -223,6 +230,15 @@ func scanStoredEvent(r pgx.CollectableRow) (StoredEvent, error) {
 }
 
 func loadEvents(ctx context.Context, q querier, caseID int64) ([]incident.Event, *StoredEvent, error) {
+	events, stored, err := loadStored(ctx, q, caseID)
+	if err != nil || len(stored) == 0 {
+		return events, nil, err
+	}
+	return events, &stored[len(stored)-1], nil
+}
+
+// loadStored reads a case's events in order, as the domain replays them and as stored.
+func loadStored(ctx context.Context, q querier, caseID int64) ([]incident.Event, []StoredEvent, error) {
 	rows, err := q.Query(ctx, `SELECT seq, type, COALESCE(actor_id, 0), at, payload, prev_hash, hash
 		FROM case_events WHERE case_id = $1 ORDER BY seq`, caseID)
 	if err != nil {
@@ -236,10 +252,7 @@ func loadEvents(ctx context.Context, q querier, caseID int64) ([]incident.Event,
 	for i := range stored {
 		events[i] = stored[i].Event
 	}
-	if len(stored) == 0 {
-		return events, nil, nil
-	}
-	return events, &stored[len(stored)-1], nil
+	return events, stored, nil
 }
 
 // decodePayload reads a stored payload with numbers kept exact (json.Number), the same form the

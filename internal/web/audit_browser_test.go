@@ -100,7 +100,12 @@ func TestAuditBrowser_SearchReplayDiffExport(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid=nav-audit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=audit-q]`)),
 		chromedp.SendKeys(chromedp.CSS(`[data-testid=audit-q]`), "誤送"),
+		// The unfiltered list already shows the row: mark this page and wait until the result page
+		// has replaced it, or the next click can hit a node of the page being replaced ("Could not
+		// find node with given id").
+		chromedp.Evaluate[chromedp.Void](`document.body.setAttribute("data-stale", "1")`),
 		chromedp.Click(chromedp.CSS(`[data-testid=audit-search]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`body[data-stale]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="audit-row-`+f.c.Number+`"]`)),
 	)
 	if got := text(`[data-testid=audit-table] tbody`); !strings.Contains(got, "誤送信") {

@@ -74,35 +74,49 @@ func caseIDParam(r *http.Request, name string) (int64, bool) {
 // case-reading role, and not marked involved in the incident (domain.md §5.2 rule 2). Each
 // successful load of a page is recorded in the access log under page.
 func (s *Server) loadCase(w http.ResponseWriter, r *http.Request, page string) (*incident.Case, incident.Actor, bool) {
+	c, _, a, ok := s.readCase(w, r, page, false)
+	return c, a, ok
+}
+
+// readCase is loadCase that, when history is set, also returns the stored events the case was
+// replayed from (the case page's timeline), so they are read once.
+func (s *Server) readCase(w http.ResponseWriter, r *http.Request, page string, history bool) (*incident.Case, []store.StoredEvent, incident.Actor, bool) {
 	u := currentUser(r.Context())
 	if u == nil {
 		s.fail(w, r, http.StatusUnauthorized, errUnauthenticated)
-		return nil, incident.Actor{}, false
+		return nil, nil, incident.Actor{}, false
 	}
 	if !auth.Has(u.Roles, caseReaders...) {
 		s.fail(w, r, http.StatusForbidden, errForbidden)
-		return nil, incident.Actor{}, false
+		return nil, nil, incident.Actor{}, false
 	}
 	id, ok := caseIDParam(r, "id")
 	if !ok {
 		s.fail(w, r, http.StatusNotFound, errNotFound)
-		return nil, incident.Actor{}, false
+		return nil, nil, incident.Actor{}, false
 	}
-	c, err := s.store.GetCase(r.Context(), id)
+	var c *incident.Case
+	var stored []store.StoredEvent
+	var err error
+	if history {
+		c, stored, err = s.store.GetCaseHistory(r.Context(), id)
+	} else {
+		c, err = s.store.GetCase(r.Context(), id)
+	}
 	if err != nil {
 		s.failErr(w, r, err)
-		return nil, incident.Actor{}, false
+		return nil, nil, incident.Actor{}, false
 	}
 	a := actor(u)
 	if c.Involved[u.ID] {
 		s.fail(w, r, http.StatusForbidden, errInvolved)
-		return nil, incident.Actor{}, false
+		return nil, nil, incident.Actor{}, false
 	}
 	if page != "" {
 		if err := s.store.RecordAccess(r.Context(), u.ID, c.ID, page, nil, ""); err != nil {
 			s.serverError(w, r, err)
-			return nil, incident.Actor{}, false
+			return nil, nil, incident.Actor{}, false
 		}
 	}
-	return c, a, true
+	return c, stored, a, true
 }

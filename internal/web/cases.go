@@ -181,16 +181,17 @@ var jst = time.FixedZone("JST", 9*60*60)
 // --- the case page ---
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "case")
+	c, history, a, ok := s.readCase(w, r, "case", true)
 	if !ok {
 		return
 	}
 	stage := incident.Stage(r.URL.Query().Get("stage"))
-	s.renderCase(w, r, http.StatusOK, c, a, stage, nil, nil, nil)
+	s.renderCase(w, r, http.StatusOK, c, history, a, stage, nil, nil, nil)
 }
 
-// renderCase shows the case page. typed/errs re-show a refused form; conflict explains a stale write.
-func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, c *incident.Case, a incident.Actor, stage incident.Stage,
+// renderCase shows the case page. history is the case's stored events if the caller has them (nil:
+// read here); typed/errs re-show a refused form; conflict explains a stale write.
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, c *incident.Case, history []store.StoredEvent, a incident.Actor, stage incident.Stage,
 	typed map[string][]string, errs map[string]string, conflict *view.ConflictView) {
 	ctx := r.Context()
 	names, users, err := s.userNames(ctx)
@@ -266,10 +267,11 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			v.Users = append(v.Users, view.UserOption{ID: u.ID, Name: u.Name})
 		}
 	}
-	history, err := s.store.CaseEvents(ctx, c.ID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
+	if history == nil {
+		if history, err = s.store.CaseEvents(ctx, c.ID); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	for i := len(history) - 1; i >= 0; i-- {
 		v.History = append(v.History, eventView(history[i], names, lang, restricted))
@@ -548,7 +550,7 @@ func (s *Server) caseWriteFailed(w http.ResponseWriter, r *http.Request, caseID,
 		}
 		s.flashNow(r, pick(lang, ue.JA, ue.EN))
 	}
-	s.renderCase(w, r, status, fresh, a, stage, r.PostForm, errs, conflict)
+	s.renderCase(w, r, status, fresh, nil, a, stage, r.PostForm, errs, conflict)
 }
 
 // flashNow shows a message on the page being rendered (not the next one).

@@ -92,7 +92,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 
 	sm := scs.New()
-	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool, 10*time.Minute)
+	sm.Store = newTouchStore(pgxstore.NewWithCleanupInterval(st.Pool, 10*time.Minute), sm.Codec, sessionRefresh(cfg.SessionIdle))
 	sm.IdleTimeout = cfg.SessionIdle
 	sm.Lifetime = cfg.SessionLifetime
 	sm.Cookie.Name = "leakdesk_session"
@@ -107,6 +107,12 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	s.sessions = sm
 	s.handler = s.routes()
 	return s
+}
+
+// sessionRefresh is how far a session's stored idle expiry may lag its last request (touchStore):
+// a minute, or a tenth of a short idle timeout.
+func sessionRefresh(idle time.Duration) time.Duration {
+	return min(time.Minute, idle/10)
 }
 
 // Handler is the root HTTP handler.
