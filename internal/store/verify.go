@@ -2,11 +2,13 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,8 +34,11 @@ type VerifyResult struct {
 
 // Verify recomputes the hash chains: every event of every case (or of one case), the global
 // registry of cases (a case whose row and history were deleted is missing from it), and the head
-// anchors (trailing events deleted after an anchor are missing from it). It stops at the first bad
-// link. It reads in one repeatable-read snapshot, so concurrent writes cannot cause false alarms.
+// anchors (trailing events deleted after an anchor are missing from it). For one case it reads only
+// that case's rows, so the verdict costs the same at any number of cases; for all cases it also
+// proves that those per-case rows (chain_anchor_heads) are exactly the anchors' heads. It stops at
+// the first bad link. It reads in one repeatable-read snapshot, so concurrent writes cannot cause
+// false alarms.
 func (s *Store) Verify(ctx context.Context, caseID int64) (VerifyResult, error) {
 	var res VerifyResult
 	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -246,19 +251,39 @@ func verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res *VerifyRes
 	return nil, vrows.Err()
 }
 
+// anchorHead is one case's head in one anchor: the case's newest event when the anchor was written.
+type anchorHead struct {
+	caseID, anchor, seq int64
+	hash                []byte
+}
+
+// compareHeads orders heads as chain_anchor_heads' primary key does: by case, then anchor.
+func compareHeads(a, b anchorHead) int {
+	if c := cmp.Compare(a.caseID, b.caseID); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.anchor, b.anchor)
+}
+
 func verifyAnchors(ctx context.Context, tx pgx.Tx, onlyCase int64) (*BadLink, error) {
 	if onlyCase != 0 {
 		return verifyAnchoredHeads(ctx, tx, onlyCase)
 	}
+	all, bad, err := readAnchorChain(ctx, tx)
+	if err != nil || bad != nil {
+		return bad, err
+	}
+	return compareAnchorHeads(ctx, tx, all)
+}
+
+// readAnchorChain walks the anchor chain and returns every anchored head, sorted by case and anchor.
+func readAnchorChain(ctx context.Context, tx pgx.Tx) ([]anchorHead, *BadLink, error) {
 	rows, err := tx.Query(ctx, `SELECT seq, at, heads, prev_hash, hash FROM chain_anchors ORDER BY seq`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	type head struct {
-		caseID, seq int64
-		hash        []byte
-	}
-	var all []head
+	defer rows.Close()
+	var all []anchorHead
 	prev := chain.GenesisPrev
 	var want int64 = 1
 	for rows.Next() {
@@ -266,101 +291,140 @@ func verifyAnchors(ctx context.Context, tx pgx.Tx, onlyCase int64) (*BadLink, er
 		var at time.Time
 		var headsRaw, prevHash, hash []byte
 		if err := rows.Scan(&seq, &at, &headsRaw, &prevHash, &hash); err != nil {
-			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		var heads [][3]any
 		dec := json.NewDecoder(bytes.NewReader(headsRaw))
 		dec.UseNumber()
 		if err := dec.Decode(&heads); err != nil {
-			rows.Close()
-			return &BadLink{Reason: fmt.Sprintf("anchor %d is unreadable", seq)}, nil
+			return nil, &BadLink{Reason: fmt.Sprintf("anchor %d is unreadable", seq)}, nil
 		}
 		canon, err := anchorCanonical(seq, at, heads)
 		if err != nil {
-			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		if seq != want || !bytes.Equal(prevHash, prev) || !bytes.Equal(hash, chain.Hash(prevHash, canon)) {
-			rows.Close()
-			return &BadLink{Reason: fmt.Sprintf("anchor %d was altered or removed", seq)}, nil
+			return nil, &BadLink{Reason: fmt.Sprintf("anchor %d was altered or removed", seq)}, nil
 		}
 		for _, h := range heads {
-			cid, _ := h[0].(json.Number).Int64()
-			hs, _ := h[1].(json.Number).Int64()
-			hx, _ := h[2].(string)
-			hb, _ := hex.DecodeString(hx)
-			all = append(all, head{cid, hs, hb})
+			head, ok := parseHead(seq, h)
+			if !ok {
+				return nil, &BadLink{Reason: fmt.Sprintf("anchor %d is unreadable", seq)}, nil
+			}
+			all = append(all, head)
 		}
 		prev, want = hash, seq+1
 	}
-	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	// WriteAnchor lists heads by case, but the order is not part of what the chain proves.
+	slices.SortFunc(all, compareHeads)
+	return all, nil, nil
+}
+
+// parseHead reads one [case_id, seq, hash_hex] entry of an anchor's head list.
+func parseHead(anchor int64, h [3]any) (anchorHead, bool) {
+	cid, ok1 := h[0].(json.Number)
+	hs, ok2 := h[1].(json.Number)
+	hx, ok3 := h[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return anchorHead{}, false
+	}
+	c, err1 := cid.Int64()
+	s, err2 := hs.Int64()
+	b, err3 := hex.DecodeString(hx)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return anchorHead{}, false
+	}
+	return anchorHead{caseID: c, anchor: anchor, seq: s, hash: b}, true
+}
+
+// compareAnchorHeads checks, in one streamed merge, that chain_anchor_heads holds exactly the heads
+// of the anchors (the one-case verdict reads that table and trusts it: someone who deletes a case's
+// trailing events and its rows there is found here), and that every anchored event is still
+// stored with the anchored hash. One query in the primary key's order, so the whole check is
+// O(heads) with no round trip per head.
+func compareAnchorHeads(ctx context.Context, tx pgx.Tx, all []anchorHead) (*BadLink, error) {
+	rows, err := tx.Query(ctx, `SELECT h.case_id, h.anchor_seq, h.seq, h.hash, e.case_id IS NOT NULL, e.hash
+		FROM chain_anchor_heads h LEFT JOIN case_events e ON e.case_id = h.case_id AND e.seq = h.seq
+		ORDER BY h.case_id, h.anchor_seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var got anchorHead
+		var found bool
+		var stored []byte
+		if err := rows.Scan(&got.caseID, &got.anchor, &got.seq, &got.hash, &found, &stored); err != nil {
+			return nil, err
+		}
+		if i < len(all) && compareHeads(all[i], got) < 0 {
+			return headMissing(all[i]), nil
+		}
+		if i == len(all) || compareHeads(got, all[i]) < 0 {
+			return &BadLink{CaseID: got.caseID, Seq: got.seq, Reason: fmt.Sprintf("chain_anchor_heads holds a head that anchor %d does not (anchored heads added)", got.anchor)}, nil
+		}
+		want := all[i]
+		if got.seq != want.seq || !bytes.Equal(got.hash, want.hash) {
+			return &BadLink{CaseID: want.caseID, Seq: want.seq, Reason: fmt.Sprintf("chain_anchor_heads differs from anchor %d (anchored heads altered)", want.anchor)}, nil
+		}
+		if bad := checkAnchoredEvent(want.caseID, want.seq, want.hash, found, stored); bad != nil {
+			return bad, nil
+		}
+		i++
+	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, h := range all {
-		if onlyCase != 0 && h.caseID != onlyCase {
-			continue
-		}
-		var hash []byte
-		err := tx.QueryRow(ctx, `SELECT hash FROM case_events WHERE case_id = $1 AND seq = $2`, h.caseID, h.seq).Scan(&hash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return &BadLink{CaseID: h.caseID, Seq: h.seq, Reason: "an anchored event is missing (history truncated)"}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(hash, h.hash) {
-			return &BadLink{CaseID: h.caseID, Seq: h.seq, Reason: "an anchored event has a different hash (history rewritten)"}, nil
-		}
+	if i < len(all) {
+		return headMissing(all[i]), nil
 	}
 	return nil, nil
 }
 
-// verifyAnchoredHeads checks only the anchored heads of one case against its events; the anchor
-// chain itself is checked by Verify for all cases. PostgreSQL picks the case's heads out of the
-// anchors, instead of this process decoding and re-hashing every head of every anchor (1.5 s per
-// case page at 100 k cases). It still reads every anchor's head list (≈ 0.1 s at 100 k): an
-// index of anchored heads by case would make it constant (docs/performance.md, "Scale").
+func headMissing(h anchorHead) *BadLink {
+	return &BadLink{CaseID: h.caseID, Seq: h.seq, Reason: fmt.Sprintf("anchor %d holds a head that chain_anchor_heads does not (anchored heads deleted)", h.anchor)}
+}
+
+// checkAnchoredEvent compares an anchored head with the event stored at its seq, if any.
+func checkAnchoredEvent(caseID, seq int64, anchored []byte, found bool, stored []byte) *BadLink {
+	switch {
+	case !found:
+		return &BadLink{CaseID: caseID, Seq: seq, Reason: "an anchored event is missing (history truncated)"}
+	case !bytes.Equal(stored, anchored):
+		return &BadLink{CaseID: caseID, Seq: seq, Reason: "an anchored event has a different hash (history rewritten)"}
+	}
+	return nil
+}
+
+// verifyAnchoredHeads checks the anchored heads of one case against its events. It reads them from
+// chain_anchor_heads, an index range scan on the case, so the verdict on one case costs the same
+// however many heads the anchors hold (reading them out of every anchor's jsonb list cost ≈ 0.1 s
+// at 100 k cases: docs/performance.md, "Scale"). The anchor chain itself, and that the table holds
+// exactly the anchors' heads, are checked by Verify for all cases (compareAnchorHeads).
 func verifyAnchoredHeads(ctx context.Context, tx pgx.Tx, caseID int64) (*BadLink, error) {
-	rows, err := tx.Query(ctx, `SELECT (h->>1)::bigint, h->>2 FROM chain_anchors a, jsonb_array_elements(a.heads) h
-		WHERE h->>0 = $1::text ORDER BY a.seq`, fmt.Sprint(caseID))
+	rows, err := tx.Query(ctx, `SELECT h.seq, h.hash, e.case_id IS NOT NULL, e.hash
+		FROM chain_anchor_heads h LEFT JOIN case_events e ON e.case_id = h.case_id AND e.seq = h.seq
+		WHERE h.case_id = $1 ORDER BY h.anchor_seq`, caseID)
 	if err != nil {
 		return nil, err
 	}
-	type head struct {
-		seq  int64
-		hash []byte
-	}
-	var heads []head
+	defer rows.Close()
 	for rows.Next() {
-		var h head
-		var hx string
-		if err := rows.Scan(&h.seq, &hx); err != nil {
-			rows.Close()
+		var seq int64
+		var anchored, stored []byte
+		var found bool
+		if err := rows.Scan(&seq, &anchored, &found, &stored); err != nil {
 			return nil, err
 		}
-		h.hash, _ = hex.DecodeString(hx)
-		heads = append(heads, h)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for _, h := range heads {
-		var hash []byte
-		err := tx.QueryRow(ctx, `SELECT hash FROM case_events WHERE case_id = $1 AND seq = $2`, caseID, h.seq).Scan(&hash)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return &BadLink{CaseID: caseID, Seq: h.seq, Reason: "an anchored event is missing (history truncated)"}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(hash, h.hash) {
-			return &BadLink{CaseID: caseID, Seq: h.seq, Reason: "an anchored event has a different hash (history rewritten)"}, nil
+		if bad := checkAnchoredEvent(caseID, seq, anchored, found, stored); bad != nil {
+			return bad, nil
 		}
 	}
-	return nil, nil
+	return nil, rows.Err()
 }
 
 func anchorCanonical(seq int64, at time.Time, heads [][3]any) ([]byte, error) {
@@ -372,8 +436,9 @@ func anchorCanonical(seq int64, at time.Time, heads [][3]any) ([]byte, error) {
 }
 
 // WriteAnchor records the chain heads of every case that changed since the previous anchor, in the
-// anchor chain. Run periodically (serve does, every few minutes) and before backups; safe to run
-// from several instances at once (an advisory lock orders them).
+// anchor chain, and the same heads in chain_anchor_heads (indexed by case, for the one-case
+// verdict). Run periodically (serve does, every few minutes) and before backups; safe to run from
+// several instances at once (an advisory lock orders them).
 func (s *Store) WriteAnchor(ctx context.Context, now time.Time) (int, error) {
 	n := 0
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -387,45 +452,69 @@ func (s *Store) WriteAnchor(ctx context.Context, now time.Time) (int, error) {
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT e.case_id, e.seq, e.hash FROM cases c
-			JOIN case_events e ON e.case_id = c.id AND e.seq = c.version
-			WHERE c.updated_at >= $1 ORDER BY c.id`, since)
-		if err != nil {
+		heads, err := changedHeads(ctx, tx, seq+1, since)
+		if err != nil || len(heads) == 0 {
 			return err
 		}
-		var heads [][3]any
-		for rows.Next() {
-			var cid, hs int64
-			var h []byte
-			if err := rows.Scan(&cid, &hs, &h); err != nil {
-				rows.Close()
-				return err
-			}
-			heads = append(heads, [3]any{json.Number(fmt.Sprint(cid)), json.Number(fmt.Sprint(hs)), hex.EncodeToString(h)})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(heads) == 0 {
-			return nil
+		list := make([][3]any, len(heads))
+		for i, h := range heads {
+			list[i] = [3]any{json.Number(fmt.Sprint(h.caseID)), json.Number(fmt.Sprint(h.seq)), hex.EncodeToString(h.hash)}
 		}
 		at := Now(now)
-		canon, err := anchorCanonical(seq+1, at, heads)
+		canon, err := anchorCanonical(seq+1, at, list)
 		if err != nil {
 			return err
 		}
-		raw, err := json.Marshal(heads)
+		raw, err := json.Marshal(list)
 		if err != nil {
 			return err
 		}
 		n = len(heads)
-		_, err = tx.Exec(ctx, `INSERT INTO chain_anchors (seq, at, heads, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)`,
-			seq+1, at, raw, prev, chain.Hash(prev, canon))
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO chain_anchors (seq, at, heads, prev_hash, hash) VALUES ($1, $2, $3, $4, $5)`,
+			seq+1, at, raw, prev, chain.Hash(prev, canon)); err != nil {
+			return err
+		}
+		return copyAnchorHeads(ctx, tx, heads)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: write anchor: %w", err)
 	}
 	return n, nil
+}
+
+// changedHeads lists the head of every case changed since the previous anchor, by case.
+func changedHeads(ctx context.Context, tx pgx.Tx, anchor int64, since time.Time) ([]anchorHead, error) {
+	rows, err := tx.Query(ctx, `SELECT e.case_id, e.seq, e.hash FROM cases c
+		JOIN case_events e ON e.case_id = c.id AND e.seq = c.version
+		WHERE c.updated_at >= $1 ORDER BY c.id`, since)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var heads []anchorHead
+	for rows.Next() {
+		h := anchorHead{anchor: anchor}
+		if err := rows.Scan(&h.caseID, &h.seq, &h.hash); err != nil {
+			return nil, err
+		}
+		heads = append(heads, h)
+	}
+	return heads, rows.Err()
+}
+
+// copyAnchorHeads writes an anchor's heads to chain_anchor_heads with COPY: the seed's anchor holds
+// one head per case, a million rows at a million cases.
+func copyAnchorHeads(ctx context.Context, tx pgx.Tx, heads []anchorHead) error {
+	n, err := tx.CopyFrom(ctx, pgx.Identifier{"chain_anchor_heads"}, []string{"case_id", "anchor_seq", "seq", "hash"},
+		pgx.CopyFromSlice(len(heads), func(i int) ([]any, error) {
+			h := heads[i]
+			return []any{h.caseID, h.anchor, h.seq, h.hash}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("copy anchor heads: %w", err)
+	}
+	if n != int64(len(heads)) {
+		return fmt.Errorf("copy anchor heads: %d of %d rows written", n, len(heads))
+	}
+	return nil
 }
