@@ -38,7 +38,7 @@ type Options struct {
 	// person reading the page: the latency 32 people working at once see, rather than what 32
 	// clients firing back to back (a saturation test: latency = clients ÷ throughput) see.
 	Think time.Duration
-	Out             io.Writer
+	Out   io.Writer
 }
 
 // Result is one scenario at one client count.
