@@ -290,3 +290,30 @@ func benchVerifyOneCase(b *testing.B, n int) {
 	b.ReportMetric(float64(headsQuery(`SELECT (h->>1)::bigint, h->>2 FROM chain_anchors a, jsonb_array_elements(a.heads) h
 		WHERE h->>0 = $1::text ORDER BY a.seq`, fmt.Sprint(c.ID)).Nanoseconds()), "heads_jsonb_ns")
 }
+
+// TestAnchor_LateCommitIsAnchoredNext: a change stamped before an anchor's time but committed after
+// it (here: a case whose clock lags the anchor's) must be in the next anchor, not skipped because
+// its updated_at is older than the previous anchor; heads already anchored are not repeated.
+func TestAnchor_LateCommitIsAnchoredNext(t *testing.T) {
+	e := newAuditEnv(t)
+	ctx := context.Background()
+	c, other := anchoredPair(t, e)
+	// The previous anchor was written at e.now + 1 s; this change is stamped 10 minutes earlier,
+	// as a transaction that began before the anchor and committed after it would be.
+	e.now = e.now.Add(-10 * time.Minute)
+	late, _, err := e.svc.Do(ctx, c.ID, c.Version, e.actors["staff"], incident.PatchFacts{Patch: map[string]any{"initial_description": "遅れて確定"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.db.Store.WriteAnchor(ctx, e.now.Add(20*time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("anchor after the late change: %d heads, %v; want 1 (the late head only, not %d again)", n, err, other.ID)
+	}
+	var seq int64
+	if err := e.db.Store.Pool.QueryRow(ctx, `SELECT max(seq) FROM chain_anchor_heads WHERE case_id = $1`, c.ID).Scan(&seq); err != nil || seq != late.Version {
+		t.Fatalf("anchored head of the late case: seq %d (%v), want %d", seq, err, late.Version)
+	}
+	if n, err := e.db.Store.WriteAnchor(ctx, e.now.Add(30*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("anchor with nothing new: %d heads, %v", n, err)
+	}
+}

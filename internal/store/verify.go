@@ -482,11 +482,22 @@ func (s *Store) WriteAnchor(ctx context.Context, now time.Time) (int, error) {
 	return n, nil
 }
 
-// changedHeads lists the head of every case changed since the previous anchor, by case.
+// anchorOverlap is how far before the previous anchor's time changedHeads looks. A change is
+// stamped (updated_at) when its transaction runs but becomes visible only at commit: a change
+// stamped just before an anchor and committed just after the anchor's snapshot was in neither that
+// anchor nor — selected by time alone — the next one, and stayed unanchored until the case changed
+// again. Looking back an hour (no write transaction lasts that long) and skipping heads already
+// anchored catches it without anchoring anything twice.
+const anchorOverlap = time.Hour
+
+// changedHeads lists, by case, every head not yet anchored among the cases changed since shortly
+// before the previous anchor.
 func changedHeads(ctx context.Context, tx pgx.Tx, anchor int64, since time.Time) ([]anchorHead, error) {
 	rows, err := tx.Query(ctx, `SELECT e.case_id, e.seq, e.hash FROM cases c
 		JOIN case_events e ON e.case_id = c.id AND e.seq = c.version
-		WHERE c.updated_at >= $1 ORDER BY c.id`, since)
+		WHERE c.updated_at >= $1
+		  AND NOT EXISTS (SELECT 1 FROM chain_anchor_heads h WHERE h.case_id = c.id AND h.seq = c.version)
+		ORDER BY c.id`, since.Add(-anchorOverlap))
 	if err != nil {
 		return nil, err
 	}
