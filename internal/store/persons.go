@@ -317,6 +317,27 @@ func loadIdentities(ctx context.Context, tx pgx.Tx, caseID, exceptID int64) (ide
 	return set, rows.Err()
 }
 
+// bidxColumn is the column holding each kind of blind index (each has an index on (case_id, col)).
+var bidxColumn = map[string]string{
+	pii.IndexCustomerID: "customer_bidx", pii.IndexEmail: "email_bidx", pii.IndexPhone: "phone_bidx", pii.IndexNameAddress: "name_addr_bidx",
+}
+
+// identityTaken reports whether another person of the case (not exceptID) has d's identity: the
+// same question identitySet.has answers for an import, asked of the index for one person instead
+// of reading every blind index of the register (a hand-entered person in a register of 100 000
+// read 100 000 rows).
+func identityTaken(ctx context.Context, tx pgx.Tx, kr *pii.Keyring, caseID, exceptID int64, d PersonData) (bool, error) {
+	kind, norm := dedupeKey(d)
+	col, ok := bidxColumn[kind]
+	if !ok {
+		return false, fmt.Errorf("store: no blind index column for %q", kind)
+	}
+	var taken bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM affected_persons WHERE case_id = $1 AND id <> $2 AND `+col+` = ANY($3))`,
+		caseID, exceptID, kr.BlindIndexes(kind, norm)).Scan(&taken)
+	return taken, err
+}
+
 func (set identitySet) add(c, e, p, n []byte) {
 	for kind, v := range map[string][]byte{pii.IndexCustomerID: c, pii.IndexEmail: e, pii.IndexPhone: p, pii.IndexNameAddress: n} {
 		if v != nil {
@@ -468,11 +489,11 @@ func (s *Store) CreatePerson(ctx context.Context, kr *pii.Keyring, caseID, userI
 		if err := lockRegister(ctx, tx, caseID); err != nil {
 			return err
 		}
-		set, err := loadIdentities(ctx, tx, caseID, 0)
+		taken, err := identityTaken(ctx, tx, kr, caseID, 0, d)
 		if err != nil {
 			return err
 		}
-		if set.has(kr, d) {
+		if taken {
 			return ErrDuplicate
 		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id'))`).Scan(&id); err != nil {
@@ -524,11 +545,11 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 		if cur != version {
 			return ErrConflict
 		}
-		set, err := loadIdentities(ctx, tx, caseID, id)
+		taken, err := identityTaken(ctx, tx, kr, caseID, id, d)
 		if err != nil {
 			return err
 		}
-		if set.has(kr, d) {
+		if taken {
 			return ErrDuplicate
 		}
 		sl := seal(kr, id, d)
