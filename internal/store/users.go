@@ -27,6 +27,10 @@ type User struct {
 
 const userCols = `id, email, name, password_hash, roles, lang, disabled_at IS NOT NULL, created_at, version`
 
+// listUserCols leaves the password hash out (PasswordHash is empty): lists feed names and role
+// pickers on every case page, and hashes have no business in their memory.
+const listUserCols = `id, email, name, ''::text, roles, lang, disabled_at IS NOT NULL, created_at, version`
+
 func scanUser(row pgx.Row) (User, error) {
 	var u User
 	var roles []string
@@ -79,9 +83,9 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return scanUser(s.Pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 }
 
-// ListUsers returns all accounts by e-mail.
+// ListUsers returns all accounts by e-mail, without their password hashes (PasswordHash is empty).
 func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY lower(email)`)
+	rows, err := s.Pool.Query(ctx, `SELECT `+listUserCols+` FROM users ORDER BY lower(email)`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list users: %w", err)
 	}

@@ -226,6 +226,16 @@ func TestAdmin_CreateUserValidatesAndShowsPasswordOnce(t *testing.T) {
 	if strings.Contains(u.PasswordHash, "new") || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
 		t.Fatal("password not stored as an argon2id hash")
 	}
+	// Lists (names and pickers on every case page) carry no password hashes.
+	all, err := h.db.Store.ListUsers(context.Background())
+	if err != nil || len(all) != 2 {
+		t.Fatalf("list users: %d %v", len(all), err)
+	}
+	for _, lu := range all {
+		if lu.PasswordHash != "" {
+			t.Fatalf("ListUsers returned the password hash of %s", lu.Email)
+		}
+	}
 	r = c.postForm("/admin/users", "/admin/users", url.Values{"email": {"new@example.jp"}, "name": {"二人目"}, "roles": {"staff"}})
 	if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "既に登録されています") {
 		t.Fatalf("duplicate e-mail: %d", r.Status)
