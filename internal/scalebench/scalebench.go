@@ -234,6 +234,10 @@ func measure(ctx context.Context, c *http.Client, base string, sc scenario, clie
 		go func(w int) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(2, uint64(w)))
+			if think > 0 {
+				// People do not all click at the same instant: spread the first requests.
+				time.Sleep(time.Duration(r.Float64() * float64(think)))
+			}
 			for range next {
 				d, err := get(r)
 				mu.Lock()
