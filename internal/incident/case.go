@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -388,3 +389,16 @@ func (c *Case) pendingFor(e Event) (*Request, error) {
 
 // ExitInput returns what the exit criteria of c's stages are checked on.
 func (c *Case) ExitInput() ExitInput { return c.exitInput() }
+
+// InvolvedIDs lists the users recorded as involved, in ascending order (the store keeps them in a
+// column so that lists can leave the case out for them without reading the whole state).
+func (c *Case) InvolvedIDs() []int64 {
+	ids := make([]int64, 0, len(c.Involved))
+	for id, yes := range c.Involved {
+		if yes {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}

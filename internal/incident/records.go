@@ -1003,3 +1003,23 @@ func RestrictedRecordEvent(e Event) bool {
 	}
 	return false
 }
+
+// EarliestOpenMeasureDue is the earliest due date (a JST date, "2006-01-02") of the case's
+// recurrence measures that are neither withdrawn nor done, "" when there is none. The store keeps
+// it in a column so that the dashboard finds overdue measures by index instead of reading every
+// open case's records.
+func (c *Case) EarliestOpenMeasureDue() string {
+	min := ""
+	for _, r := range c.Records {
+		if r.Kind != RecMeasure || r.Withdrawn {
+			continue
+		}
+		if s := r.Values.Str("status"); s == "done" || s == "verified" {
+			continue
+		}
+		if due := r.Values.Str("due_date"); due != "" && (min == "" || due < min) {
+			min = due
+		}
+	}
+	return min
+}

@@ -63,9 +63,9 @@ func (r *Reader) Board(ctx context.Context, q BoardQuery) ([]BoardRow, error) {
 		JOIN cases c ON c.id = d.case_id
 		LEFT JOIN users u ON u.id = d.owner_id
 		WHERE d.met_at IS NULL AND d.case_open AND d.drill = $1 AND d.due_at < $2
-		  AND NOT COALESCE(c.state->'involved' ? $3::text, false)
+		  AND NOT ($3::bigint = ANY(c.involved_ids))
 		ORDER BY d.due_at, d.case_id, d.kind
-		LIMIT $4`, q.Drill, q.Until, fmt.Sprint(q.ViewerID), limit)
+		LIMIT $4`, q.Drill, q.Until, q.ViewerID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reminder: board: %w", err)
 	}

@@ -216,7 +216,7 @@ func recipients(ctx context.Context, tx pgx.Tx, caseID int64, ci caseInfo) ([]st
 	rows, err := tx.Query(ctx, `SELECT u.email FROM users u, cases c
 		WHERE c.id = $1 AND u.disabled_at IS NULL
 		  AND (u.id = $2 OR (NOT $3 AND 'manager' = ANY(u.roles)))
-		  AND NOT COALESCE(c.state->'involved' ? u.id::text, false)
+		  AND NOT (u.id = ANY(c.involved_ids))
 		ORDER BY u.id`, caseID, ci.OwnerID, ci.Drill)
 	if err != nil {
 		return nil, fmt.Errorf("reminder: recipients: %w", err)

@@ -63,6 +63,7 @@ func TestSeed_VerifiesAndProjectionsEqualReplay(t *testing.T) {
 	rows.Close()
 	statuses := map[incident.CaseStatus]int{}
 	var persons, deadlines int64
+	measures := 0 // cases whose projection has an open recurrence measure
 	for _, id := range ids {
 		c, err := db.Store.GetCase(ctx, id) // replay of the stored events
 		if err != nil {
@@ -74,13 +75,21 @@ func TestSeed_VerifiesAndProjectionsEqualReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 		var same bool
-		var status, stage string
+		var status, stage, measureDue string
 		var version int64
 		var pending int
-		err = db.Store.Pool.QueryRow(ctx, `SELECT state = $2::jsonb, status, current_stage, version, pending_requests FROM cases WHERE id = $1`, id, want).
-			Scan(&same, &status, &stage, &version, &pending)
+		var involved []int64
+		err = db.Store.Pool.QueryRow(ctx, `SELECT state = $2::jsonb, status, current_stage, version, pending_requests,
+			involved_ids, COALESCE(to_char(measure_due, 'YYYY-MM-DD'), '') FROM cases WHERE id = $1`, id, want).
+			Scan(&same, &status, &stage, &version, &pending, &involved, &measureDue)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if measureDue != c.EarliestOpenMeasureDue() || len(involved) != len(c.InvolvedIDs()) {
+			t.Fatalf("case %d board columns: measure_due %q, want %q; involved %v, want %v", id, measureDue, c.EarliestOpenMeasureDue(), involved, c.InvolvedIDs())
+		}
+		if measureDue != "" {
+			measures++
 		}
 		if !same || status != string(c.Status) || stage != string(store.CurrentStage(c)) || version != c.Version || pending != len(c.PendingRequests()) {
 			t.Fatalf("case %d row differs from replay: state equal %v, status %s/%s, stage %s/%s, version %d/%d, pending %d/%d",
@@ -157,6 +166,9 @@ func TestSeed_VerifiesAndProjectionsEqualReplay(t *testing.T) {
 	}
 	if len(statuses) < 2 || statuses[incident.StatusOpen] == 0 {
 		t.Fatalf("want open and closed cases, got %v", statuses)
+	}
+	if measures == 0 {
+		t.Fatal("no seeded case has an open recurrence measure: the measure_due check above checked nothing")
 	}
 
 	// Seeding again continues the registry chain (a second run adds to the first).

@@ -176,8 +176,12 @@ func TestAnchorHeads_MigrationBackfillsExistingAnchors(t *testing.T) {
 	ctx := context.Background()
 	c, _ := anchoredPair(t, e)
 	// The app role migrated the test database (it owns the tables), as `leakdesk migrate` does.
-	if v, err := e.db.Store.MigrateDown(ctx); err != nil || v >= 12 {
-		t.Fatalf("migrate down: version %d, %v", v, err)
+	// Down to just before 00012 (later migrations first).
+	for v := int64(99); v >= 12; {
+		var err error
+		if v, err = e.db.Store.MigrateDown(ctx); err != nil {
+			t.Fatalf("migrate down: version %d, %v", v, err)
+		}
 	}
 	var gone bool
 	if err := e.db.Store.Pool.QueryRow(ctx, `SELECT to_regclass('chain_anchor_heads') IS NULL`).Scan(&gone); err != nil || !gone {

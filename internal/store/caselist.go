@@ -64,7 +64,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseRow, error) 
 		where = append(where, "c.owner_id = "+arg(f.OwnerID))
 	}
 	if f.ViewerID != 0 {
-		where = append(where, "NOT COALESCE(c.state->'involved' ? "+arg(fmt.Sprint(f.ViewerID))+", false)")
+		where = append(where, "NOT ("+arg(f.ViewerID)+"::bigint = ANY(c.involved_ids))")
 	}
 	where = append(where, searchWhere(f.Query, arg)...)
 	if f.AfterID != 0 {

@@ -363,10 +363,15 @@ func projection(c *incident.Case) (cols []string, vals []any, err error) {
 	if c.OwnerID != 0 {
 		owner = c.OwnerID
 	}
+	var measureDue any // a date column: COPY needs a time, not text
+	if d, perr := time.Parse(time.DateOnly, c.EarliestOpenMeasureDue()); perr == nil {
+		measureDue = d
+	}
 	cols = []string{"number", "title", "status", "drill", "version", "owner_id", "created_by", "created_at", "updated_at",
-		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state"}
+		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state", "involved_ids", "measure_due"}
 	vals = []any{c.Number, c.Title, string(c.Status), c.Drill, c.Version, owner, c.CreatedBy, Now(c.CreatedAt), Now(c.UpdatedAt),
-		factTime(c.Facts, "recognized_at"), string(CurrentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state}
+		factTime(c.Facts, "recognized_at"), string(CurrentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state,
+		c.InvolvedIDs(), measureDue}
 	return cols, vals, nil
 }
 

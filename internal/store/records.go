@@ -132,12 +132,12 @@ func (s *Store) OverdueMeasures(ctx context.Context, today string, viewerID int6
 		SELECT c.id, c.number, c.title, c.drill, (r->>'id')::bigint,
 			COALESCE(r->'values'->>'description', ''), COALESCE(r->'values'->>'owner', ''), r->'values'->>'due_date'
 		FROM cases c CROSS JOIN LATERAL jsonb_array_elements(COALESCE(c.state->'records', '[]'::jsonb)) r
-		WHERE c.status = 'open'
+		WHERE c.status = 'open' AND c.measure_due < $1::text::date -- cases_measure_due_idx: only cases with an overdue measure ($1 stays text for the comparison below)
 			AND r->>'kind' = 'recurrence_measure'
 			AND NOT COALESCE((r->>'withdrawn')::boolean, false)
 			AND r->'values'->>'status' NOT IN ('done', 'verified')
 			AND r->'values'->>'due_date' < $1
-			AND NOT COALESCE((c.state->'involved'->>($2::bigint)::text)::boolean, false)
+			AND NOT ($2::bigint = ANY(c.involved_ids))
 		ORDER BY r->'values'->>'due_date', c.id, (r->>'id')::bigint
 		LIMIT $3`, today, viewerID, limit)
 	if err != nil {
