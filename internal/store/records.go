@@ -128,16 +128,23 @@ type OverdueMeasure struct {
 // before today's JST date and whose status is not done, oldest first, from the case projection.
 // Cases where viewerID is marked involved are left out, as everywhere else.
 func (s *Store) OverdueMeasures(ctx context.Context, today string, viewerID int64, limit int) ([]OverdueMeasure, error) {
+	// The candidate cases come first, by their earliest open measure and limited: every one has at
+	// least one overdue measure, so the first `limit` of them hold the `limit` oldest measures (a
+	// case outside them has none older than the last of theirs). Without the inner LIMIT the
+	// planner estimated many rows and started parallel workers for what is usually an empty
+	// answer (≈ 0.25 s at 1 M cases).
 	rows, err := s.Pool.Query(ctx, `
 		SELECT c.id, c.number, c.title, c.drill, (r->>'id')::bigint,
 			COALESCE(r->'values'->>'description', ''), COALESCE(r->'values'->>'owner', ''), r->'values'->>'due_date'
-		FROM cases c CROSS JOIN LATERAL jsonb_array_elements(COALESCE(c.state->'records', '[]'::jsonb)) r
-		WHERE c.status = 'open' AND c.measure_due < $1::text::date -- cases_measure_due_idx: only cases with an overdue measure ($1 stays text for the comparison below)
-			AND r->>'kind' = 'recurrence_measure'
+		FROM (SELECT id, number, title, drill, state FROM cases
+			WHERE status = 'open' AND measure_due < $1::text::date -- cases_measure_due_idx; $1 stays text for the comparison below
+			  AND NOT ($2::bigint = ANY(involved_ids))
+			ORDER BY measure_due, id LIMIT $3) c
+		CROSS JOIN LATERAL jsonb_array_elements(COALESCE(c.state->'records', '[]'::jsonb)) r
+		WHERE r->>'kind' = 'recurrence_measure'
 			AND NOT COALESCE((r->>'withdrawn')::boolean, false)
 			AND r->'values'->>'status' NOT IN ('done', 'verified')
 			AND r->'values'->>'due_date' < $1
-			AND NOT ($2::bigint = ANY(c.involved_ids))
 		ORDER BY r->'values'->>'due_date', c.id, (r->>'id')::bigint
 		LIMIT $3`, today, viewerID, limit)
 	if err != nil {
