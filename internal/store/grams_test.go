@@ -74,6 +74,18 @@ func TestSearchGrams_QueryNarrowsASCII(t *testing.T) {
 		{"USB", "U", true},
 		{"US", "USB", false},
 	}
+	// Only a term's longest grams go to the index (migration 00014): the parts of a longer gram
+	// are implied by it and their posting lists are the longest.
+	for q, want := range map[string][]string{"R-0000": {"-000", "0000", "r-00"}, "漏洩": {"漏洩"}, "abc": {"abc"},
+		"誤送信": {"誤送", "送信"}, "R-1号": {"1号", "r-1"}, "U": {"u"}} {
+		var got []string
+		if err := db.Store.Pool.QueryRow(ctx, `SELECT leakdesk_query_grams($1)`, q).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("query grams of %q: %q, want %q", q, got, want)
+		}
+	}
 	for _, tt := range tests {
 		var got bool
 		if err := db.Store.Pool.QueryRow(ctx, `SELECT leakdesk_grams($1) @> leakdesk_query_grams($2)`, tt.text, tt.query).Scan(&got); err != nil {
