@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 
 	"github.com/leakdesk/leakdesk/internal/archive"
 	"github.com/leakdesk/leakdesk/internal/audit"
@@ -488,17 +487,7 @@ func TestAuditComments_ChainedAppendOnlyAndNeverTouchTheCase(t *testing.T) {
 		}
 	}
 	// Someone with superuser rights and the triggers off edits a comment: the chain names it.
-	conn, err := pgx.Connect(ctx, e.db.SuperURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, `UPDATE audit_comments SET body = '改ざん' WHERE case_id = $1 AND seq = 2`, c.ID); err != nil {
-		t.Fatal(err)
-	}
+	superExec(t, e, `UPDATE audit_comments SET body = '改ざん' WHERE case_id = $1 AND seq = 2`, c.ID)
 	res, err := e.db.Store.VerifyAuditComments(ctx, c.ID)
 	if err != nil || res.OK || res.FirstBad == nil || res.FirstBad.Seq != 2 {
 		t.Fatalf("tampered comment: %+v %v", res, err)
