@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/leakdesk/leakdesk/internal/archive"
 	"github.com/leakdesk/leakdesk/internal/audit"
 	"github.com/leakdesk/leakdesk/internal/auth"
