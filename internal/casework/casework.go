@@ -117,19 +117,29 @@ func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 	if len(events) == 0 {
 		return nil, nil
 	}
+	assessed, err := s.assess(ctx, c, now)
+	if err != nil {
+		return nil, err
+	}
+	return append(events, assessed...), nil
+}
+
+// assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the
+// assessment_changed event (none otherwise).
+func (s *Service) assess(ctx context.Context, c *incident.Case, now time.Time) ([]incident.Event, error) {
 	opts, err := s.lawOptions(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
 	payload := AssessmentPayload(appi.Assess(c.Facts, opts, now))
 	if sameAssessment(c.Assessment, payload) {
-		return events, nil
+		return nil, nil
 	}
 	ae := c.NewAssessmentEvent(0, now, payload)
 	if err := c.Apply(ae); err != nil {
 		return nil, err
 	}
-	return append(events, ae), nil
+	return []incident.Event{ae}, nil
 }
 
 // Reassess re-runs the law on an open case whose inputs changed outside its own history — the
@@ -143,19 +153,7 @@ func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, [
 		if c.Status != incident.StatusOpen {
 			return nil, nil
 		}
-		opts, err := s.lawOptions(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		payload := AssessmentPayload(appi.Assess(c.Facts, opts, now))
-		if sameAssessment(c.Assessment, payload) {
-			return nil, nil
-		}
-		ae := c.NewAssessmentEvent(0, now, payload)
-		if err := c.Apply(ae); err != nil {
-			return nil, err
-		}
-		return []incident.Event{ae}, nil
+		return s.assess(ctx, c, now)
 	})
 }
 
