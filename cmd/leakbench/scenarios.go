@@ -107,20 +107,7 @@ func (b *bench) requestApprove(ctx context.Context, n, run int) (row, error) {
 		if !ok {
 			return loadgen.ErrDone
 		}
-		var rq apiRequestRef
-		if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/cases/%d/requests", id), b.staff.Token,
-			`{"stage":"discovery","kind":"complete","note":"第一報完了"}`, http.StatusCreated, &rq); err != nil {
-			return err
-		}
-		var ap apiRequestRef
-		if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), b.manager.Token,
-			`{"note":"承認します","as_deputy":true}`, http.StatusOK, &ap); err != nil {
-			return err
-		}
-		if ap.State != "approved" {
-			return fmt.Errorf("request %d is %q after approval", rq.ID, ap.State)
-		}
-		return nil
+		return b.requestAndApprove(ctx, id)
 	}
 	m0, err := b.scrape(ctx)
 	if err != nil {
@@ -167,8 +154,14 @@ func (b *bench) transitionOp(ctx context.Context, w int) error {
 	if status != http.StatusSeeOther {
 		return fmt.Errorf("tick: status %d: %.300s", status, body)
 	}
+	return b.requestAndApprove(ctx, c.ID)
+}
+
+// requestAndApprove asks, as staff over the API, to complete the case's discovery stage and
+// approves it as the manager; the answer must say approved.
+func (b *bench) requestAndApprove(ctx context.Context, caseID int64) error {
 	var rq apiRequestRef
-	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), b.staff.Token,
+	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/cases/%d/requests", caseID), b.staff.Token,
 		`{"stage":"discovery","kind":"complete","note":"第一報完了"}`, http.StatusCreated, &rq); err != nil {
 		return err
 	}

@@ -132,6 +132,40 @@ const seedFilter = "メール誤送信"
 // Every other case also completes discovery, so the list and dashboard show several stages.
 func (b *bench) seed(ctx context.Context) error {
 	svc := casework.New(b.st)
+	ids, err := inParallel(b.o.seedCases, func(i int) (int64, error) { return b.seedOne(ctx, svc, i) })
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if len(ids) == 0 {
+		return errors.New("seed: no cases (use --seed-cases ≥ 1)")
+	}
+	b.caseIDs = append(b.caseIDs, ids...)
+	return nil
+}
+
+// prepareReady opens cases and ticks their required discovery item, so that "complete discovery"
+// can be requested at once.
+func (b *bench) prepareReady(ctx context.Context) ([]int64, error) {
+	svc := casework.New(b.st)
+	ids, err := inParallel(b.o.readyCases, func(i int) (int64, error) {
+		c, err := svc.Open(ctx, b.staff.Actor, fmt.Sprintf("USBメモリ紛失（承認待ち %d）", i), discoveryFacts(b.started), false)
+		if err != nil {
+			return 0, fmt.Errorf("open: %w", err)
+		}
+		if _, _, err := svc.Do(ctx, c.ID, c.Version, b.staff.Actor, incident.TickChecklist{ItemID: "discovery.evidence_preserved", Checked: true}); err != nil {
+			return 0, fmt.Errorf("tick: %w", err)
+		}
+		return c.ID, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return ids, nil
+}
+
+// inParallel runs one(0..n-1) on four goroutines (case creation queues on the case-number row,
+// more would only wait) and returns the ids it made; a goroutine stops at its first error.
+func inParallel(n int, one func(i int) (int64, error)) ([]int64, error) {
 	const workers = 4
 	ids := make([][]int64, workers)
 	errs := make([]error, workers)
@@ -140,8 +174,8 @@ func (b *bench) seed(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < b.o.seedCases; i += workers {
-				id, err := b.seedOne(ctx, svc, i)
+			for i := w; i < n; i += workers {
+				id, err := one(i)
 				if err != nil {
 					errs[w] = err
 					return
@@ -152,46 +186,7 @@ func (b *bench) seed(ctx context.Context) error {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	for _, l := range ids {
-		b.caseIDs = append(b.caseIDs, l...)
-	}
-	if len(b.caseIDs) == 0 {
-		return errors.New("seed: no cases (use --seed-cases ≥ 1)")
-	}
-	return nil
-}
-
-// prepareReady opens cases and ticks their required discovery item, so that "complete discovery"
-// can be requested at once.
-func (b *bench) prepareReady(ctx context.Context) ([]int64, error) {
-	svc := casework.New(b.st)
-	const workers = 4
-	ids := make([][]int64, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < b.o.readyCases; i += workers {
-				c, err := svc.Open(ctx, b.staff.Actor, fmt.Sprintf("USBメモリ紛失（承認待ち %d）", i), discoveryFacts(b.started), false)
-				if err != nil {
-					errs[w] = fmt.Errorf("open: %w", err)
-					return
-				}
-				if _, _, err := svc.Do(ctx, c.ID, c.Version, b.staff.Actor, incident.TickChecklist{ItemID: "discovery.evidence_preserved", Checked: true}); err != nil {
-					errs[w] = fmt.Errorf("tick: %w", err)
-					return
-				}
-				ids[w] = append(ids[w], c.ID)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
+		return nil, err
 	}
 	var out []int64
 	for _, l := range ids {
