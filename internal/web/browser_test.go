@@ -137,17 +137,24 @@ func (b *browser) submit(testID string, waitFor string) {
 // do not rewrite committed files).
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
+	// Resize first: the resize re-applies the URL's #fragment scroll, so scroll to the top after it.
+	b.capture(name, 1700, "history.replaceState(null, '', location.pathname + location.search), window.scrollTo(0, 0), true")
+}
+
+// capture takes the picture for screenshot and screenshotAt: a tall viewport of the given height
+// (a full-page capture of a long page was seen to stall), scroll (JavaScript run after the resize),
+// a plain PNG capture, the viewport back to normal.
+func (b *browser) capture(name string, height int64, scroll string) {
+	b.t.Helper()
 	if os.Getenv("LEAKDESK_SCREENSHOTS") != "1" {
 		return
 	}
-	// A tall viewport and a plain PNG capture: a full-page capture of a long page was seen to stall.
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	// Resize first: the resize re-applies the URL's #fragment scroll, so scroll to the top after it.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1700)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, height)); err != nil {
 		b.t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("history.replaceState(null, '', location.pathname + location.search), window.scrollTo(0, 0), true")); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](scroll)); err != nil {
 		b.t.Fatal(err)
 	}
 	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())

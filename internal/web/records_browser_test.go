@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -79,25 +77,5 @@ func TestBrowser_RecordsAndEvidence(t *testing.T) {
 // screenshotAt is screenshot with the element sel at the top of the picture.
 func (b *browser) screenshotAt(name, sel string) {
 	b.t.Helper()
-	if os.Getenv("LEAKDESK_SCREENSHOTS") != "1" {
-		return
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 1400)); err != nil {
-		b.t.Fatal(err)
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("document.querySelector("+jsString(sel)+").scrollIntoView(), true")); err != nil {
-		b.t.Fatal(err)
-	}
-	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
-		b.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", name), buf, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
+	b.capture(name, 1400, "document.querySelector("+jsString(sel)+").scrollIntoView(), true")
 }
