@@ -14,10 +14,12 @@ import (
 	"time"
 )
 
-// loadClients drives flows from n goroutines until stop is closed: each opens a case, patches it,
-// ticks its checklist through the page, submits G1 and has a manager approve it, on instances
-// picked at random. A step that is not acknowledged abandons the case (the ledger counts it).
-func (r *rig) loadClients(l *ledger, n int, insts []*instance, stop <-chan struct{}) *sync.WaitGroup {
+// loadClients drives flows from n goroutines until the returned stop is called (it waits for them;
+// calling it again does nothing): each opens a case, patches it, ticks its checklist through the
+// page, submits G1 and has a manager approve it, on instances picked at random. A step that is not
+// acknowledged abandons the case (the ledger counts it).
+func (r *rig) loadClients(l *ledger, n int, insts []*instance) (stopLoad func()) {
+	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var seq atomic.Int64
 	for w := range n {
@@ -64,7 +66,13 @@ func (r *rig) loadClients(l *ledger, n int, insts []*instance, stop <-chan struc
 			}
 		}()
 	}
-	return &wg
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			wg.Wait()
+		})
+	}
 }
 
 // probe retries one small write (a case) on in until it is acknowledged, returning how long that took.
@@ -91,16 +99,7 @@ func TestFaults_DatabaseRestart(t *testing.T) {
 	insts := []*instance{a, b}
 	restarts := size("LEAKDESK_SOAK_RESTARTS", 3, 20)
 	l := newLedger()
-	stop := make(chan struct{})
-	wg := r.loadClients(l, size("LEAKDESK_SOAK_CLIENTS", 4, 8), insts, stop)
-	stopped := false
-	stopLoad := func() {
-		if !stopped {
-			stopped = true
-			close(stop)
-			wg.Wait()
-		}
-	}
+	stopLoad := r.loadClients(l, size("LEAKDESK_SOAK_CLIENTS", 4, 8), insts)
 	defer stopLoad()
 	ctx := context.Background()
 	// Figures for docs/faults.md: how long PostgreSQL itself takes to come back (the reference),
@@ -413,16 +412,7 @@ func TestFaults_Kill(t *testing.T) {
 	}
 	kills := size("LEAKDESK_SOAK_KILLS", 2, 10)
 	l := newLedger()
-	stop := make(chan struct{})
-	wg := r.loadClients(l, size("LEAKDESK_SOAK_CLIENTS", 4, 8), insts, stop)
-	stopped := false
-	stopLoad := func() {
-		if !stopped {
-			stopped = true
-			close(stop)
-			wg.Wait()
-		}
-	}
+	stopLoad := r.loadClients(l, size("LEAKDESK_SOAK_CLIENTS", 4, 8), insts)
 	defer stopLoad()
 	var relaunch []time.Duration
 	for i := range kills {
