@@ -282,19 +282,7 @@ func statusJA(s incident.CaseStatus) string {
 	return string(s)
 }
 
-func requestStateJA(s incident.RequestState) string {
-	switch s {
-	case incident.RequestPending:
-		return "承認待ち"
-	case incident.RequestApproved:
-		return "承認済み"
-	case incident.RequestSentBack:
-		return "差戻し"
-	case incident.RequestWithdrawn:
-		return "取下げ"
-	}
-	return string(s)
-}
+func requestStateJA(s incident.RequestState) string { return s.LabelJA() }
 
 func deadlineStateJA(s string) string {
 	switch s {

@@ -29,6 +29,31 @@ const (
 	RequestWithdrawn RequestState = "withdrawn" // the case was closed as not an incident meanwhile
 )
 
+// requestStateLabels name the states on pages, in the audit view and in exported reports — one
+// wording everywhere (承認済み, not 承認済 on one page and 承認済み on another).
+var requestStateLabels = map[RequestState][2]string{
+	RequestPending:   {"承認待ち", "Pending"},
+	RequestApproved:  {"承認済み", "Approved"},
+	RequestSentBack:  {"差戻し", "Sent back"},
+	RequestWithdrawn: {"取下げ", "Withdrawn"},
+}
+
+// LabelJA names the state in Japanese (the code itself for an unknown state).
+func (s RequestState) LabelJA() string {
+	if l, ok := requestStateLabels[s]; ok {
+		return l[0]
+	}
+	return string(s)
+}
+
+// LabelEN names the state in English (the code itself for an unknown state).
+func (s RequestState) LabelEN() string {
+	if l, ok := requestStateLabels[s]; ok {
+		return l[1]
+	}
+	return string(s)
+}
+
 // Approval is one approver's approval of a request.
 type Approval struct {
 	UserID     int64     `json:"user_id"`

@@ -351,17 +351,7 @@ func requestView(rq *incident.Request, name func(int64) string, lang string) vie
 }
 
 func requestStateText(st incident.RequestState, lang string) string {
-	switch st {
-	case incident.RequestPending:
-		return pick(lang, "承認待ち", "pending")
-	case incident.RequestApproved:
-		return pick(lang, "承認済み", "approved")
-	case incident.RequestSentBack:
-		return pick(lang, "差戻し", "sent back")
-	case incident.RequestWithdrawn:
-		return pick(lang, "取下げ", "withdrawn")
-	}
-	return string(st)
+	return pick(lang, st.LabelJA(), st.LabelEN())
 }
 
 func deadlineState(st, lang string) string {

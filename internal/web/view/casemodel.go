@@ -179,17 +179,7 @@ func (p Page) KindLabel(k incident.RequestKind) string {
 
 // RequestStateLabel names a request state.
 func (p Page) RequestStateLabel(s incident.RequestState) string {
-	switch s {
-	case incident.RequestPending:
-		return p.T("承認待ち", "Pending")
-	case incident.RequestApproved:
-		return p.T("承認済", "Approved")
-	case incident.RequestSentBack:
-		return p.T("差戻し", "Sent back")
-	case incident.RequestWithdrawn:
-		return p.T("取下げ", "Withdrawn")
-	}
-	return string(s)
+	return p.T(s.LabelJA(), s.LabelEN())
 }
 
 // StageName names a stage in the page language.
