@@ -324,17 +324,27 @@ func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEven
 	return nil
 }
 
-// registerCase appends the case to the global registry chain under a transaction-scoped advisory
-// lock (case creation is rare, so serialising it costs nothing that matters).
-func registerCase(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+// lockRegistryHead takes the registry's transaction-scoped advisory lock and reads its head (seq 0
+// and the genesis link when it is empty): every append to the registry chain starts here.
+func lockRegistryHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310001)`); err != nil {
-		return fmt.Errorf("store: registry lock: %w", err)
+		return 0, nil, fmt.Errorf("store: registry lock: %w", err)
 	}
 	var seq int64
 	prev := chain.GenesisPrev
 	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_registry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("store: registry head: %w", err)
+		return 0, nil, fmt.Errorf("store: registry head: %w", err)
+	}
+	return seq, prev, nil
+}
+
+// registerCase appends the case to the global registry chain under a transaction-scoped advisory
+// lock (case creation is rare, so serialising it costs nothing that matters).
+func registerCase(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+	seq, prev, err := lockRegistryHead(ctx, tx)
+	if err != nil {
+		return err
 	}
 	at := Now(c.CreatedAt)
 	canon, err := registryCanonical(seq+1, c.ID, c.Number, at)

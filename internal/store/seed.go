@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -173,14 +172,9 @@ var projectionCols = func() []string {
 }()
 
 func seedRegistry(ctx context.Context, tx pgx.Tx, batch []SeedCase) error {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310001)`); err != nil {
-		return fmt.Errorf("store: registry lock: %w", err)
-	}
-	var seq int64
-	prev := chain.GenesisPrev
-	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_registry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("store: registry head: %w", err)
+	seq, prev, err := lockRegistryHead(ctx, tx)
+	if err != nil {
+		return err
 	}
 	rows := make([][]any, 0, len(batch))
 	for _, sc := range batch {
