@@ -44,6 +44,7 @@ env: build ## print `export DATABASE_URL=...` for the local cluster: eval "$$(ma
 
 # Tests run against a throwaway cluster (durability off) in a temporary directory, removed afterwards.
 test: build ## run every test (unit, store, HTTP, browser) on a throwaway PostgreSQL
+	@$(BIN) dev packages test
 	@tmp="$$(mktemp -d /tmp/leakdesk-test-XXXXXX)"; \
 	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
 	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg" --fast)"; \

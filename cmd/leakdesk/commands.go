@@ -377,8 +377,19 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return cmdDevSeed(ctx, args[1:], getenv, stdout, stderr)
 	case "scalebench":
 		return cmdDevScaleBench(ctx, args[1:], getenv, stdout, stderr)
+	case "packages":
+		return cmdDevPackages(ctx, args[1:], stderr)
 	}
-	return usageError{"dev needs db, demo-users, seed or scalebench"}
+	return usageError{"dev needs db, demo-users, seed, scalebench or packages"}
+}
+
+// cmdDevPackages makes sure the Debian packages a make target needs are installed (as root) or stops
+// with one message naming them. `make test` calls it before building anything else.
+func cmdDevPackages(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) != 1 || args[0] != "test" {
+		return usageError{"dev packages needs test"}
+	}
+	return devdb.EnsurePackages(ctx, devdb.TestRequirements(), stderr)
 }
 
 func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
