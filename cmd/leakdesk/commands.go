@@ -121,9 +121,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					return
 				} else if err != nil {
 					log.Warn("data key not checked yet, retrying", "err", err)
+				} else if n, err := st.IndexPersonText(watchCtx, keys); err != nil {
+					// Rows from before migration 00015 are not yet found by part of a name; retried.
+					log.Warn("register text index not filled yet, retrying", "err", err)
 				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
+					if n > 0 {
+						log.Info("register text index filled", "rows", n)
+					}
 					go anchorLoop(watchCtx, st, log)
 					return
 				}
