@@ -65,4 +65,3 @@ func MatchText(q string, values ...string) bool {
 	}
 	return false
 }
-
