@@ -22,6 +22,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,6 +37,9 @@ import (
 
 // Format names the layout version written into every manifest.
 const Format = "leakdesk-case-file/1"
+
+// ErrPrint wraps a Renderer's failure: the archive could be built with the report as HTML.
+var ErrPrint = errors.New("archive: print report")
 
 // Renderer prints an HTML document to PDF (internal/pdf.Printer).
 type Renderer interface {
@@ -173,7 +177,7 @@ func Build(ctx context.Context, w io.Writer, files []CaseFile, opts Options) (Ma
 		if opts.Renderer != nil {
 			pdf, err := opts.Renderer.FromHTML(ctx, html)
 			if err != nil {
-				return m, fmt.Errorf("archive: print report of %s: %w", mc.Number, err)
+				return m, fmt.Errorf("%w of %s: %w", ErrPrint, mc.Number, err)
 			}
 			report, reportName = pdf, "report.pdf"
 		}

@@ -87,10 +87,11 @@ func commandPresent(name string) func() bool {
 
 // chromiumPresent mirrors internal/pdf's lookup (LEAKDESK_CHROMIUM, Debian's paths, PATH).
 func chromiumPresent() bool {
-	for _, p := range []string{os.Getenv("LEAKDESK_CHROMIUM"), "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
+	if p := os.Getenv("LEAKDESK_CHROMIUM"); p != "" {
+		st, err := os.Stat(p)
+		return err == nil && !st.IsDir()
+	}
+	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return true
 		}

@@ -590,15 +590,33 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request, cases []*in
 	}
 	now := s.now()
 	opts := archive.Options{At: now, ByID: u.ID, ByName: u.Name}
-	// A printer per export: exports are rare, and the browser is closed as soon as it is done.
-	if p, err := pdf.New(); err == nil {
-		defer p.Close()
-		opts.Renderer = p
-	} else {
-		s.log.Warn("export without PDF: no Chromium", "err", err, "request_id", requestID(ctx))
+	// The report is a PDF, printed by the server's shared browser, unless the user chose the HTML
+	// version (report=html) after a PDF could not be made.
+	htmlReport := r.FormValue("report") == "html"
+	var perr error
+	if !htmlReport {
+		var p *pdf.Printer
+		if p, perr = s.printer(); perr == nil {
+			opts.Renderer = p
+		}
 	}
 	var buf bytes.Buffer
 	m, err := archive.Build(ctx, &buf, files, opts)
+	if perr == nil && err != nil && errors.Is(err, archive.ErrPrint) {
+		perr = err
+	}
+	if perr != nil {
+		v := view.PDFUnavailable{What: "案件ファイルの報告書（report.pdf）"}
+		if r.Method == http.MethodPost {
+			v.PostURL, v.Fields, v.FieldOrder = r.URL.Path, map[string][]string{"ids": r.PostForm["ids"]}, []string{"ids"}
+		} else {
+			q := r.URL.Query()
+			q.Set("report", "html")
+			v.HTMLURL = r.URL.Path + "?" + q.Encode()
+		}
+		s.pdfUnavailable(w, r, perr, v)
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
