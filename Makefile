@@ -11,7 +11,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/leakdesk/leakdesk/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: help build run db stop-db env test test-short lint generate check-generated bench bench-go soak fuzz vuln clean
+.PHONY: help build run db stop-db env test test-short lint tidy-check generate check-generated bench bench-go soak fuzz vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -22,7 +22,8 @@ build: ## build bin/leakdesk
 db: build ## start (and on first use create) the local PostgreSQL cluster under .data/
 	@$(BIN) dev db start --dir $(PG_DIR) > /dev/null
 
-run: build ## local cluster (unless DATABASE_URL is set) → migrate → demo users → serve
+run: build ## PDF packages (as root) → local cluster (unless DATABASE_URL is set) → migrate → demo users → serve
+	@$(BIN) dev packages run
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 		export DATABASE_URL="$$($(BIN) dev db start --dir $(PG_DIR))"; \
 		echo "DATABASE_URL=$$DATABASE_URL"; \
@@ -57,6 +58,9 @@ test-short: ## unit tests only (no database, no browser)
 lint: ## gofmt and go vet
 	@out="$$(gofmt -l cmd internal web migrations)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+tidy-check: ## fail if `go mod tidy` would change go.mod or go.sum
+	@if ! diff="$$($(GO) mod tidy -diff 2>&1)"; then echo "go.mod/go.sum are not tidy; run go mod tidy:"; echo "$$diff"; exit 1; fi
 
 generate: ## regenerate templ code
 	$(GO) tool templ generate

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -17,25 +16,31 @@ var errVerifyFailed = errors.New("verification failed")
 // `leakdesk audit verify-export FILE` (check an exported case file offline, without a database).
 // Both print their verdict; a failed verification returns an error, so the exit status is 1.
 func cmdAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"audit: verify [--case N] | verify-export FILE"}
+	sub, err := group(stdout, args, "audit", "Check the tamper-evident records.", []subcommand{
+		{"verify", "recompute the hash chains in the database"}, {"verify-export", "check an exported case file offline"}})
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "verify":
-		fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		caseID := fs.Int64("case", 0, "verify only this case id")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *caseID < 0 {
-			return usageError{"audit verify [--case N]"}
+		fs := newFlags(stdout, "audit verify", "audit verify [--case N]",
+			"Recompute the hash chains of the case events and review comments in the database (DATABASE_URL).\nExit 1 naming the first bad event.")
+		caseID := fs.Int64("case", 0, "verify only this case id (0: every case)")
+		if err := fs.parse(args[1:], 0, 0); err != nil {
+			return err
+		}
+		if *caseID < 0 {
+			return fs.misuse("audit verify: --case must be a case id")
 		}
 		return auditVerify(ctx, *caseID, getenv, stdout)
-	case "verify-export":
-		if len(args) != 2 {
-			return usageError{"audit verify-export FILE"}
+	default:
+		fs := newFlags(stdout, "audit verify-export", "audit verify-export FILE",
+			"Check an exported case file (ZIP) offline, without a database: every file against the sealed\nmanifest, every event and comment against the chain heads. Exit 1 when anything does not match.")
+		if err := fs.parse(args[1:], 1, 1); err != nil {
+			return err
 		}
-		return auditVerifyExport(args[1], stdout)
+		return auditVerifyExport(fs.Arg(0), stdout)
 	}
-	return usageError{fmt.Sprintf("audit: unknown subcommand %q", args[0])}
 }
 
 func auditVerify(ctx context.Context, caseID int64, getenv func(string) string, stdout io.Writer) error {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,10 +64,9 @@ func openStore(ctx context.Context, getenv func(string) string) (*store.Store, c
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	fs := newFlags(stdout, "serve", "serve", "Run the web server. Configuration comes from the environment (docs/operations.md):\nDATABASE_URL, LEAKDESK_ADDR, LEAKDESK_BASE_URL, LEAKDESK_DATA_KEY or LEAKDESK_DATA_KEY_FILE, LEAKDESK_SMTP_URL, …")
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -182,8 +180,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return usageError{"migrate needs one of up, down, status"}
+	sub, err := group(stdout, args, "migrate", "Manage the database schema (DATABASE_URL).", []subcommand{
+		{"up", "apply every pending migration"}, {"down", "roll the last migration back"}, {"status", "list the migrations and whether each is applied"}})
+	if err != nil {
+		return err
+	}
+	about := map[string]string{"up": "Apply every pending migration, then River's own schema for the reminder jobs.",
+		"down": "Roll the last applied migration back.", "status": "List the migrations and whether each is applied."}[sub]
+	if err := newFlags(stdout, "migrate "+sub, "migrate "+sub, about).parse(args[1:], 0, 0); err != nil {
+		return err
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
@@ -222,33 +227,47 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.Source.Version, m.State, at, filepath.Base(m.Source.Path))
 		}
 		return tw.Flush()
-	default:
-		return usageError{"migrate needs one of up, down, status"}
 	}
 	return nil
 }
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"user needs add, disable or list"}
+	sub, err := group(stdout, args, "user", "Manage the accounts that log in (DATABASE_URL).", []subcommand{
+		{"add", "create a user; the password is read from stdin"}, {"disable", "disable a user"}, {"list", "list users"}})
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	email := fs.String("email", "", "e-mail address")
-	name := fs.String("name", "", "display name")
-	role := fs.String("role", "", "roles, comma-separated: "+rolesList())
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	var fs *cmdFlags
+	var email, name, role *string
+	switch sub {
+	case "add":
+		fs = newFlags(stdout, "user add", "user add --email E --name N --role R[,R] < password",
+			"Create a user. The password is the first line of stdin, so it never appears in the process list.")
+		email = fs.String("email", "", "e-mail address (the login)")
+		name = fs.String("name", "", "display name")
+		role = fs.String("role", "", "roles, comma-separated: "+rolesList())
+	case "disable":
+		fs = newFlags(stdout, "user disable", "user disable --email E", "Disable a user: their sessions and API tokens stop working at once.")
+		email = fs.String("email", "", "e-mail address of the user")
+	default:
+		fs = newFlags(stdout, "user list", "user list", "List the users with their roles and state.")
+	}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	switch {
+	case sub == "add" && (*email == "" || *name == "" || *role == ""):
+		return fs.misuse("user add needs --email, --name and --role")
+	case sub == "disable" && *email == "":
+		return fs.misuse("user disable needs --email")
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch args[0] {
+	switch sub {
 	case "add":
-		if *email == "" || *name == "" || *role == "" {
-			return usageError{"user add needs --email, --name and --role"}
-		}
 		roles, ok := auth.ParseRoles(strings.Split(*role, ","))
 		if !ok {
 			return fmt.Errorf("unknown role in %q; known roles: %s", *role, rolesList())
@@ -273,9 +292,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintf(stdout, "created user %d (%s)\n", u.ID, strings.Join(roleNames(u.Roles), ","))
 	case "disable":
-		if *email == "" {
-			return usageError{"user disable needs --email"}
-		}
 		u, err := st.UserByEmail(ctx, *email)
 		if err != nil {
 			return fmt.Errorf("find user: %w", err)
@@ -299,8 +315,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, strings.Join(roleNames(u.Roles), ","), state)
 		}
 		return tw.Flush()
-	default:
-		return usageError{"user needs add, disable or list"}
 	}
 	return nil
 }
@@ -330,17 +344,17 @@ func roleNames(rs []auth.Role) []string {
 }
 
 func cmdToken(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"token needs create"}
+	if _, err := group(stdout, args, "token", "API tokens (Authorization: Bearer …).", []subcommand{{"create", "print a new API token once (only its hash is stored)"}}); err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs := newFlags(stdout, "token create", "token create --email E [--label L]", "Print a new API token once; only its hash is stored. The token acts as the user.")
 	email := fs.String("email", "", "the user the token acts as")
 	label := fs.String("label", "", "what the token is for")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
 	}
 	if *email == "" {
-		return usageError{"token create needs --email"}
+		return fs.misuse("token create needs --email")
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
@@ -365,16 +379,23 @@ func cmdToken(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func cmdVersion(stdout io.Writer) error {
+func cmdVersion(args []string, stdout io.Writer) error {
+	if err := newFlags(stdout, "version", "version", "Print the version.").parse(args, 0, 0); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "leakdesk %s\n", buildinfo.String())
 	return nil
 }
 
 func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"dev needs db or demo-users"}
+	sub, err := group(stdout, args, "dev", "Development helpers behind make run, make test and the benchmarks.", []subcommand{
+		{"db", "the local PostgreSQL cluster: start, stop, remove, env"}, {"demo-users", "one demo user per role"},
+		{"packages", "the Debian packages make test / make run need"}, {"seed", "generated cases for scale measurements"},
+		{"scalebench", "measure the hot pages of a running server"}})
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "db":
 		return cmdDevDB(ctx, args[1:], stdout, stderr)
 	case "demo-users":
@@ -384,31 +405,58 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	case "scalebench":
 		return cmdDevScaleBench(ctx, args[1:], getenv, stdout, stderr)
 	case "packages":
-		return cmdDevPackages(ctx, args[1:], stderr)
+		return cmdDevPackages(ctx, args[1:], stdout, stderr)
 	}
-	return usageError{"dev needs db, demo-users, seed, scalebench or packages"}
+	return nil
 }
 
 // cmdDevPackages makes sure the Debian packages a make target needs are installed (as root) or stops
 // with one message naming them. `make test` calls it before building anything else.
-func cmdDevPackages(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) != 1 || args[0] != "test" {
-		return usageError{"dev packages needs test"}
+func cmdDevPackages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, err := group(stdout, args, "dev packages", "Install, as root with apt-get, the Debian packages a make target needs, or stop naming them.",
+		[]subcommand{{"test", "what make test needs: chromium, poppler-utils, the IPAex fonts"},
+			{"run", "what make run needs for PDF: chromium and the IPAex fonts (serving works without them)"}})
+	if err != nil {
+		return err
+	}
+	if sub == "run" {
+		fs := newFlags(stdout, "dev packages run", "dev packages run",
+			"Install what PDF documents need (chromium, fonts-ipaexfont-*) as root; otherwise name them and\nsucceed anyway: the server serves without them and offers HTML instead of PDF.")
+		if err := fs.parse(args[1:], 0, 0); err != nil {
+			return err
+		}
+		if err := devdb.EnsurePackages(ctx, devdb.RunRequirements(), stderr); err != nil {
+			fmt.Fprintf(stderr, "PDF documents will be offered as HTML until then.\n%v\n", err)
+		}
+		return nil
+	}
+	fs := newFlags(stdout, "dev packages test", "dev packages test",
+		"Install what make test needs (chromium, poppler-utils, fonts-ipaexfont-*) as root; otherwise\nstop at once with one message naming the packages (exit 1).")
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
 	}
 	return devdb.EnsurePackages(ctx, devdb.TestRequirements(), stderr)
 }
 
 func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"dev db needs start, stop or env"}
+	sub, err := group(stdout, args, "dev db", "The local PostgreSQL cluster of this checkout (installed with apt-get as root on first use).", []subcommand{
+		{"start", "start (and on first use create) the cluster; prints its DATABASE_URL"}, {"stop", "stop the cluster"},
+		{"remove", "stop the cluster and delete its directory"}, {"env", "print export DATABASE_URL=… for a running cluster"}})
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("dev db", flag.ContinueOnError)
+	fs := newFlags(stdout, "dev db "+sub, "dev db "+sub+" [--dir D]"+map[bool]string{true: " [--fast]"}[sub == "start"], map[string]string{
+		"start": "Start (and on first use create) the local cluster; print its DATABASE_URL on stdout.", "stop": "Stop the local cluster.",
+		"remove": "Stop the local cluster and delete its data directory.", "env": "Print `export DATABASE_URL=…` for the running cluster: eval \"$(leakdesk dev db env)\"."}[sub])
 	dir := fs.String("dir", ".data/pg", "data directory")
-	fast := fs.Bool("fast", false, "turn durability off (tests only)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	fast := new(bool)
+	if sub == "start" {
+		fast = fs.Bool("fast", false, "turn durability off (tests only)")
 	}
-	switch args[0] {
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	switch sub {
 	case "start":
 		c, err := devdb.Start(ctx, *dir, devdb.Options{Fast: *fast, Install: true, Log: stderr})
 		if err != nil {
@@ -441,8 +489,6 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return errors.New("the local cluster is not running: start it with `make run` or `make db`")
 		}
 		fmt.Fprintf(stdout, "export DATABASE_URL='%s'\n", c.URL())
-	default:
-		return usageError{"dev db needs start, stop or env"}
 	}
 	return nil
 }
@@ -466,13 +512,18 @@ func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
 
 // cmdKey rotates the data key of the affected-person register.
 func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return usageError{"key rotate --new-key-file F"}
+	if _, err := group(stdout, args, "key", "The data key of the affected-person register (docs/persons.md).",
+		[]subcommand{{"rotate", "re-encrypt the register under a new data key"}}); err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("key rotate", flag.ContinueOnError)
+	fs := newFlags(stdout, "key rotate", "key rotate --new-key-file F",
+		"Re-encrypt and re-index the affected-person register under a new data key, in batches; safe to run\nagain after an interruption. The current key comes from LEAKDESK_DATA_KEY(_FILE). Stop every server first.")
 	newFile := fs.String("new-key-file", "", "file with the new key (base64 of 32 random bytes)")
-	if err := fs.Parse(args[1:]); err != nil || *newFile == "" {
-		return usageError{"key rotate --new-key-file F"}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	if *newFile == "" {
+		return fs.misuse("key rotate needs --new-key-file")
 	}
 	st, cfg, err := openStore(ctx, getenv)
 	if err != nil {
