@@ -13,11 +13,13 @@ import (
 	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
 )
 
 // Printer renders HTML to PDF. The zero value is not usable; call New. Close releases the browser.
@@ -36,16 +38,21 @@ type Printer struct {
 	userDir  string
 	slots    chan struct{}
 	cred     *syscall.Credential // nil: Chromium runs as the server's own user
+	remote   string              // DevTools URL of a Chromium in another container (sidecar); "" to start one
 	starts   int                 // browsers started (a test reads it through Starts)
 	inFlight atomic.Int32
 	peak     atomic.Int32 // the most prints that ran at once
 }
 
 // Options tune New. Zero values take the defaults, and the environment can set both:
-// LEAKDESK_PDF_MAX_CONCURRENT and LEAKDESK_CHROMIUM_USER.
+// LEAKDESK_PDF_MAX_CONCURRENT, LEAKDESK_CHROMIUM_USER and LEAKDESK_CHROMIUM_URL.
 type Options struct {
 	MaxConcurrent int    // prints at once; default 2
 	RunAs         string // the user Chromium runs as when the server is root; default "nobody"
+	// RemoteURL is the DevTools address of a Chromium the server does not start — a sidecar
+	// container such as chromedp/headless-shell, http://chromium:9222 — so that the browser shares
+	// nothing with the server: no files, no environment, no user (docs/operations.md).
+	RemoteURL string
 }
 
 // DefaultMaxConcurrent is how many documents print at once unless configured.
@@ -92,7 +99,7 @@ func AllocatorOptions(execPath, userDir string) []chromedp.ExecAllocatorOption {
 
 // New returns a Printer configured from the environment; the browser starts on first use.
 func New() (*Printer, error) {
-	o := Options{RunAs: os.Getenv("LEAKDESK_CHROMIUM_USER")}
+	o := Options{RunAs: os.Getenv("LEAKDESK_CHROMIUM_USER"), RemoteURL: os.Getenv("LEAKDESK_CHROMIUM_URL")}
 	if v := os.Getenv("LEAKDESK_PDF_MAX_CONCURRENT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -105,12 +112,18 @@ func New() (*Printer, error) {
 
 // NewWithOptions is New with explicit options.
 func NewWithOptions(o Options) (*Printer, error) {
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if o.RemoteURL != "" {
+		if !strings.HasPrefix(o.RemoteURL, "http://") && !strings.HasPrefix(o.RemoteURL, "ws://") {
+			return nil, fmt.Errorf("pdf: LEAKDESK_CHROMIUM_URL=%q: want http://host:port or ws://host:port", o.RemoteURL)
+		}
+		return &Printer{remote: o.RemoteURL, slots: make(chan struct{}, o.MaxConcurrent)}, nil
+	}
 	path, err := ChromiumPath()
 	if err != nil {
 		return nil, err
-	}
-	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	p := &Printer{execPath: path, slots: make(chan struct{}, o.MaxConcurrent)}
 	if os.Geteuid() == 0 {
@@ -178,6 +191,19 @@ func (p *Printer) start() error {
 		return nil
 	}
 	p.release()
+	if p.remote != "" {
+		p.starts++
+		allocCtx, cancelAlloc := remote.NewAllocator(context.Background(), p.remote)
+		browser, cancelBrowser := chromedp.NewContext(allocCtx)
+		if err := chromedp.Do(browser); err != nil {
+			cancelBrowser()
+			cancelAlloc()
+			return fmt.Errorf("pdf: connect to Chromium at %s: %w", p.remote, err)
+		}
+		p.browser = browser
+		p.cancel = []context.CancelFunc{cancelBrowser, cancelAlloc}
+		return nil
+	}
 	dir, err := os.MkdirTemp("", "leakdesk-chromium-")
 	if err != nil {
 		return fmt.Errorf("pdf: profile dir: %w", err)
