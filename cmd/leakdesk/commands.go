@@ -426,7 +426,7 @@ func cmdDevPackages(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		if err := devdb.EnsurePackages(ctx, devdb.RunRequirements(), stderr); err != nil {
-			fmt.Fprintf(stderr, "PDF documents will be offered as HTML until then.\n%v\n", err)
+			fmt.Fprintf(stderr, "%v\nmake run goes on: until then each PDF document is offered as HTML.\n", err)
 		}
 		return nil
 	}
@@ -512,9 +512,13 @@ func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
 
 // cmdKey rotates the data key of the affected-person register.
 func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if _, err := group(stdout, args, "key", "The data key of the affected-person register (docs/persons.md).",
-		[]subcommand{{"rotate", "re-encrypt the register under a new data key"}}); err != nil {
+	sub, err := group(stdout, args, "key", "The data key of the affected-person register (docs/persons.md).",
+		[]subcommand{{"rotate", "re-encrypt the register under a new data key"}, {"reindex", "fill the register's text index of older rows"}})
+	if err != nil {
 		return err
+	}
+	if sub == "reindex" {
+		return cmdKeyReindex(ctx, args[1:], getenv, stdout)
 	}
 	fs := newFlags(stdout, "key rotate", "key rotate --new-key-file F",
 		"Re-encrypt and re-index the affected-person register under a new data key, in batches; safe to run\nagain after an interruption. The current key comes from LEAKDESK_DATA_KEY(_FILE). Stop every server first.")
@@ -542,5 +546,33 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "rotated to key %s; point LEAKDESK_DATA_KEY(_FILE) at it and start the servers\n", newKey.ID())
+	return nil
+}
+
+// cmdKeyReindex fills the text index (migration 00015) of persons written before it; serve does the
+// same at start, this is for doing it in a maintenance window instead.
+func cmdKeyReindex(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags(stdout, "key reindex", "key reindex",
+		"Fill the search index of part of names, kana and addresses for persons written before migration 00015,\n500 rows per transaction (serve does it at start too). Needs the data key, LEAKDESK_DATA_KEY(_FILE).")
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
+	}
+	st, cfg, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	keys, err := pii.LoadKeyring(cfg)
+	if err != nil {
+		return fmt.Errorf("data key: %w", err)
+	}
+	if err := st.CheckDataKey(ctx, keys); err != nil {
+		return fmt.Errorf("data key: %w", err)
+	}
+	n, err := st.IndexPersonText(ctx, keys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "indexed %d persons\n", n)
 	return nil
 }

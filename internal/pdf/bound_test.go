@@ -3,6 +3,7 @@ package pdf_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -111,5 +112,17 @@ func TestPrinter_ChromiumIsKeptAwayFromTheKeys(t *testing.T) {
 	}
 	if found == 0 {
 		t.Fatal("no Chromium child process found")
+	}
+}
+
+// Without a Japanese font every kanji would print as a box: New refuses, naming the packages, so
+// that the pages offer HTML instead of an unreadable PDF.
+func TestNew_RefusesWithoutAJapaneseFont(t *testing.T) {
+	if _, err := pdf.ChromiumPath(); err != nil {
+		t.Skip(err)
+	}
+	defer pdf.SetFontDirs([]string{t.TempDir()})()
+	if _, err := pdf.New(); !errors.Is(err, pdf.ErrNoJapaneseFont) || !strings.Contains(err.Error(), "fonts-ipaexfont-gothic") {
+		t.Fatalf("New without fonts: %v", err)
 	}
 }

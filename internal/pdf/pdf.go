@@ -125,6 +125,9 @@ func NewWithOptions(o Options) (*Printer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !japaneseFont() {
+		return nil, ErrNoJapaneseFont
+	}
 	p := &Printer{execPath: path, slots: make(chan struct{}, o.MaxConcurrent)}
 	if os.Geteuid() == 0 {
 		if o.RunAs == "" {
