@@ -43,6 +43,7 @@ commands:
   audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
   audit verify-export FILE       check an exported case file offline
   key rotate --new-key-file F    re-encrypt the affected-person register under a new data key
+  key reindex                    fill the register's text index of persons written before 00015
   dev db start|stop|remove|env [--dir D] [--fast]   the local PostgreSQL cluster of this checkout
   dev demo-users [--out F]       create one demo user per role and print their passwords once
   dev packages test|run          install (as root) or name the Debian packages make test / make run need
