@@ -29,8 +29,9 @@ run: build ## PDF packages (as root) → local cluster (unless DATABASE_URL is s
 		echo "DATABASE_URL=$$DATABASE_URL"; \
 	else echo "using DATABASE_URL from the environment"; fi; \
 	if [ -z "$${LEAKDESK_DATA_KEY:-}$${LEAKDESK_DATA_KEY_FILE:-}" ]; then \
+		mkdir -p $(DATA_DIR); \
 		if [ ! -f $(DATA_DIR)/data-key ]; then umask 077; head -c 32 /dev/urandom | base64 > $(DATA_DIR)/data-key; echo "generated a development data key in $(DATA_DIR)/data-key"; fi; \
-		export LEAKDESK_DATA_KEY_FILE="$(CURDIR)/$(DATA_DIR)/data-key"; \
+		export LEAKDESK_DATA_KEY_FILE="$(abspath $(DATA_DIR))/data-key"; \
 	fi; \
 	$(BIN) migrate up; \
 	$(BIN) dev demo-users --out $(DATA_DIR)/demo-users.txt; \
