@@ -56,7 +56,9 @@ func TestPrinter_ConcurrentPrintsBeyondTheBoundAllSucceed(t *testing.T) {
 			errs[i] = err
 		}()
 	}
+	start := time.Now()
 	wg.Wait()
+	t.Logf("%d prints, bound %d: at most %d at once, %d browser(s) started, %s", n, p.MaxConcurrent(), p.Peak(), p.Starts(), time.Since(start).Round(time.Millisecond))
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("print %d: %v", i, err)
