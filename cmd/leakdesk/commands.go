@@ -124,6 +124,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
+					// The history's first wall is that serve's role cannot rewrite it
+					// (docs/operations.md, "Database roles"); say so loudly when it can.
+					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
+						log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
+					}
 					go anchorLoop(watchCtx, st, log)
 					return
 				}
@@ -179,7 +184,15 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if len(args) != 1 {
 		return usageError{"migrate needs one of up, down, status"}
 	}
-	st, _, err := openStore(ctx, getenv)
+	// Migrations run as the owner of the tables (LEAKDESK_MIGRATE_URL); serve's DATABASE_URL is the
+	// app role, which may not create, alter or grant anything. A single-role setup leaves
+	// LEAKDESK_MIGRATE_URL unset and migrates over DATABASE_URL.
+	st, _, err := openStore(ctx, func(k string) string {
+		if k == "DATABASE_URL" && getenv("LEAKDESK_MIGRATE_URL") != "" {
+			return getenv("LEAKDESK_MIGRATE_URL")
+		}
+		return getenv(k)
+	})
 	if err != nil {
 		return err
 	}
@@ -399,6 +412,7 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("dev db", flag.ContinueOnError)
 	dir := fs.String("dir", ".data/pg", "data directory")
 	fast := fs.Bool("fast", false, "turn durability off (tests only)")
+	env := fs.Bool("env", false, "start: print export lines for DATABASE_URL (the app role) and LEAKDESK_MIGRATE_URL (the owner) instead of the owner's URL")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
 	}
@@ -409,7 +423,11 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintf(stderr, "PostgreSQL running: data %s, port %d\n", c.Dir, c.Port)
-		fmt.Fprintln(stdout, c.URL())
+		if *env {
+			printDBEnv(stdout, c)
+		} else {
+			fmt.Fprintln(stdout, c.URL())
+		}
 	case "stop", "remove":
 		c, err := devdb.Open(*dir)
 		if err != nil {
@@ -434,11 +452,18 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if !c.Running() {
 			return errors.New("the local cluster is not running: start it with `make run` or `make db`")
 		}
-		fmt.Fprintf(stdout, "export DATABASE_URL='%s'\n", c.URL())
+		printDBEnv(stdout, c)
 	default:
 		return usageError{"dev db needs start, stop or env"}
 	}
 	return nil
+}
+
+// printDBEnv prints the two connection strings: serve's (the app role, which cannot rewrite history)
+// and migrate's (the owner of the tables).
+func printDBEnv(w io.Writer, c *devdb.Cluster) {
+	fmt.Fprintf(w, "export DATABASE_URL='%s'\n", c.AppURL())
+	fmt.Fprintf(w, "export LEAKDESK_MIGRATE_URL='%s'\n", c.URL())
 }
 
 // anchorLoop writes a chain anchor every few minutes, so that deleting the newest events of a case

@@ -31,7 +31,7 @@ const usage = `usage: leakdesk <command> [flags]
 
 commands:
   serve                          run the web server (LEAKDESK_ADDR, DATABASE_URL)
-  migrate up|down|status         manage the database schema
+  migrate up|down|status         manage the database schema (as the owner: LEAKDESK_MIGRATE_URL, else DATABASE_URL)
   user add --email E --name N --role R[,R]   create a user; the password is read from stdin
   user disable --email E         disable a user (sessions and tokens stop working)
   user list                      list users
@@ -39,7 +39,7 @@ commands:
   audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
   audit verify-export FILE       check an exported case file offline
   key rotate --new-key-file F    re-encrypt the affected-person register under a new data key
-  dev db start|stop|env [--dir D] [--fast]   the local PostgreSQL cluster of this checkout
+  dev db start|stop|env [--dir D] [--fast] [--env]   the local PostgreSQL cluster of this checkout
   dev demo-users                 create one demo user per role and print their passwords once
   version                        print the version
 `
