@@ -31,6 +31,11 @@ run: build ## local cluster (unless DATABASE_URL is set) → migrate (owner) →
 		if [ ! -f $(DATA_DIR)/data-key ]; then umask 077; head -c 32 /dev/urandom | base64 > $(DATA_DIR)/data-key; echo "generated a development data key in $(DATA_DIR)/data-key"; fi; \
 		export LEAKDESK_DATA_KEY_FILE="$(CURDIR)/$(DATA_DIR)/data-key"; \
 	fi; \
+	if [ -z "$${LEAKDESK_SIGNING_KEY_FILE:-}" ]; then \
+		if [ ! -f $(DATA_DIR)/signing-key ]; then $(BIN) audit keygen --out $(DATA_DIR)/signing-key --name leakdesk-dev; echo "generated a development checkpoint signing key in $(DATA_DIR)/signing-key"; fi; \
+		export LEAKDESK_SIGNING_KEY_FILE="$(CURDIR)/$(DATA_DIR)/signing-key"; \
+	fi; \
+	if [ -z "$${LEAKDESK_WITNESS_DIR:-}" ]; then mkdir -p $(DATA_DIR)/witness; export LEAKDESK_WITNESS_DIR="$(CURDIR)/$(DATA_DIR)/witness"; fi; \
 	$(BIN) migrate up; \
 	$(BIN) dev demo-users --out $(DATA_DIR)/demo-users.txt; \
 	echo "open $${LEAKDESK_BASE_URL:-http://$${LEAKDESK_ADDR:-127.0.0.1:8080}}/ and log in with a demo user"; \

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/leakdesk/leakdesk/internal/archive"
+	"github.com/leakdesk/leakdesk/internal/checkpoint"
 )
 
 // errVerifyFailed makes the process exit non-zero after the verdict was printed.
@@ -18,17 +20,27 @@ var errVerifyFailed = errors.New("verification failed")
 // Both print their verdict; a failed verification returns an error, so the exit status is 1.
 func cmdAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"audit: verify [--case N] | verify-export FILE"}
+		return usageError{"audit: verify [--case N] [--witness DIR] | verify-export FILE [--pubkey KEY] | keygen --out FILE | pubkey"}
 	}
 	switch args[0] {
 	case "verify":
 		fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		caseID := fs.Int64("case", 0, "verify only this case id")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *caseID < 0 {
-			return usageError{"audit verify [--case N]"}
+		witness := fs.String("witness", "", "also check the database against every checkpoint witnessed in DIR")
+		var pubkeys multiFlag
+		fs.Var(&pubkeys, "pubkey", "a trusted public key (or a file holding one); repeatable")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 || *caseID < 0 || (*witness != "" && *caseID != 0) {
+			return usageError{"audit verify [--case N] | audit verify --witness DIR [--pubkey KEY]..."}
 		}
-		return auditVerify(ctx, *caseID, getenv, stdout)
+		if err := auditVerify(ctx, *caseID, getenv, stdout); err != nil || *witness == "" {
+			return err
+		}
+		return auditVerifyWitness(ctx, *witness, pubkeys, getenv, stdout)
+	case "keygen":
+		return auditKeygen(args[1:], stdout)
+	case "pubkey":
+		return auditPubkey(getenv, stdout)
 	case "verify-export":
 		if len(args) != 2 {
 			return usageError{"audit verify-export FILE"}
@@ -67,6 +79,47 @@ func auditVerify(ctx context.Context, caseID int64, getenv func(string) string, 
 	}
 	if !ok {
 		return errVerifyFailed
+	}
+	return nil
+}
+
+// auditVerifyWitness checks the database against the witness directory (store.VerifyWitness).
+func auditVerifyWitness(ctx context.Context, dir string, pubkeys []string, getenv func(string) string, stdout io.Writer) error {
+	st, cfg, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	trusted, err := trustedKeys(cfg, pubkeys)
+	if err != nil {
+		return err
+	}
+	if len(trusted) == 0 {
+		return errors.New("no trusted public key: set LEAKDESK_SIGNING_KEY_FILE or LEAKDESK_VERIFY_KEYS_FILE, or pass --pubkey")
+	}
+	v, err := st.VerifyWitness(ctx, dir, trusted)
+	var f *checkpoint.Failure
+	if errors.As(err, &f) {
+		fmt.Fprintf(stdout, "witness: BROKEN — %s\n", f.Error())
+		return errVerifyFailed
+	}
+	if err != nil {
+		return err
+	}
+	if v.Checkpoints == 0 {
+		fmt.Fprintf(stdout, "witness: NOTHING WITNESSED — %s holds no checkpoint, so it proves nothing (is LEAKDESK_WITNESS_DIR this directory?)\n", dir)
+		return errVerifyFailed
+	}
+	fmt.Fprintf(stdout, "witness: ok — %d signed checkpoints in %s, %d leaves (%d cases registered), every witnessed head stored unchanged\n",
+		v.Checkpoints, dir, v.Leaves, v.Registry)
+	for _, k := range v.Keys {
+		fmt.Fprintf(stdout, "  signed by %s (fingerprint %s)\n", k, checkpoint.Fingerprint(k))
+	}
+	if v.Checkpoints > 0 {
+		fmt.Fprintf(stdout, "  last checkpoint: anchor %d at %s, tree size %d\n", v.Last.Anchor, v.Last.At.Format(time.RFC3339), v.Last.Size)
+	}
+	if v.Unwitnessed > 0 {
+		fmt.Fprintf(stdout, "  %d cases changed since the last witnessed checkpoint (covered by the next one)\n", v.Unwitnessed)
 	}
 	return nil
 }

@@ -81,6 +81,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}
+	// Likewise the checkpoint signing key: without it serve does not start.
+	signer, err := loadSigner(cfg)
+	if err != nil {
+		return err
+	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -88,6 +93,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
+	st.Signer = signer
+	if cfg.WitnessDir == "" {
+		log.Warn("LEAKDESK_WITNESS_DIR is not set: signed checkpoints stay in the database only (docs/operations.md)")
+	}
 	offsets, err := reminder.ParseOffsets(cfg.ReminderOffsets)
 	if err != nil {
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
@@ -129,7 +138,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
 						log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
 					}
-					go anchorLoop(watchCtx, st, log)
+					go anchorLoop(watchCtx, st, cfg.WitnessDir, srv.Ready(), log)
 					return
 				}
 			}
@@ -464,23 +473,6 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func printDBEnv(w io.Writer, c *devdb.Cluster) {
 	fmt.Fprintf(w, "export DATABASE_URL='%s'\n", c.AppURL())
 	fmt.Fprintf(w, "export LEAKDESK_MIGRATE_URL='%s'\n", c.URL())
-}
-
-// anchorLoop writes a chain anchor every few minutes, so that deleting the newest events of a case
-// is detectable by `leakdesk audit verify` (several instances may run it; the store serialises).
-func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := st.WriteAnchor(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			log.Warn("chain anchor", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // cmdKey rotates the data key of the affected-person register.

@@ -37,7 +37,10 @@ commands:
   user list                      list users
   token create --email E [--label L]         print a new API token once (only its hash is stored)
   audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
-  audit verify-export FILE       check an exported case file offline
+  audit verify --witness DIR [--pubkey KEY]  also check the database against every signed checkpoint in DIR
+  audit verify-export FILE [--pubkey KEY]    check an exported case file offline, and which key signed it
+  audit keygen --out FILE        create an Ed25519 checkpoint signing key (LEAKDESK_SIGNING_KEY_FILE)
+  audit pubkey                   print the signing key's public key and fingerprint
   key rotate --new-key-file F    re-encrypt the affected-person register under a new data key
   dev db start|stop|env [--dir D] [--fast] [--env]   the local PostgreSQL cluster of this checkout
   dev demo-users                 create one demo user per role and print their passwords once

@@ -19,6 +19,7 @@ import (
 var historyTables = []string{
 	"case_events", "case_registry", "chain_anchors", "chain_anchor_heads", "access_log", "admin_events",
 	"audit_comments", "audit_log", "document_finalisations", "case_evidence", "reminders_sent",
+	"chain_checkpoints", "chain_tree_hashes",
 }
 
 // ownerExec runs SQL as the role that owns the tables (the one `leakdesk migrate` connects as).
