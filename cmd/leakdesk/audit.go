@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/archive"
@@ -42,10 +43,29 @@ func cmdAudit(ctx context.Context, args []string, getenv func(string) string, st
 	case "pubkey":
 		return auditPubkey(getenv, stdout)
 	case "verify-export":
-		if len(args) != 2 {
-			return usageError{"audit verify-export FILE"}
+		// FILE may come before or after the flags.
+		var file string
+		rest := args[1:]
+		if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			file, rest = rest[0], rest[1:]
 		}
-		return auditVerifyExport(args[1], stdout)
+		fs := flag.NewFlagSet("audit verify-export", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		var pubkeys multiFlag
+		fs.Var(&pubkeys, "pubkey", "a trusted public key (or a file holding one); repeatable")
+		if err := fs.Parse(rest); err != nil {
+			return usageError{"audit verify-export FILE [--pubkey KEY]..."}
+		}
+		if file == "" && fs.NArg() == 1 {
+			file = fs.Arg(0)
+		} else if fs.NArg() != 0 || file == "" {
+			return usageError{"audit verify-export FILE [--pubkey KEY]..."}
+		}
+		var keys []string
+		for _, k := range pubkeys {
+			keys = append(keys, readKeyArg(k))
+		}
+		return auditVerifyExport(file, keys, stdout)
 	}
 	return usageError{fmt.Sprintf("audit: unknown subcommand %q", args[0])}
 }
@@ -124,8 +144,8 @@ func auditVerifyWitness(ctx context.Context, dir string, pubkeys []string, geten
 	return nil
 }
 
-func auditVerifyExport(path string, stdout io.Writer) error {
-	res, err := archive.VerifyFile(path)
+func auditVerifyExport(path string, trusted []string, stdout io.Writer) error {
+	res, err := archive.VerifyFileWith(path, trusted)
 	var mm *archive.Mismatch
 	switch {
 	case errors.As(err, &mm):
@@ -144,5 +164,17 @@ func auditVerifyExport(path string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "  %s%s: %d events, head %s\n", c.Number, drill, c.Events, c.ChainHead)
 	}
 	fmt.Fprintf(stdout, "exported %s by %s; seal %s\n", res.Manifest.CreatedAt, res.Manifest.CreatedBy.Name, res.Manifest.Seal)
+	for _, o := range res.Origins {
+		trust := "a key you gave (--pubkey)"
+		if !o.Trusted {
+			trust = "the key the file names — compare its fingerprint with the one on the auditor's verify page or `leakdesk audit pubkey`"
+		}
+		fmt.Fprintf(stdout, "  %s: event %d is in the signed checkpoint of anchor %d (%s, %d leaves)\n    signed by %s\n    fingerprint %s — %s\n",
+			o.Number, o.Seq, o.Head.Anchor, o.Head.At.Format(time.RFC3339), o.Head.Size, o.VerifierKey, o.Fingerprint, trust)
+	}
+	if len(res.Origins) < len(res.Manifest.Cases) {
+		fmt.Fprintf(stdout, "  %d of %d cases carry no signed checkpoint (exported before the first one covered them)\n",
+			len(res.Manifest.Cases)-len(res.Origins), len(res.Manifest.Cases))
+	}
 	return nil
 }
