@@ -152,4 +152,3 @@ func signedOriginLeaf(t *testing.T, f archive.CaseFile, i int64, o *archive.Orig
 	}
 	return &out, nil
 }
-
