@@ -130,9 +130,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					return
 				} else if err != nil {
 					log.Warn("data key not checked yet, retrying", "err", err)
+				} else if n, err := st.SealPendingEvidence(watchCtx); err != nil {
+					log.Warn("evidence not sealed yet, retrying", "err", err)
 				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
+					if n > 0 {
+						log.Info("sealed evidence files stored in plaintext before migration 00032", "files", n)
+					}
 					// The history's first wall is that serve's role cannot rewrite it
 					// (docs/operations.md, "Database roles"); say so loudly when it can.
 					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {

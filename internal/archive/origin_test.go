@@ -15,7 +15,7 @@ import (
 
 // signedOrigin signs a tree holding another case's head, then case 42's event seq (its hash), then
 // a third leaf, and returns the origin of leaf i, with the verifier key.
-func signedOrigin(t *testing.T, f archive.CaseFile, seq int64, prove int64) (*archive.Origin, string) {
+func signedOrigin(t testing.TB, f archive.CaseFile, seq int64, prove int64) (*archive.Origin, string) {
 	t.Helper()
 	skey, vkey, err := checkpoint.GenerateKey("leakdesk-test")
 	if err != nil {
@@ -151,4 +151,28 @@ func signedOriginLeaf(t *testing.T, f archive.CaseFile, i int64, o *archive.Orig
 		out.Proof = append(out.Proof, h.String())
 	}
 	return &out, nil
+}
+
+// BenchmarkVerifyExportOffline: the whole offline check of a case file with its signed origin
+// (manifest, files, chain, signature, inclusion proof), as `leakdesk audit verify-export --pubkey`
+// runs it.
+func BenchmarkVerifyExportOffline(b *testing.B) {
+	f := story(b)
+	plain := build(b, f)
+	o, vkey := signedOrigin(b, f, 2, 1)
+	f.Origin = o
+	signed := build(b, f)
+	for _, bc := range []struct {
+		name string
+		body []byte
+		keys []string
+	}{{"with-origin", signed, []string{vkey}}, {"without-origin", plain, nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := archive.VerifyWith(bytes.NewReader(bc.body), int64(len(bc.body)), bc.keys); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -61,7 +61,7 @@ func TestAppRole_HistoryIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rows updated but never removed: the app may not DELETE or TRUNCATE them either.
-	for _, tbl := range []string{"cases", "case_documents"} {
+	for _, tbl := range []string{"cases", "case_documents", "case_evidence_blobs"} {
 		for _, q := range []string{`DELETE FROM ` + tbl + ` WHERE false`, `TRUNCATE ` + tbl + ` CASCADE`} {
 			if _, err := conn.Exec(ctx, q); pgCode(err) != "42501" {
 				t.Errorf("%s as the app role: want permission denied (42501), got %v", q, err)
@@ -69,7 +69,7 @@ func TestAppRole_HistoryIsAppendOnly(t *testing.T) {
 		}
 	}
 	for _, tbl := range guarded {
-		if !slices.Contains(historyTables, tbl) && tbl != "cases" && tbl != "case_documents" {
+		if !slices.Contains(historyTables, tbl) && tbl != "cases" && tbl != "case_documents" && tbl != "case_evidence_blobs" {
 			t.Errorf("%s has an append-only trigger but is not in historyTables (grant it SELECT, INSERT only)", tbl)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/checkpoint"
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/migrations"
 )
 
@@ -38,6 +40,9 @@ type Store struct {
 	// Signer, when set, signs a checkpoint of the whole history with every anchor (WriteAnchor);
 	// serve sets it from LEAKDESK_SIGNING_KEY_FILE.
 	Signer *checkpoint.Signer
+	// keys is the data key CheckDataKey accepted: evidence bytes are sealed with it like the
+	// register (evidence.go).
+	keys atomic.Pointer[pii.Keyring]
 }
 
 // CaseHook is called with the changed case (after the events were applied) and the new events.
