@@ -130,13 +130,15 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &digestWorker{s: s})
 	rc := &river.Config{
-		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:     workers,
-		MaxAttempts: cfg.MaxAttempts,
-		RetryPolicy: cappedRetry{now: s.now},
-		JobTimeout:  time.Minute,
-		Logger:      log.With("component", "river"),
+		PeriodicJobs: []*river.PeriodicJob{s.digestJob()},
+		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:      workers,
+		MaxAttempts:  cfg.MaxAttempts,
+		RetryPolicy:  cappedRetry{now: s.now},
+		JobTimeout:   time.Minute,
+		Logger:       log.With("component", "river"),
 		// Completed jobs are kept a week so /admin/jobs and an investigation can see them.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,
