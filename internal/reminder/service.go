@@ -132,17 +132,17 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &waitingWorker{s: s})
 	river.AddWorker(workers, &digestWorker{s: s})
 	rc := &river.Config{
-		PeriodicJobs: []*river.PeriodicJob{s.digestJob()},
-		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:      workers,
-		MaxAttempts:  cfg.MaxAttempts,
-		RetryPolicy:  cappedRetry{now: s.now},
-		JobTimeout:   time.Minute,
-		Logger:       log.With("component", "river"),
+		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:     workers,
+		MaxAttempts: cfg.MaxAttempts,
+		RetryPolicy: cappedRetry{now: s.now},
+		JobTimeout:  time.Minute,
+		Logger:      log.With("component", "river"),
 		// Completed jobs are kept a week so /admin/jobs and an investigation can see them.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,
 	}
+	rc.PeriodicJobs = []*river.PeriodicJob{s.digestJob()}
 	if cfg.Now != nil {
 		rc.Test.Time = clock(cfg.Now)
 	}
