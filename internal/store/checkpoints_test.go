@@ -170,7 +170,7 @@ func TestCheckpoints_UnsignedAnchorsAreCoveredLater(t *testing.T) {
 	ctx := context.Background()
 	signer := e.db.Store.Signer
 	e.db.Store.Signer = nil
-	anchoredPair(t, e)
+	c, other := anchoredPair(t, e)
 	e.db.Store.Signer = signer
 	if n, err := e.db.Store.WriteAnchor(ctx, time.Now()); err != nil || n != 0 {
 		t.Fatalf("WriteAnchor: %d %v", n, err)
@@ -181,5 +181,41 @@ func TestCheckpoints_UnsignedAnchorsAreCoveredLater(t *testing.T) {
 	v, err := e.db.Store.VerifyWitness(ctx, dir, []string{vkey})
 	if err != nil || v.Leaves != 5 || v.Unwitnessed != 0 {
 		t.Fatalf("%+v %v", v, err)
+	}
+	// One checkpoint over two anchors: each case's newest head is proven at its place in the tree.
+	for _, id := range []int64{c.ID, other.ID} {
+		checkProof(t, e, id, vkey)
+	}
+}
+
+// checkProof checks the case's inclusion proof against its signed checkpoint.
+func checkProof(t *testing.T, e *auditEnv, id int64, vkey string) {
+	t.Helper()
+	p, err := e.db.Store.CaseProof(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := checkpoint.Open([]byte(p.Checkpoint), []string{vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var proof tlog.RecordProof
+	for _, s := range p.Proof {
+		x, err := tlog.ParseHash(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof = append(proof, x)
+	}
+	leaf, err := checkpoint.ParseLeaf(p.Leaf)
+	if err != nil || leaf.CaseID != id {
+		t.Fatalf("leaf %q %v", p.Leaf, err)
+	}
+	var stored []byte
+	if err := e.db.Store.Pool.QueryRow(context.Background(), `SELECT hash FROM case_events WHERE case_id = $1 AND seq = $2`, id, leaf.Seq).Scan(&stored); err != nil || string(stored) != string(leaf.Hash) {
+		t.Fatalf("case %d: the proven head is not the stored event (%v)", id, err)
+	}
+	if err := tlog.CheckRecord(proof, h.Size, h.Root, p.Index, leaf.LeafHash()); err != nil {
+		t.Fatalf("case %d: inclusion proof at index %d: %v", id, p.Index, err)
 	}
 }
