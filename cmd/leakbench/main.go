@@ -132,6 +132,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		{"reads", b.reads},
 		{"CSV import and COPY", b.csvImport},
 		{"hash-chain verification", b.verify},
+		{"signed checkpoints", b.checkpoints},
 	}
 	for _, s := range steps {
 		b.logf("%s", s.name)
