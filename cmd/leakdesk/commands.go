@@ -79,6 +79,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}
+	// Likewise the checkpoint signing key: without it serve does not start.
+	signer, err := loadSigner(cfg)
+	if err != nil {
+		return err
+	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
 	st, err := store.Open(ctx, cfg.DatabaseURL)
@@ -86,6 +91,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer st.Close()
+	st.Signer = signer
+	if cfg.WitnessDir == "" {
+		log.Warn("LEAKDESK_WITNESS_DIR is not set: signed checkpoints stay in the database only (docs/operations.md)")
+	}
 	offsets, err := reminder.ParseOffsets(cfg.ReminderOffsets)
 	if err != nil {
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
@@ -122,13 +131,23 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 				} else if n, err := st.IndexPersonText(watchCtx, keys); err != nil {
 					// Rows from before migration 00015 are not yet found by part of a name; retried.
 					log.Warn("register text index not filled yet, retrying", "err", err)
+				} else if sealed, err := st.SealPendingEvidence(watchCtx); err != nil {
+					log.Warn("evidence not sealed yet, retrying", "err", err)
 				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
 					if n > 0 {
 						log.Info("register text index filled", "rows", n)
 					}
-					go anchorLoop(watchCtx, st, log)
+					if sealed > 0 {
+						log.Info("sealed evidence files stored in plaintext before migration 00032", "files", sealed)
+					}
+					// The history's first wall is that serve's role cannot rewrite it
+					// (docs/operations.md, "Database roles"); say so loudly when it can.
+					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
+						log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
+					}
+					go anchorLoop(watchCtx, st, cfg.WitnessDir, srv.Ready(), log)
 					return
 				}
 			}
@@ -190,7 +209,15 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := newFlags(stdout, "migrate "+sub, "migrate "+sub, about).parse(args[1:], 0, 0); err != nil {
 		return err
 	}
-	st, _, err := openStore(ctx, getenv)
+	// Migrations run as the owner of the tables (LEAKDESK_MIGRATE_URL); serve's DATABASE_URL is the
+	// app role, which may not create, alter or grant anything. A single-role setup leaves
+	// LEAKDESK_MIGRATE_URL unset and migrates over DATABASE_URL.
+	st, _, err := openStore(ctx, func(k string) string {
+		if k == "DATABASE_URL" && getenv("LEAKDESK_MIGRATE_URL") != "" {
+			return getenv("LEAKDESK_MIGRATE_URL")
+		}
+		return getenv(k)
+	})
 	if err != nil {
 		return err
 	}
@@ -445,13 +472,14 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	fs := newFlags(stdout, "dev db "+sub, "dev db "+sub+" [--dir D]"+map[bool]string{true: " [--fast]"}[sub == "start"], map[string]string{
+	fs := newFlags(stdout, "dev db "+sub, "dev db "+sub+" [--dir D]"+map[bool]string{true: " [--fast] [--env]"}[sub == "start"], map[string]string{
 		"start": "Start (and on first use create) the local cluster; print its DATABASE_URL on stdout.", "stop": "Stop the local cluster.",
 		"remove": "Stop the local cluster and delete its data directory.", "env": "Print `export DATABASE_URL=…` for the running cluster: eval \"$(leakdesk dev db env)\"."}[sub])
 	dir := fs.String("dir", ".data/pg", "data directory")
-	fast := new(bool)
+	fast, env := new(bool), new(bool)
 	if sub == "start" {
 		fast = fs.Bool("fast", false, "turn durability off (tests only)")
+		env = fs.Bool("env", false, "print export lines for DATABASE_URL (the app role) and LEAKDESK_MIGRATE_URL (the owner) instead of the owner's URL")
 	}
 	if err := fs.parse(args[1:], 0, 0); err != nil {
 		return err
@@ -463,7 +491,11 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintf(stderr, "PostgreSQL running: data %s, port %d\n", c.Dir, c.Port)
-		fmt.Fprintln(stdout, c.URL())
+		if *env {
+			printDBEnv(stdout, c)
+		} else {
+			fmt.Fprintln(stdout, c.URL())
+		}
 	case "stop", "remove":
 		c, err := devdb.Open(*dir)
 		if err != nil {
@@ -488,26 +520,16 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if !c.Running() {
 			return errors.New("the local cluster is not running: start it with `make run` or `make db`")
 		}
-		fmt.Fprintf(stdout, "export DATABASE_URL='%s'\n", c.URL())
+		printDBEnv(stdout, c)
 	}
 	return nil
 }
 
-// anchorLoop writes a chain anchor every few minutes, so that deleting the newest events of a case
-// is detectable by `leakdesk audit verify` (several instances may run it; the store serialises).
-func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := st.WriteAnchor(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			log.Warn("chain anchor", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// printDBEnv prints the two connection strings: serve's (the app role, which cannot rewrite history)
+// and migrate's (the owner of the tables).
+func printDBEnv(w io.Writer, c *devdb.Cluster) {
+	fmt.Fprintf(w, "export DATABASE_URL='%s'\n", c.AppURL())
+	fmt.Fprintf(w, "export LEAKDESK_MIGRATE_URL='%s'\n", c.URL())
 }
 
 // cmdKey rotates the data key of the affected-person register.

@@ -35,16 +35,19 @@ const usage = `usage: leakdesk <command> [flags]
 commands:
   serve                          run the web server (LEAKDESK_ADDR, DATABASE_URL)
   healthcheck [--url U]          ask a running server's /readyz; exit 0 when ready (Docker HEALTHCHECK)
-  migrate up|down|status         manage the database schema
+  migrate up|down|status         manage the database schema (as the owner: LEAKDESK_MIGRATE_URL, else DATABASE_URL)
   user add --email E --name N --role R[,R]   create a user; the password is read from stdin
   user disable --email E         disable a user (sessions and tokens stop working)
   user list                      list users
   token create --email E [--label L]         print a new API token once (only its hash is stored)
   audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
-  audit verify-export FILE       check an exported case file offline
+  audit verify --witness DIR [--pubkey KEY]  also check the database against every signed checkpoint in DIR
+  audit verify-export FILE [--pubkey KEY]    check an exported case file offline, and which key signed it
+  audit keygen --out FILE        create an Ed25519 checkpoint signing key (LEAKDESK_SIGNING_KEY_FILE)
+  audit pubkey                   print the signing key's public key and fingerprint
   key rotate --new-key-file F    re-encrypt the affected-person register under a new data key
   key reindex                    fill the register's text index of persons written before 00015
-  dev db start|stop|remove|env [--dir D] [--fast]   the local PostgreSQL cluster of this checkout
+  dev db start|stop|remove|env [--dir D] [--fast] [--env]   the local PostgreSQL cluster of this checkout
   dev demo-users [--out F]       create one demo user per role and print their passwords once
   dev packages test|run          install (as root) or name the Debian packages make test / make run need
   dev seed, dev scalebench       scale measurements (docs/performance.md)

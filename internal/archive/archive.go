@@ -75,6 +75,7 @@ type CaseFile struct {
 	HasDocuments    bool
 	Number, Title   string // used when Case is nil
 	CaseID          int64
+	Origin          *Origin // the newest signed checkpoint's proof of the case's head; nil before the first
 }
 
 // Options describe the export as a whole.
@@ -121,6 +122,7 @@ type ManifestCase struct {
 	CommentsHead     string  `json:"comments_head"`
 	CommentsOK       bool    `json:"comments_ok"`
 	CommentsFirstBad *BadRef `json:"comments_first_bad"`
+	Origin           *Origin `json:"origin,omitempty"` // the signed checkpoint covering the case (origin.go)
 }
 
 // BadRef names the first bad link of a chain.
@@ -215,7 +217,7 @@ func Build(ctx context.Context, w io.Writer, files []CaseFile, opts Options) (Ma
 
 func manifestCase(f CaseFile) ManifestCase {
 	mc := ManifestCase{CaseID: f.CaseID, Number: f.Number, Title: f.Title, Events: len(f.Events), Comments: len(f.Comments),
-		ChainOK: f.Verdict.OK, CommentsOK: f.CommentsVerdict.OK}
+		ChainOK: f.Verdict.OK, CommentsOK: f.CommentsVerdict.OK, Origin: f.Origin}
 	if f.Case != nil {
 		mc.CaseID, mc.Number, mc.Title, mc.Drill, mc.Version = f.Case.ID, f.Case.Number, f.Case.Title, f.Case.Drill, f.Case.Version
 	}

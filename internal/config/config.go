@@ -31,6 +31,9 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
+	SigningKeyFile   string        // LEAKDESK_SIGNING_KEY_FILE: Ed25519 key that signs the checkpoints (serve requires it)
+	VerifyKeysFile   string        // LEAKDESK_VERIFY_KEYS_FILE: earlier public keys, one per line, still trusted for verification
+	WitnessDir       string        // LEAKDESK_WITNESS_DIR: append-only directory each signed checkpoint is copied to
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -49,6 +52,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
 
 		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
+		SigningKeyFile:  getenv("LEAKDESK_SIGNING_KEY_FILE"),
+		VerifyKeysFile:  getenv("LEAKDESK_VERIFY_KEYS_FILE"),
+		WitnessDir:      getenv("LEAKDESK_WITNESS_DIR"),
 		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")

@@ -130,6 +130,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &digestWorker{s: s})
 	rc := &river.Config{
 		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:     workers,
@@ -141,6 +142,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,
 	}
+	rc.PeriodicJobs = []*river.PeriodicJob{s.digestJob()}
 	if cfg.Now != nil {
 		rc.Test.Time = clock(cfg.Now)
 	}

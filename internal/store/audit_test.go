@@ -15,6 +15,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/pdf"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/testdb"
 )
@@ -26,6 +27,7 @@ type auditEnv struct {
 	svc    *casework.Service
 	actors map[string]incident.Actor
 	now    time.Time
+	keys   *pii.Keyring // the data key (evidence is sealed with it)
 }
 
 var auditJST = incident.JST()
@@ -36,6 +38,15 @@ func newAuditEnv(t testing.TB) *auditEnv {
 	e := &auditEnv{t: t, db: db, svc: casework.New(db.Store), actors: map[string]incident.Actor{},
 		now: time.Date(2026, 6, 10, 9, 0, 0, 0, auditJST)}
 	e.svc.Now = func() time.Time { e.now = e.now.Add(time.Minute); return e.now }
+	// The data key seals evidence files as in production (serve checks it at start).
+	key, err := pii.NewKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keys = pii.NewKeyring(key)
+	if err := db.Store.CheckDataKey(context.Background(), e.keys); err != nil {
+		t.Fatal(err)
+	}
 	for key, roles := range map[string][]auth.Role{
 		"staff": {auth.RoleStaff}, "staff2": {auth.RoleStaff}, "manager": {auth.RoleManager}, "deputy": {auth.RoleManager},
 		"officer": {auth.RolePrivacyOfficer}, "hr": {auth.RoleHR}, "hrhead": {auth.RoleHR}, "auditor": {auth.RoleAuditor},

@@ -198,6 +198,8 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 		if active.ID != k.ID() || !hmac.Equal(active.Check, k.CheckValue()) {
 			return fmt.Errorf("%w (database key ID %s, configured key ID %s): set LEAKDESK_DATA_KEY or LEAKDESK_DATA_KEY_FILE to the key in use", ErrWrongDataKey, active.ID, k.ID())
 		}
+		// The key of this database: evidence is sealed with it from now on.
+		s.keys.Store(kr)
 		return nil
 	}
 	return fmt.Errorf("store: check data key: no active key recorded")
@@ -758,6 +760,10 @@ func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key) er
 		if n == 0 {
 			break
 		}
+	}
+	// The evidence files too (and any still in plaintext from before 00032).
+	if _, err := sealEvidence(ctx, s, ring); err != nil {
+		return fmt.Errorf("store: rotate: %w", err)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM person_import_uploads`); err != nil {

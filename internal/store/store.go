@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,7 +18,9 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/leakdesk/leakdesk/internal/checkpoint"
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/migrations"
 )
 
@@ -34,6 +37,12 @@ type Store struct {
 	// CaseHooks run inside the transaction of every case change, after its events are appended, so
 	// that work caused by the change (e.g. scheduling reminders) commits or rolls back with it.
 	CaseHooks []CaseHook
+	// Signer, when set, signs a checkpoint of the whole history with every anchor (WriteAnchor);
+	// serve sets it from LEAKDESK_SIGNING_KEY_FILE.
+	Signer *checkpoint.Signer
+	// keys is the data key CheckDataKey accepted: evidence bytes are sealed with it like the
+	// register (evidence.go).
+	keys atomic.Pointer[pii.Keyring]
 }
 
 // CaseHook is called with the changed case (after the events were applied) and the new events.

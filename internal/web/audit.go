@@ -541,6 +541,9 @@ func (s *Server) caseFile(ctx context.Context, c *incident.Case) (archive.CaseFi
 		return f, err
 	}
 	f.Verdict = archive.Verdict{OK: res.OK, Checked: res.Checked}
+	if f.Origin, err = s.caseOrigin(ctx, c.ID); err != nil {
+		return f, err
+	}
 	if res.FirstBad != nil {
 		f.Verdict.BadSeq, f.Verdict.Reason = res.FirstBad.Seq, res.FirstBad.Reason
 	}
@@ -707,8 +710,13 @@ func (s *Server) getAuditVerify(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	k, err := s.signingKeys(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	p := s.page(r, "改ざん検証", "Chain verification")
-	s.render(w, r, http.StatusOK, p, view.AuditVerifyPage(p, v))
+	s.render(w, r, http.StatusOK, p, view.AuditVerifyPage(p, v, k))
 }
 
 type apiBadLink struct {

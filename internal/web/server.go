@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -129,6 +130,35 @@ type Readiness struct {
 	ok     bool
 	reason string
 	at     time.Time
+	// problems are faults outside the database that do not stop the app routes but make /readyz
+	// answer 503 (e.g. the witness directory: anchoring retries, nothing is lost meanwhile).
+	problems map[string]string
+}
+
+// SetProblem records (reason != "") or clears (reason == "") a fault named key for /readyz.
+func (rd *Readiness) SetProblem(key, reason string) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.problems == nil {
+		rd.problems = map[string]string{}
+	}
+	if reason == "" {
+		delete(rd.problems, key)
+	} else {
+		rd.problems[key] = reason
+	}
+}
+
+// Problems returns the recorded faults, sorted by key, as "key: reason".
+func (rd *Readiness) Problems() []string {
+	rd.mu.RLock()
+	defer rd.mu.RUnlock()
+	var out []string
+	for k, v := range rd.problems {
+		out = append(out, k+": "+v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Check probes the database once and records the verdict.
