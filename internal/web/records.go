@@ -589,19 +589,6 @@ func (s *Server) apiPatchRecord(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toAPIRecord(nc.Record(rec.ID), s.now()))
 }
 
-// redactRecordEvent hides the content of a restricted record event (discipline) from viewers who
-// may not see it; the event itself, its type and its stage stay visible.
-func redactRecordEvent(p map[string]any) map[string]any {
-	out := map[string]any{}
-	for _, k := range []string{"record_id", "kind", "stage", "evidence_id"} {
-		if v, ok := p[k]; ok {
-			out[k] = v
-		}
-	}
-	out["restricted"] = true
-	return out
-}
-
 // recordEventLines summarises a record or evidence event for the timeline; restricted content
 // (discipline) is shown as such to viewers who may not see it.
 func recordEventLines(e incident.Event, lang string, restricted bool) []string {
