@@ -209,8 +209,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.store.UserByID(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		u, gate, err := s.store.UserForSession(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || !s.sessionGate(r, gate))) {
 			_ = s.sessions.Destroy(r.Context())
 			next.ServeHTTP(w, r)
 			return
@@ -223,6 +223,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			info.userID = u.ID
 		}
 		ctx := context.WithValue(r.Context(), keyUser, &u)
+		ctx = context.WithValue(ctx, keyMustChange, gate.MustChange)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
