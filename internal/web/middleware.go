@@ -283,10 +283,24 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The session is checked before any body is read: a stranger's POST (except signing in and
+		// choosing a language, small forms) is sent to the login page unread, so nobody can push
+		// megabytes into memory without an account.
+		if s.sessions.GetInt64(r.Context(), sessUserID) == 0 {
+			if r.URL.Path != "/login" && r.URL.Path != "/lang" {
+				s.flash(r, flashInfo, "ログインしてください。", "Please log in.")
+				w.Header().Set("Connection", "close")
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, anonBodyLimit)
+		}
 		want := s.sessions.GetString(r.Context(), sessCSRF)
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
-			if err := r.ParseMultipartForm(s.maxBody(r)); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			// File parts beyond uploadMemory go to a temporary file (removed by net/http after the
+			// request), so an upload is not held in memory twice.
+			if err := r.ParseMultipartForm(uploadMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
 					s.fail(w, r, http.StatusRequestEntityTooLarge, errTooLarge)
@@ -305,6 +319,13 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+const (
+	// anonBodyLimit caps what a caller without a session may send (the login and language forms).
+	anonBodyLimit = 64 << 10
+	// uploadMemory is how much of a multipart body is kept in memory; the rest is spooled to disk.
+	uploadMemory = 1 << 20
+)
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: a proxy deployment documents how to
 // pass the real address (docs/operations.md).
