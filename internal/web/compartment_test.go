@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -278,6 +279,12 @@ func TestCompartment_DismissalAndAccusationStayWithHR(t *testing.T) {
 	}
 	e.checkNoLeak(t, "unmet exit criteria")
 	e.checkNoOracle(t)
+	// Search is no oracle either: a restricted value finds nothing for outsiders.
+	for _, q := range []string{"霞が関警察署", "HR-SECRET-4471", "持出しの常習"} {
+		if r := e.clients["staff"].get("/cases?q=" + url.QueryEscape(q)); strings.Contains(r.Body, "USBメモリの紛失") {
+			t.Errorf("staff finds the case by the restricted value %q", q)
+		}
+	}
 
 	e.submitDismissal(t)
 	hrPage := e.surfaces(t, "hr")["page"]
