@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -326,6 +327,18 @@ const (
 	// uploadMemory is how much of a multipart body is kept in memory; the rest is spooled to disk.
 	uploadMemory = 1 << 20
 )
+
+// readUpload reads an uploaded file part (spooled to disk past uploadMemory) into one buffer sized
+// from the part's length (the multipart parser measured it), at most limit+1 bytes: enough to tell
+// a file too large without holding more of it, and without the doubling copies of io.ReadAll.
+func readUpload(f io.Reader, size, limit int64) ([]byte, error) {
+	buf := make([]byte, min(max(size, 0), limit)+1)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
 
 // clientIP is the peer address. X-Forwarded-For is not trusted: a proxy deployment documents how to
 // pass the real address (docs/operations.md).

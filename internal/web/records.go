@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"path"
@@ -390,7 +389,7 @@ func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
 	limit := s.evidenceLimit()
 	// Read at most one byte more than the limit: enough to know the file is too large without
 	// holding more of it.
-	data, err := io.ReadAll(io.LimitReader(file, limit+1))
+	data, err := readUpload(file, hdr.Size, limit)
 	if err != nil {
 		s.serverError(w, r, fmt.Errorf("web: read evidence upload: %w", err))
 		return
