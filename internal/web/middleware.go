@@ -287,7 +287,7 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		// The session is checked before any body is read: a stranger's POST (except signing in and
 		// choosing a language, small forms) is sent to the login page unread, so nobody can push
 		// megabytes into memory without an account.
-		if s.sessions.GetInt64(r.Context(), sessUserID) == 0 {
+		if currentUser(r.Context()) == nil { // loadUser ran first: ended or disabled sessions count as none
 			if r.URL.Path != "/login" && r.URL.Path != "/lang" {
 				s.flash(r, flashInfo, "ログインしてください。", "Please log in.")
 				w.Header().Set("Connection", "close")

@@ -60,7 +60,7 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		cop := http.NewCrossOriginProtection()
 		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusForbidden, errCSRF) }))
-		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.checkCSRF, s.loadUser)
+		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.loadUser, s.checkCSRF)
 		r.Get("/login", s.getLogin)
 		r.Post("/login", s.postLogin)
 		r.Post("/lang", s.postLang)
