@@ -376,9 +376,20 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 func caseEventView(c *incident.Case, a incident.Actor, e store.StoredEvent, hash bool, names map[int64]string, lang string) view.EventView {
 	restricted := incident.CanSeeRestrictedIn(a, c)
 	var ev view.EventView
-	if restricted || !c.EventRestricted(e.Event) {
+	switch {
+	case restricted || !c.EventRestricted(e.Event):
 		ev = eventView(e, names, lang, restricted)
-	} else {
+	case e.Type == incident.EventFactsChanged ||
+		(e.Type == incident.EventRequestSubmitted && incident.Stage(fmt.Sprint(e.Payload["stage"])) != incident.StageDiscipline):
+		// Open content next to restricted facts (a change of several stages' facts, a request whose
+		// snapshot holds discipline facts): the open part is shown as usual.
+		red := e
+		red.Payload = c.RedactedPayload(e.Event)
+		ev = eventView(red, names, lang, false)
+		if e.Type == incident.EventFactsChanged {
+			ev.Lines = append(ev.Lines, pick(lang, incident.StageDiscipline.LabelJA(), incident.StageDiscipline.LabelEN())+" "+pick(lang, "（閲覧権限がありません）", "(restricted)"))
+		}
+	default:
 		p := c.RedactedPayload(e.Event)
 		st := incident.Stage(fmt.Sprint(p["stage"]))
 		if r := c.Request(pInt64(e.Payload["request_id"])); r != nil {

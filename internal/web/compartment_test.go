@@ -397,3 +397,36 @@ func recompute(t *testing.T, caseID int64, ev apiEventOut, payload map[string]an
 	}
 	return hex.EncodeToString(chain.Hash(prev, canon))
 }
+
+// Redaction takes only the restricted part: a request made after HR recorded discipline facts
+// carries them in its snapshot, and outsiders still see the request itself.
+func TestCompartment_OpenPartOfAMixedEventStaysVisible(t *testing.T) {
+	e := newCompartmentEnv(t)
+	ctx := context.Background()
+	c, err := e.h.db.Store.GetCase(ctx, e.caseID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const note = "確認のため誤報扱いを申請"
+	if _, _, err := e.svc.Submit(ctx, c.ID, c.Version, e.actors["staff"], incident.SubmitRequest{Kind: incident.KindCloseNotIncident, Note: note}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.clients["staff"].get(fmt.Sprintf("/cases/%d", e.caseID))
+	if !strings.Contains(page.Body, note) {
+		t.Error("staff does not see its own request in the timeline")
+	}
+	evs := e.events(t, "staff")
+	last := evs[len(evs)-1]
+	for _, ev := range evs {
+		if ev.Type == "request_submitted" && ev.Payload["note"] == note {
+			last = ev
+		}
+	}
+	if last.Payload["note"] != note {
+		t.Fatalf("staff's events API lost the request note: %v", last.Payload)
+	}
+	if facts, _ := last.Payload["facts"].(map[string]any); facts["sanction"] != nil || facts["initial_description"] == nil && facts["recognized_at"] == nil {
+		t.Errorf("the snapshot is not redacted to its open facts: %v", facts)
+	}
+	e.checkNoLeak(t, "mixed request")
+}
