@@ -588,7 +588,7 @@ func BenchmarkAudit_ReplayAndExport10k(b *testing.B) {
 		f := archive.CaseFile{CaseID: c.ID, Number: c.Number, Title: c.Title}
 		for i, s := range stored {
 			events[i] = s.Event
-			f.Events = append(f.Events, archive.Event{Event: s.Event, PrevHash: s.PrevHash, Hash: s.Hash})
+			f.Events = append(f.Events, archive.Event{Event: s.Hashed(), PrevHash: s.PrevHash, Hash: s.Hash})
 		}
 		if f.Case, err = audit.AsOf(events, int64(len(events))); err != nil {
 			b.Fatal(err)

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -202,11 +204,29 @@ func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]StoredEvent, er
 	return stored, err
 }
 
-// StoredEvent is an event as stored, with its chain links.
+// StoredEvent is an event as stored, with its chain links. The embedded Event is what the domain
+// replays: its payload without the salt, which is kept in Salt ("" for events stored before salts).
 type StoredEvent struct {
 	incident.Event
 	PrevHash []byte
 	Hash     []byte
+	Salt     string
+}
+
+// Hashed is the event exactly as hashed: the payload with its salt, for verifiers and for readers
+// who may recompute the hash (incident.ShownPayload decides who gets it).
+func (e StoredEvent) Hashed() incident.Event {
+	if e.Salt == "" {
+		return e.Event
+	}
+	p := make(map[string]any, len(e.Payload)+1)
+	for k, v := range e.Payload {
+		p[k] = v
+	}
+	p[incident.SaltKey] = e.Salt
+	out := e.Event
+	out.Payload = p
+	return out
 }
 
 type querier interface {
@@ -223,6 +243,10 @@ func scanStoredEvent(r pgx.CollectableRow) (StoredEvent, error) {
 	p, err := decodePayload(payload)
 	if err != nil {
 		return e, err
+	}
+	if salt, ok := p[incident.SaltKey].(string); ok {
+		e.Salt = salt
+		delete(p, incident.SaltKey)
 	}
 	e.Payload = p
 	e.At = e.At.UTC()
@@ -272,10 +296,23 @@ func decodePayload(b []byte) (map[string]any, error) {
 
 // canonicalForm turns a payload into what will be stored and read back (JSON with exact numbers),
 // so that the hash computed now is the hash a verifier recomputes from the row later.
+//
+// Every event gets a fresh random salt in its payload (incident.SaltKey) before it is hashed: a
+// reader shown a redacted payload and the hash could otherwise find the redacted value by hashing
+// each option of its list. Events stored before salts keep their unsalted payloads and hashes.
 func canonicalForm(e incident.Event) (incident.Event, []byte, error) {
-	if e.Payload == nil {
-		e.Payload = map[string]any{}
+	salted := make(map[string]any, len(e.Payload)+1)
+	for k, v := range e.Payload {
+		salted[k] = v
 	}
+	if _, ok := salted[incident.SaltKey]; !ok {
+		salt := make([]byte, 16)
+		if _, err := rand.Read(salt); err != nil {
+			return e, nil, fmt.Errorf("store: event salt: %w", err)
+		}
+		salted[incident.SaltKey] = hex.EncodeToString(salt)
+	}
+	e.Payload = salted
 	raw, err := json.Marshal(e.Payload)
 	if err != nil {
 		return e, nil, fmt.Errorf("store: encode payload of %s: %w", e.Type, err)

@@ -153,6 +153,9 @@ func (s *Store) updateUser(ctx context.Context, actorID, id, version int64, acti
 			if _, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, id); err != nil {
 				return fmt.Errorf("store: revoke tokens: %w", err)
 			}
+			if err := endSessions(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return adminEvent(ctx, tx, actorID, id, action, detail)
 	})

@@ -534,7 +534,7 @@ func (s *Server) caseFile(ctx context.Context, c *incident.Case) (archive.CaseFi
 		return f, err
 	}
 	for _, e := range stored {
-		f.Events = append(f.Events, archive.Event{Event: e.Event, PrevHash: e.PrevHash, Hash: e.Hash})
+		f.Events = append(f.Events, archive.Event{Event: e.Hashed(), PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	res, err := s.store.Verify(ctx, c.ID)
 	if err != nil {

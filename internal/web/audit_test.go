@@ -82,6 +82,7 @@ var auditorMayPost = map[string]string{
 	"POST /login":                     "signing in",
 	"POST /logout":                    "signing out",
 	"POST /lang":                      "the user's own language setting",
+	"POST /account/password":          "the user's own password (issue 20)",
 	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 	"POST /audit/export":              "an export of a selection reads; it only adds to the access and audit logs",

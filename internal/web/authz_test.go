@@ -299,6 +299,15 @@ var authzTable = map[string]authzRow{
 	"POST /admin/users/{id}/password": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200), form: func(e *cellEnv) url.Values {
 		return url.Values{"version": {e.itoa(e.victimVersion)}}
 	}, notes: "the new password is shown once on the answer (200)"},
+	// Issue 20: one's own password, and the four-eyes approval of role grants.
+	"GET /account/password": {want: row(s303, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
+	"POST /account/password": {want: row(s303, 422, 422, 422, 422, 422, 422, 422, 422, 422), form: func(e *cellEnv) url.Values {
+		return url.Values{"current": {"wrong"}, "new": {"short"}, "confirm": {"short"}}
+	}, notes: "a refused change (422) shows the route open to every logged-in user without changing the column's password; the change is TestAdminReach_ResetIsTemporaryAndEndsSessions"},
+	"GET /role-grants": {want: row(s303, s403, s403, s403, s403, s200, s403, s403, s403, s200)},
+	"POST /role-grants/{gid}": {want: row(s303, s403, s403, s403, s403, s404, s403, s403, s403, s404), form: func(e *cellEnv) url.Values {
+		return url.Values{"decision": {"approve"}}
+	}, notes: "404 = authorised, and no grant has that id; the decisions are TestAdminReach_GrantsNeedASecondPerson"},
 }
 
 // auditorMayWrite are the non-GET routes the auditor column may pass. Issue 6: an auditor changes
@@ -648,6 +657,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return e.itoa(e.requestID)
 				case "eid":
 					return e.itoa(e.evidenceID)
+				case "gid":
+					return "999999"
 				case "pid":
 					return e.itoa(e.personID)
 				case "kind":

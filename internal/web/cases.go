@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -205,12 +206,12 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if errs == nil {
 		errs = map[string]string{}
 	}
-	restricted := incident.CanSeeRestricted(a)
+	restricted := incident.CanSeeRestrictedIn(a, c)
 	facts := incident.VisibleFacts(a, c)
 	v := view.CaseView{C: c, Stage: stage, Restricted: restricted, FormErrors: errs, Conflict: conflict,
 		Owner: nameOr(names, c.OwnerID, pick(s.lang(r), "未定", "none"))}
 	for _, st := range incident.Stages {
-		ss := c.Stages[st]
+		ss := incident.VisibleStageStatus(a, c, st)
 		card := view.StageCard{Stage: st, State: c.StateOf(st), Active: st == stage}
 		if ss != nil {
 			card.ChangedAt, card.ChangedBy, card.Note = ss.ChangedAt, names[ss.ChangedBy], ss.Note
@@ -228,7 +229,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		t := c.Checklist[item.ID]
 		v.Checklist = append(v.Checklist, view.CheckView{Item: item, Tick: t, By: names[t.By]})
 	}
-	v.Missing = incident.ExitCriteria(stage, c.ExitInput())
+	v.Missing = incident.VisibleExitCriteria(a, c, stage)
 	for _, act := range incident.AvailableActions(a, c) {
 		act := act
 		switch act.Kind {
@@ -273,8 +274,9 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 	}
+	hashes := incident.ShownHashes(a, c, storedEvents(history))
 	for i := len(history) - 1; i >= 0; i-- {
-		v.History = append(v.History, eventView(history[i], names, lang, restricted))
+		v.History = append(v.History, caseEventView(c, a, history[i], hashes[i], names, lang))
 	}
 	s.fillRecords(&v, c, a, names, lang, typed, errs, s.now())
 	v.Links = s.caseLinks(c, a)
@@ -336,14 +338,15 @@ func (s *Server) userNames(ctx context.Context) (map[int64]string, []store.User,
 func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, lang string) []view.RequestView {
 	var pending, decided []view.RequestView
 	for i := len(c.Requests) - 1; i >= 0; i-- {
-		rq := c.Requests[i]
+		full := c.Requests[i]
+		rq := incident.VisibleRequest(a, c, full)
 		rv := view.RequestView{R: rq, By: names[rq.RequestedBy], DecidedBy: names[rq.DecidedBy]}
 		for _, ap := range rq.Approvals {
 			rv.Approvals = append(rv.Approvals, view.ApprovalView{Name: ap.Name, Role: ap.RoleFilled, AsDeputy: ap.AsDeputy, At: ap.At, Note: ap.Note})
 		}
 		if rq.State == incident.RequestPending {
-			rv.CanApprove = incident.CanApprove(a, rq, c) == nil
-			if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+			rv.CanApprove = incident.CanApprove(a, full, c) == nil
+			if roles, ok := incident.VisibleNeeds(a, c, full); ok {
 				var parts []string
 				for _, r := range roles {
 					parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))
@@ -355,7 +358,7 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 					rv.CanSendBack = true
 				}
 				if act.RequestID == rq.ID && act.Kind == incident.ActionApprove {
-					rv.Blocked = act.Blocked
+					rv.Blocked = incident.VisibleMissing(a, c, rq.Stage, act.Blocked)
 				}
 			}
 			pending = append(pending, rv)
@@ -364,6 +367,76 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 		}
 	}
 	return append(pending, decided...)
+}
+
+// caseEventView is the timeline entry of event e of case c as the actor may see it: eventView for
+// what the actor may read; for an HR-compartment event outside the compartment only what the stage
+// board shows, and for an approval of a discipline request (opaque: who approved tells the
+// sanction) not even the type or the approver. hash says whether the hash may be shown.
+func caseEventView(c *incident.Case, a incident.Actor, e store.StoredEvent, hash bool, names map[int64]string, lang string) view.EventView {
+	restricted := incident.CanSeeRestrictedIn(a, c)
+	var ev view.EventView
+	switch {
+	case restricted || !c.EventRestricted(e.Event):
+		ev = eventView(e, names, lang, restricted)
+	case e.Type == incident.EventFactsChanged ||
+		(e.Type == incident.EventRequestSubmitted && incident.Stage(fmt.Sprint(e.Payload["stage"])) != incident.StageDiscipline):
+		// Open content next to restricted facts (a change of several stages' facts, a request whose
+		// snapshot holds discipline facts): the open part is shown as usual.
+		red := e
+		red.Payload = c.RedactedPayload(e.Event)
+		ev = eventView(red, names, lang, false)
+		if e.Type == incident.EventFactsChanged {
+			ev.Lines = append(ev.Lines, pick(lang, incident.StageDiscipline.LabelJA(), incident.StageDiscipline.LabelEN())+" "+pick(lang, "（閲覧権限がありません）", "(restricted)"))
+		}
+	default:
+		p := c.RedactedPayload(e.Event)
+		st := incident.Stage(fmt.Sprint(p["stage"]))
+		if r := c.Request(pInt64(e.Payload["request_id"])); r != nil {
+			st = r.Stage
+		}
+		ev = view.EventView{Seq: e.Seq, At: e.At, Actor: nameOr(names, e.ActorID, pick(lang, "システム", "system")), Type: eventLabel(e.Type, lang)}
+		if c.Opaque(e.Event) {
+			ev.Actor, ev.Type = pick(lang, "（非表示）", "(hidden)"), pick(lang, "人事の非公開記録", "HR record (restricted)")
+		}
+		line := pick(lang, "（閲覧権限がありません）", "(restricted)")
+		if st.Valid() {
+			line = pick(lang, st.LabelJA(), st.LabelEN()) + " " + line
+		}
+		if e.Type == incident.EventStageChanged {
+			lp := view.Page{Lang: lang}
+			line = fmt.Sprintf("%s: %s → %s", pick(lang, st.LabelJA(), st.LabelEN()),
+				lp.StateLabel(incident.StageState(fmt.Sprint(p["from"]))), lp.StateLabel(incident.StageState(fmt.Sprint(p["to"]))))
+		}
+		ev.Lines = []string{line}
+	}
+	if hash {
+		ev.Hash = hex.EncodeToString(e.Hash)[:16]
+	} else {
+		ev.Hash = ""
+	}
+	return ev
+}
+
+func storedEvents(stored []store.StoredEvent) []incident.Event {
+	out := make([]incident.Event, len(stored))
+	for i := range stored {
+		out[i] = stored[i].Hashed()
+	}
+	return out
+}
+
+func pInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	}
+	return 0
 }
 
 // eventView summarises one event for the timeline; discipline facts are hidden from viewers who may
@@ -539,9 +612,10 @@ func (s *Server) caseWriteFailed(w http.ResponseWriter, r *http.Request, caseID,
 			s.serverError(w, r, eerr)
 			return
 		}
-		for _, e := range events {
+		hashes := incident.ShownHashes(a, fresh, storedEvents(events))
+		for i, e := range events {
 			if e.Seq > version {
-				conflict.Changes = append(conflict.Changes, eventView(e, names, lang, incident.CanSeeRestricted(a)))
+				conflict.Changes = append(conflict.Changes, caseEventView(fresh, a, e, hashes[i], names, lang))
 			}
 		}
 	} else {
@@ -719,7 +793,7 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		if rq.Stage == "" {
 			row.StageJA, row.StageEN = "案件全体", "Whole case"
 		}
-		if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+		if roles, ok := incident.VisibleNeeds(a, c, rq); ok {
 			var parts []string
 			for _, r := range roles {
 				parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -517,7 +516,7 @@ func (s *Server) postPersonImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	b, err := io.ReadAll(io.LimitReader(file, csvimport.DefaultMaxBytes+1))
+	b, err := readUpload(file, hdr.Size, csvimport.DefaultMaxBytes)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

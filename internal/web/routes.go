@@ -31,7 +31,7 @@ func (s *Server) routes() http.Handler {
 
 	// JSON API: bearer tokens, problem+json errors.
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.requireReady, s.limitBody, s.bearer)
+		r.Use(s.requireReady, s.limitBody, s.bearer, s.rateLimit(s.limits.api))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
@@ -60,24 +60,29 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		cop := http.NewCrossOriginProtection()
 		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusForbidden, errCSRF) }))
-		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.checkCSRF, s.loadUser)
+		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.loadUser, s.checkCSRF)
 		r.Get("/login", s.getLogin)
 		r.Post("/login", s.postLogin)
 		r.Post("/lang", s.postLang)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireLogin)
+			r.Use(s.requireLogin, s.requireFreshPassword)
 			r.Get("/", s.home)
 			r.Post("/logout", s.postLogout)
 			r.Get("/account", s.getAccount)
+			r.Get("/account/password", s.getPasswordChange)
+			r.Post("/account/password", s.postPasswordChange)
+			// ROUTES: role grants (a second administrator or the privacy officer; see admin_reach.go)
+			r.With(s.requireRole(grantDeciders...)).Get("/role-grants", s.getRoleGrants)
+			r.With(s.requireRole(grantDeciders...)).Post("/role-grants/{gid}", s.postRoleGrant)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
-			r.With(s.requireRole(personDecrypters...)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Get("/cases/{id}/persons/export", s.getPersonsExport)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(personWriters...))
 				r.Post("/cases/{id}/persons", s.postPersonAdd)
 				r.Get("/cases/{id}/persons/import", s.getPersonImport)
-				r.Post("/cases/{id}/persons/import", s.postPersonImport) // larger body limit: personUploadLimit
+				r.With(s.rateLimit(s.limits.imp)).Post("/cases/{id}/persons/import", s.postPersonImport) // larger body limit: personUploadLimit
 				r.Post("/cases/{id}/persons/import/commit", s.postPersonImportCommit)
 				r.Post("/cases/{id}/persons/bulk-notice", s.postPersonsBulkNotice)
 				r.Get("/cases/{id}/persons/{pid}", s.getPersonEdit)
@@ -114,7 +119,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/cases/{id}/documents/{kind}", s.getDocument)
 				r.Post("/cases/{id}/documents/{kind}", s.postDocument)
 				r.Post("/cases/{id}/documents/{kind}/finalise", s.postDocumentFinalise)
-				r.Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
+				r.With(s.rateLimit(s.limits.pdf)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
 			})
 			r.With(s.requireRole(auth.RoleAdmin)).Get("/admin/jobs", s.getAdminJobs)
 			// ROUTES: audit (auditor desk; see audit.go)
@@ -127,8 +132,8 @@ func (s *Server) routes() http.Handler {
 				r.Get("/review.csv", s.getAuditReviewCSV)
 				r.Get("/cases/{id}", s.getAuditCase)
 				r.Get("/cases/{id}/diff", s.getAuditDiff)
-				r.Get("/cases/{id}/export", s.getAuditExport)
-				r.Post("/export", s.postAuditExport) // reads only: a selection is a form
+				r.With(s.rateLimit(s.limits.export)).Get("/cases/{id}/export", s.getAuditExport)
+				r.With(s.rateLimit(s.limits.export)).Post("/export", s.postAuditExport) // reads only: a selection is a form
 				// The only writes an auditor may make: review comments and sign-offs (their own chain).
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/comments", s.postAuditComment)
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/signoff", s.postAuditSignoff)

@@ -47,6 +47,7 @@ type Server struct {
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
+	limits    limiters // per-user rate limits of the expensive routes (ratelimit.go)
 }
 
 // Options tune a Server; the zero value is production.
@@ -59,6 +60,7 @@ type Options struct {
 	Deadlines      *reminder.Reader  // dashboard and /admin/jobs queries; built from the store when nil
 	Documents      *documents.Store  // case documents; built from the store when nil
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
+	RateLimits     *RateLimits       // per-user limits of expensive routes; DefaultRateLimits when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -75,7 +77,12 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg, st)
-	s.ready = &Readiness{store: st}
+	s.ready = &Readiness{store: st, log: log}
+	if opts.RateLimits != nil {
+		s.limits = newLimiters(*opts.RateLimits)
+	} else {
+		s.limits = newLimiters(DefaultRateLimits)
+	}
 	s.keys = opts.Keys
 	s.svc = opts.Service
 	if s.svc == nil {
@@ -126,6 +133,7 @@ func (s *Server) Router() http.Handler { return s.handler }
 // background by Watch so that /readyz and the guard in front of app routes never block on the DB.
 type Readiness struct {
 	store  *store.Store
+	log    *slog.Logger
 	mu     sync.RWMutex
 	ok     bool
 	reason string
@@ -165,17 +173,27 @@ func (rd *Readiness) Problems() []string {
 func (rd *Readiness) Check(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	// The reason is shown to anyone who asks /readyz: the database's error names its host, port,
+	// user and database, so it goes to the log only.
 	ok, reason := true, ""
 	if err := rd.store.Ping(ctx); err != nil {
-		ok, reason = false, "database unreachable: "+err.Error()
+		ok, reason = false, "database unreachable"
+		rd.logDetail(reason, err)
 	} else if pending, err := rd.store.Pending(ctx); err != nil {
-		ok, reason = false, "migration status unknown: "+err.Error()
+		ok, reason = false, "migration status unknown"
+		rd.logDetail(reason, err)
 	} else if pending {
 		ok, reason = false, "migrations pending: run `leakdesk migrate up`"
 	}
 	rd.mu.Lock()
 	rd.ok, rd.reason, rd.at = ok, reason, time.Now()
 	rd.mu.Unlock()
+}
+
+func (rd *Readiness) logDetail(reason string, err error) {
+	if rd.log != nil {
+		rd.log.Warn("not ready", "reason", reason, "err", err)
+	}
 }
 
 // State returns the last verdict.

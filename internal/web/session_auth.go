@@ -86,7 +86,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := s.sessions.PopString(r.Context(), sessNext)
+	_, gate, err := s.store.UserForSession(r.Context(), u.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.sessions.Put(r.Context(), sessUserID, u.ID)
+	s.sessions.Put(r.Context(), sessEpoch, gate.Epoch) // a later reset or disable ends this session
 	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
 	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
