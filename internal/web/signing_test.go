@@ -51,3 +51,25 @@ func TestAudit_VerifyPageShowsKeyAndExportProvesOrigin(t *testing.T) {
 		t.Fatalf("export verified with another key: %v", err)
 	}
 }
+
+// TestReadyz_WitnessProblem: a witness directory that cannot be written makes /readyz answer 503
+// naming it, while the app keeps serving; once the anchor loop writes again it is ready.
+func TestReadyz_WitnessProblem(t *testing.T) {
+	h := newHarness(t)
+	cl := h.client()
+	if r := cl.get("/readyz"); r.Status != 200 {
+		t.Fatalf("readyz: %d %s", r.Status, r.Body)
+	}
+	h.srv.Ready().SetProblem("witness", "witness directory /w is not writable")
+	r := cl.get("/readyz")
+	if r.Status != 503 || !strings.Contains(r.Body, "witness directory /w is not writable") {
+		t.Fatalf("readyz with a witness problem: %d %s", r.Status, r.Body)
+	}
+	if r := cl.get("/login"); r.Status != 200 {
+		t.Fatalf("the app stopped serving over a witness problem: %d", r.Status)
+	}
+	h.srv.Ready().SetProblem("witness", "")
+	if r := cl.get("/readyz"); r.Status != 200 {
+		t.Fatalf("readyz after the witness recovered: %d %s", r.Status, r.Body)
+	}
+}
