@@ -83,7 +83,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.OpenWith(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.DB.MaxConns,
+		LockTimeout: cfg.DB.LockTimeout, StatementTimeout: cfg.DB.StatementTimeout, IdleInTxTimeout: cfg.DB.IdleInTxTimeout})
 	if err != nil {
 		return err
 	}

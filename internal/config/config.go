@@ -31,6 +31,17 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
+	DB               DBConfig      // LEAKDESK_DB_*: the server's pool size and session timeouts
+}
+
+// DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
+// one statement or sit idle inside a transaction; when one fires the request answers 503 with
+// Retry-After instead of hanging. The command-line tools (migrate, seed, import) do not use them.
+type DBConfig struct {
+	MaxConns         int32         // LEAKDESK_DB_MAX_CONNS, default 32
+	LockTimeout      time.Duration // LEAKDESK_DB_LOCK_TIMEOUT, default 5s
+	StatementTimeout time.Duration // LEAKDESK_DB_STATEMENT_TIMEOUT, default 60s
+	IdleInTxTimeout  time.Duration // LEAKDESK_DB_IDLE_TX_TIMEOUT, default 60s
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -80,6 +91,22 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginIPMaxFails = int(n)
+	if n, err = integer(getenv, "LEAKDESK_DB_MAX_CONNS", 32); err != nil {
+		return c, err
+	}
+	if n > 1000 {
+		return c, fmt.Errorf("config: LEAKDESK_DB_MAX_CONNS=%d is more than 1000", n)
+	}
+	c.DB.MaxConns = int32(n)
+	if c.DB.LockTimeout, err = duration(getenv, "LEAKDESK_DB_LOCK_TIMEOUT", 5*time.Second); err != nil {
+		return c, err
+	}
+	if c.DB.StatementTimeout, err = duration(getenv, "LEAKDESK_DB_STATEMENT_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
+	if c.DB.IdleInTxTimeout, err = duration(getenv, "LEAKDESK_DB_IDLE_TX_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 

@@ -193,9 +193,10 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 }
 
 // AffectedPersonCount is the number of persons in the case's register (the case's affected count).
+// Called with a command's transaction context (TxCaseFunc) it reads on that transaction.
 func (s *Store) AffectedPersonCount(ctx context.Context, caseID int64) (int64, error) {
 	var n int64
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count persons: %w", err)
 	}
 	return n, nil
