@@ -118,6 +118,10 @@ var (
 	// register writers (staff, manager, privacy officer).
 	wRegWrite = row(s303, s303, s303, s403, s303, s303, s403, s403, s403, s403)
 	wRegPage  = row(s303, s200, s200, s403, s200, s200, s403, s403, s403, s403)
+	// editing one person shows their data: a register writer who needs to know (the case's handler,
+	// the privacy officer); "other" staff and a manager not on the case are refused.
+	wRegEdit    = row(s303, s200, s403, s403, s403, s200, s403, s403, s403, s403)
+	wRegEdit303 = row(s303, s303, s403, s403, s403, s303, s403, s403, s403, s403)
 	// administrators only.
 	wAdminPage = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200)
 	wAdminPost = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s303)
@@ -184,8 +188,11 @@ var authzTable = map[string]authzRow{
 
 	// The affected-person register.
 	"GET /cases/{id}/persons": {want: wCaseRead},
-	"GET /cases/{id}/persons/export": {want: row(s303, s200, s200, s403, s200, s200, s403, s403, s200, s403),
-		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: staff, managers, privacy officer, auditor"},
+	"GET /cases/{id}/persons/export": {want: row(s303, s200, s403, s403, s403, s200, s403, s403, s200, s403),
+		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: a decrypting role and need-to-know (the case's handler, the privacy officer, auditors; other staff and managers need a grant)"},
+	"POST /cases/{id}/persons/grants": {want: row(s303, s403, s403, s403, s403, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"user_id": {e.itoa(e.otherID)}, "reason": {"権限確認のため"}, "hours": {"2"}}
+	}, notes: "need-to-know grants: the privacy officer alone"},
 	"POST /cases/{id}/persons": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"name": {"山田 花子"}, "kana": {"ヤマダ ハナコ"}, "email": {"hanako+" + e.col + "@example.jp"}, "notice_status": {"unnotified"}}
 	}},
@@ -197,8 +204,8 @@ var authzTable = map[string]authzRow{
 	"POST /cases/{id}/persons/bulk-notice": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"status": {"notified"}, "method": {"post"}, "date": {"2026-05-10"}, "ids": {e.itoa(e.personID)}}
 	}},
-	"GET /cases/{id}/persons/{pid}": {want: wRegPage},
-	"POST /cases/{id}/persons/{pid}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+	"GET /cases/{id}/persons/{pid}": {want: wRegEdit, notes: "the edit form shows decrypted data: need-to-know"},
+	"POST /cases/{id}/persons/{pid}": {want: wRegEdit303, form: func(e *cellEnv) url.Values {
 		return url.Values{"version": {e.itoa(e.personVersion)}, "name": {"佐藤 一郎"}, "email": {"ichiro@example.jp"}, "notice_status": {"notified"}}
 	}},
 

@@ -98,7 +98,16 @@ func (s *Server) personAccess(r *http.Request, caseID int64) (canDecrypt bool, e
 	if c.Involved[u.ID] {
 		return false, errInvolved
 	}
-	return auth.Has(u.Roles, personDecrypters...), nil
+	if !auth.Has(u.Roles, personDecrypters...) {
+		return false, nil
+	}
+	// A role is not enough: the user must need to know (persons_grants.go).
+	ok, grant, err := s.needToKnow(r.Context(), c, u)
+	if err != nil {
+		return false, err
+	}
+	withGrant(r, grant)
+	return ok, nil
 }
 
 // personCase parses {id}, checks access and the data key; it answers the error itself.
@@ -132,7 +141,7 @@ func (s *Server) personCase(w http.ResponseWriter, r *http.Request) (caseID int6
 // logAccess records that decrypted data of subjects was shown; false (after answering 500) when
 // the record could not be written: nothing is shown unrecorded.
 func (s *Server) logAccess(w http.ResponseWriter, r *http.Request, caseID int64, page string, subjects []int64, reason string) bool {
-	err := s.store.RecordAccess(r.Context(), currentUser(r.Context()).ID, caseID, page, subjects, reason)
+	err := s.store.RecordAccess(r.Context(), currentUser(r.Context()).ID, caseID, page, subjects, reason+grantReason(r.Context()))
 	if err != nil {
 		s.serverError(w, r, err)
 		return false
@@ -238,8 +247,14 @@ func (s *Server) personsPage(w http.ResponseWriter, r *http.Request, caseID int6
 		return
 	}
 	u := currentUser(r.Context())
+	grants, err := s.grantsView(r, caseID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	v := view.PersonsView{CaseID: caseID, Masked: !canDecrypt, CanWrite: auth.Has(u.Roles, personWriters...), CanExport: canDecrypt,
-		Status: f.Status, Q: f.Search, Total: total, Next: next, Statuses: noticeStatuses, Methods: noticeMethods, Comps: compensationKinds, Form: form}
+		Status: f.Status, Q: f.Search, Total: total, Next: next, Statuses: noticeStatuses, Methods: noticeMethods, Comps: compensationKinds, Form: form,
+		NeedToKnow: !canDecrypt && auth.Has(u.Roles, personDecrypters...), Grants: grants}
 	for _, o := range noticeStatuses {
 		v.Counts = append(v.Counts, view.StatusCount{Value: o.Value, JA: o.JA, EN: o.EN, N: counts[o.Value]})
 	}
@@ -351,8 +366,12 @@ func (s *Server) personID(w http.ResponseWriter, r *http.Request) (int64, bool) 
 }
 
 func (s *Server) getPersonEdit(w http.ResponseWriter, r *http.Request) {
-	caseID, _, ok := s.personCase(w, r)
+	caseID, canDecrypt, ok := s.personCase(w, r)
 	if !ok {
+		return
+	}
+	if !canDecrypt { // the form shows the person's data decrypted
+		s.fail(w, r, http.StatusForbidden, errNeedToKnow)
 		return
 	}
 	id, ok := s.personID(w, r)
@@ -383,8 +402,12 @@ func (s *Server) personEditPage(w http.ResponseWriter, r *http.Request, caseID i
 }
 
 func (s *Server) postPersonEdit(w http.ResponseWriter, r *http.Request) {
-	caseID, _, ok := s.personCase(w, r)
+	caseID, canDecrypt, ok := s.personCase(w, r)
 	if !ok {
+		return
+	}
+	if !canDecrypt { // an edit answers with the person's data (form, conflict)
+		s.fail(w, r, http.StatusForbidden, errNeedToKnow)
 		return
 	}
 	id, ok := s.personID(w, r)

@@ -73,6 +73,7 @@ func (s *Server) routes() http.Handler {
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
 			r.With(s.requireRole(personDecrypters...)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.postRegisterGrant) // need-to-know grants: persons_grants.go
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(personWriters...))
 				r.Post("/cases/{id}/persons", s.postPersonAdd)
