@@ -410,6 +410,9 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 		if err := lockRegister(ctx, tx, m.CaseID); err != nil {
 			return err
 		}
+		if err := stampPersonChange(ctx, tx, m.UserID, "CSV取り込み"); err != nil {
+			return err
+		}
 		set, err := loadIdentities(ctx, tx, m.CaseID, 0)
 		if err != nil {
 			return err
@@ -497,6 +500,9 @@ func (s *Store) CreatePerson(ctx context.Context, kr *pii.Keyring, caseID, userI
 		if taken {
 			return ErrDuplicate
 		}
+		if err := stampPersonChange(ctx, tx, userID, "対象者の追加"); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id'))`).Scan(&id); err != nil {
 			return err
 		}
@@ -553,6 +559,9 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 		if taken {
 			return ErrDuplicate
 		}
+		if err := stampPersonChange(ctx, tx, 0, "対象者の編集"); err != nil {
+			return err
+		}
 		sl := seal(kr, id, d)
 		items := d.DataItems
 		if items == nil {
@@ -586,12 +595,20 @@ func (s *Store) BulkSetNotice(ctx context.Context, kr *pii.Keyring, f PersonFilt
 	where, args := f.where(kr)
 	n := len(args)
 	args = append(args, status, method, date)
-	tag, err := s.Pool.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
+	var changed int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := stampPersonChange(ctx, tx, 0, "通知状況の一括更新"); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
 		version = version + 1, updated_at = now() WHERE `+where, n+1, n+2, n+3), args...)
+		changed = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: bulk notice: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return changed, nil
 }
 
 // SaveImportUpload stages an uploaded file, encrypted, between preview and commit; it returns the
@@ -735,6 +752,9 @@ func rotateBatch(ctx context.Context, s *Store, ring *pii.Keyring) (int, error) 
 			return err
 		}
 		n = len(people)
+		if err := stampPersonChange(ctx, tx, 0, "データ鍵の更新（再暗号化）"); err != nil {
+			return err
+		}
 		batch := &pgx.Batch{}
 		for _, p := range people {
 			sl := seal(ring, p.ID, p.PersonData)

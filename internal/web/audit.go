@@ -267,6 +267,18 @@ func (s *Server) renderAuditCase(w http.ResponseWriter, r *http.Request, status 
 		v.Comments = append(v.Comments, view.AuditComment{Seq: cm.Seq, Kind: cm.Kind, Author: cm.AuthorName, At: cm.At,
 			CaseVersion: cm.CaseVersion, Body: cm.Body, Scope: cm.Scope, ReviewedOn: cm.ReviewedOn})
 	}
+	changes, err := s.store.PersonHistory(ctx, c.ID, 500)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, ch := range changes {
+		actor := ch.ActorName
+		if ch.ActorID == 0 {
+			actor = pick(lang, "システム", "system")
+		}
+		v.PersonHistory = append(v.PersonHistory, view.AuditPersonChange{At: ch.At, Actor: actor, PersonID: ch.PersonID, Op: ch.Op, Reason: ch.Reason, Changed: ch.Changed})
+	}
 	p := s.page(r, "監査: "+c.Number, "Audit: "+c.Number)
 	s.render(w, r, status, p, view.AuditCasePage(p, v))
 }
@@ -571,6 +583,15 @@ func (s *Server) caseFile(ctx context.Context, c *incident.Case) (archive.CaseFi
 	f.Assessment = &as
 	if f.Documents, f.HasDocuments, err = s.store.CaseDocuments(ctx, c.ID); err != nil {
 		return f, err
+	}
+	// The register's trail: who changed which person when and why, old → new as stored (ciphertext).
+	changes, err := s.store.PersonHistory(ctx, c.ID, 0)
+	if err != nil {
+		return f, err
+	}
+	for _, ch := range changes {
+		f.PersonHistory = append(f.PersonHistory, archive.PersonChange{ID: ch.ID, PersonID: ch.PersonID, Op: ch.Op, ActorID: ch.ActorID,
+			Actor: ch.ActorName, At: ch.At, Reason: ch.Reason, Changed: ch.Changed, Old: ch.Old, New: ch.New})
 	}
 	return f, nil
 }

@@ -135,6 +135,8 @@ func (s *Server) personCase(w http.ResponseWriter, r *http.Request) (caseID int6
 		s.serverError(w, r, err)
 		return 0, false, false
 	}
+	// Register writes record who made them (person_history, by trigger).
+	*r = *r.WithContext(store.WithPersonChange(r.Context(), currentUser(r.Context()).ID, ""))
 	return caseID, canDecrypt, true
 }
 
@@ -420,7 +422,12 @@ func (s *Server) postPersonEdit(w http.ResponseWriter, r *http.Request) {
 		s.personEditPage(w, r, caseID, http.StatusUnprocessableEntity, form)
 		return
 	}
-	err := s.store.UpdatePerson(r.Context(), s.keys, caseID, id, form.Version, d, n)
+	why := strings.TrimSpace(r.PostFormValue("change_reason"))
+	if len([]rune(why)) > 200 {
+		why = string([]rune(why)[:200])
+	}
+	ctx := store.WithPersonChange(r.Context(), currentUser(r.Context()).ID, why)
+	err := s.store.UpdatePerson(ctx, s.keys, caseID, id, form.Version, d, n)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(w, r, http.StatusNotFound, errNotFound)
