@@ -73,7 +73,7 @@ type CaseFile struct {
 	// change per line, old → new rows as stored (ciphertext and keyed hashes, no plaintext).
 	PersonHistory []PersonChange
 	Number, Title string // used when Case is nil
-	CaseID          int64
+	CaseID        int64
 }
 
 // Options describe the export as a whole.
