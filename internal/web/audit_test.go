@@ -85,6 +85,8 @@ var auditorMayPost = map[string]string{
 	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 	"POST /audit/export":              "an export of a selection reads; it only adds to the access and audit logs",
+	"POST /cases/{id}/persons/search":        "a register search reads: the query travels in the body (no personal data in URLs); it adds only to the access log",
+	"POST /api/v1/cases/{id}/persons/search": "the API's register search reads, like the page's",
 }
 
 // apiWriteBody is a well-formed body for each API write of api.md, so that a refusal comes from

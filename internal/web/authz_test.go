@@ -152,6 +152,8 @@ var authzTable = map[string]authzRow{
 	// JSON API (bearer token; anon sends none).
 	"GET /api/v1/me":                 {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
 	"GET /api/v1/cases/{id}/persons": {want: aCaseRead, notes: "exec and hr get the masked list"},
+	"POST /api/v1/cases/{id}/persons/search": {want: aCaseRead, json: func(e *cellEnv) string { return `{"q":"taro@example.jp"}` },
+		notes: "a read: the search's query in the body, never the URL"},
 	"POST /api/v1/cases": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string {
 			return `{"title":"API で登録した案件（` + e.col + `）","facts":{"recognized_at":"2026-04-30T22:40"}}`
@@ -188,6 +190,9 @@ var authzTable = map[string]authzRow{
 
 	// The affected-person register.
 	"GET /cases/{id}/persons": {want: wCaseRead},
+	"POST /cases/{id}/persons/search": {want: row(s303, s303, s303, s403, s303, s303, s303, s303, s303, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"q": {"taro@example.jp"}}
+	}, notes: "a read: the query travels in the body and comes back as a search token"},
 	"GET /cases/{id}/persons/export": {want: row(s303, s200, s403, s403, s403, s200, s403, s403, s200, s403),
 		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: a decrypting role and need-to-know (the case's handler, the privacy officer, auditors; other staff and managers need a grant)"},
 	"POST /cases/{id}/persons/grants": {want: row(s303, s403, s403, s403, s403, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {

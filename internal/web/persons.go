@@ -221,7 +221,19 @@ func (s *Server) getPersons(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) personsPage(w http.ResponseWriter, r *http.Request, caseID int64, canDecrypt bool, status int, form view.PersonForm) {
 	q := r.URL.Query()
+	if q.Has("q") { // personal data stays out of URLs: the search form posts (persons_search.go)
+		s.fail(w, r, http.StatusBadRequest, errSearchInURL)
+		return
+	}
 	f := personFilter(caseID, q, "status", "q")
+	if tok := q.Get("s"); tok != "" {
+		sq, ok := s.openSearchToken(r, caseID, tok)
+		if !ok {
+			s.fail(w, r, http.StatusBadRequest, errSearchToken)
+			return
+		}
+		f.Search = sq
+	}
 	f.Limit = personPage + 1
 	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
 	list, err := s.store.ListPersons(r.Context(), s.keys, f)
@@ -245,7 +257,12 @@ func (s *Server) personsPage(w http.ResponseWriter, r *http.Request, caseID int6
 		s.serverError(w, r, err)
 		return
 	}
-	if canDecrypt && len(list) > 0 && !s.logAccess(w, r, caseID, "persons.list", ids(list), "対象者一覧の表示") {
+	// Decrypted pages are reads; so is every search that matches people, masked or not (issue 20).
+	logPage := "persons.list"
+	if f.Search != "" {
+		logPage = "persons.search"
+	}
+	if len(list) > 0 && (canDecrypt || f.Search != "") && !s.logAccess(w, r, caseID, logPage, ids(list), searchReason(f, "対象者一覧の表示")) {
 		return
 	}
 	u := currentUser(r.Context())
@@ -806,8 +823,17 @@ func (s *Server) apiGetPersons(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if q.Has("q") { // personal data stays out of URLs: POST …/persons/search (persons_search.go)
+		s.fail(w, r, http.StatusBadRequest, errSearchInURL)
+		return
+	}
 	f := personFilter(caseID, q, "status", "q")
 	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
+	s.apiPersonList(w, r, caseID, canDecrypt, f, "api.persons")
+}
+
+// apiPersonList answers one page of the register for f, recording the read under page.
+func (s *Server) apiPersonList(w http.ResponseWriter, r *http.Request, caseID int64, canDecrypt bool, f store.PersonFilter, page string) {
 	f.Limit = personPage + 1
 	list, err := s.store.ListPersons(r.Context(), s.keys, f)
 	if err != nil {
@@ -823,7 +849,8 @@ func (s *Server) apiGetPersons(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if canDecrypt && len(list) > 0 && !s.logAccess(w, r, caseID, "api.persons", ids(list), "API による対象者一覧の取得") {
+	// Decrypted pages are reads; so is every search that matches people, masked or not (issue 20).
+	if len(list) > 0 && (canDecrypt || f.Search != "") && !s.logAccess(w, r, caseID, page, ids(list), searchReason(f, "API による対象者一覧の取得")) {
 		return
 	}
 	for _, p := range list {

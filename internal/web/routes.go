@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/me", s.apiMe)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons) // the query in the body: persons_search.go
 		// API ROUTES: cases
 		r.Post("/cases", s.apiCreateCase)
 		r.Get("/cases", s.apiListCases)
@@ -72,6 +73,7 @@ func (s *Server) routes() http.Handler {
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
+			r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.postPersonsSearch) // reads: the query stays out of the URL
 			r.With(s.requireRole(personDecrypters...)).Get("/cases/{id}/persons/export", s.getPersonsExport)
 			r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.postRegisterGrant) // need-to-know grants: persons_grants.go
 			r.Group(func(r chi.Router) {
