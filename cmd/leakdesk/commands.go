@@ -150,6 +150,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (LEAKDESK_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+			MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		log.Info("metrics serving", "addr", mln.Addr().String())
+	} else if cfg.MetricsToken == "" && cfg.Secure() {
+		log.Warn("/metrics is open on the main listener: set LEAKDESK_METRICS_ADDR or LEAKDESK_METRICS_TOKEN (docs/operations.md)")
+	}
 	log.Info("leakdesk serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "version", buildinfo.String())
 	fmt.Fprintf(stdout, "leakdesk is serving at %s\n", cfg.BaseURL)
 	errc := make(chan error, 1)

@@ -32,6 +32,12 @@ type Config struct {
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
 	DB               DBConfig      // LEAKDESK_DB_*: the server's pool size and session timeouts
+	// MetricsAddr (LEAKDESK_METRICS_ADDR) serves /metrics on its own listener (e.g. 127.0.0.1:9090)
+	// and not on Addr; MetricsToken (LEAKDESK_METRICS_TOKEN, at least 16 characters) makes /metrics
+	// require "Authorization: Bearer <token>" wherever it is served. With neither, /metrics is open
+	// on Addr: for a private network only (docs/operations.md).
+	MetricsAddr  string
+	MetricsToken string
 }
 
 // DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
@@ -60,11 +66,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
 
 		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
+		MetricsAddr:     getenv("LEAKDESK_METRICS_ADDR"),
+		MetricsToken:    getenv("LEAKDESK_METRICS_TOKEN"),
 		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("config: LEAKDESK_BASE_URL %q is not an http(s) URL", c.BaseURL)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("config: LEAKDESK_METRICS_TOKEN is shorter than 16 characters")
 	}
 	var err error
 	if c.SessionIdle, err = duration(getenv, "LEAKDESK_SESSION_IDLE", 30*time.Minute); err != nil {

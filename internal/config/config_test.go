@@ -34,6 +34,10 @@ func TestFromEnv(t *testing.T) {
 			return c.DB.MaxConns == 4 && c.DB.LockTimeout == 250*time.Millisecond
 		}, false},
 		{"db pool too large", map[string]string{"LEAKDESK_DB_MAX_CONNS": "5000"}, nil, true},
+		{"metrics token too short", map[string]string{"LEAKDESK_METRICS_TOKEN": "short"}, nil, true},
+		{"metrics addr and token", map[string]string{"LEAKDESK_METRICS_ADDR": "127.0.0.1:9090", "LEAKDESK_METRICS_TOKEN": "0123456789abcdef"}, func(c Config) bool {
+			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef"
+		}, false},
 		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
 		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
 		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},

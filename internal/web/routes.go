@@ -25,7 +25,9 @@ func (s *Server) routes() http.Handler {
 	// Operations: no session, no database needed for liveness.
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+	if s.cfg.MetricsAddr == "" { // else `leakdesk serve` serves it on its own listener (metrics_guard.go)
+		r.Method(http.MethodGet, "/metrics", s.MetricsHandler())
+	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
 	r.Get("/api/openapi.json", s.openapi)
 
