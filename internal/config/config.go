@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -38,6 +39,12 @@ type Config struct {
 	// on Addr: for a private network only (docs/operations.md).
 	MetricsAddr  string
 	MetricsToken string
+	// TrustedProxies (LEAKDESK_TRUSTED_PROXIES, comma-separated addresses or CIDR ranges) are the
+	// proxies whose X-Forwarded-For / Forwarded header names the client; none by default.
+	TrustedProxies []string
+	// LoginRetention (LEAKDESK_LOGIN_RETENTION, default 90 days, at least LoginWindow) is how long
+	// login attempts are kept for the login record; a periodic job deletes older ones.
+	LoginRetention time.Duration
 }
 
 // DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
@@ -74,6 +81,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("config: LEAKDESK_BASE_URL %q is not an http(s) URL", c.BaseURL)
 	}
+	for _, p := range strings.Split(getenv("LEAKDESK_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return c, fmt.Errorf("config: LEAKDESK_TRUSTED_PROXIES: %q is neither an address nor a CIDR range", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		return c, fmt.Errorf("config: LEAKDESK_METRICS_TOKEN is shorter than 16 characters")
 	}
@@ -102,6 +118,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginIPMaxFails = int(n)
+	if c.LoginRetention, err = duration(getenv, "LEAKDESK_LOGIN_RETENTION", 90*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.LoginRetention < c.LoginWindow {
+		return c, fmt.Errorf("config: LEAKDESK_LOGIN_RETENTION (%s) is shorter than LEAKDESK_LOGIN_WINDOW (%s)", c.LoginRetention, c.LoginWindow)
+	}
 	if n, err = integer(getenv, "LEAKDESK_DB_MAX_CONNS", 32); err != nil {
 		return c, err
 	}

@@ -38,6 +38,11 @@ func TestFromEnv(t *testing.T) {
 		{"metrics addr and token", map[string]string{"LEAKDESK_METRICS_ADDR": "127.0.0.1:9090", "LEAKDESK_METRICS_TOKEN": "0123456789abcdef"}, func(c Config) bool {
 			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef"
 		}, false},
+		{"trusted proxies", map[string]string{"LEAKDESK_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}, func(c Config) bool {
+			return len(c.TrustedProxies) == 2 && c.TrustedProxies[1] == "10.0.0.0/8" && c.LoginRetention == 90*24*time.Hour
+		}, false},
+		{"trusted proxy not an address", map[string]string{"LEAKDESK_TRUSTED_PROXIES": "proxy.example.jp"}, nil, true},
+		{"retention shorter than the window", map[string]string{"LEAKDESK_LOGIN_RETENTION": "1m"}, nil, true},
 		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
 		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
 		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},

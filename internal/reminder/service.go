@@ -73,6 +73,9 @@ type Config struct {
 	Sender mail.Sender
 	// FetchPollInterval overrides River's poll interval (tests).
 	FetchPollInterval time.Duration
+	// LoginRetention is how long login attempts are kept; older ones are deleted by an hourly
+	// periodic job (prune.go). 0 disables the job.
+	LoginRetention time.Duration
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -83,6 +86,7 @@ type Service struct {
 	*Reader
 	cfg    Config
 	pool   *pgxpool.Pool
+	store  *store.Store
 	client *river.Client[pgx.Tx]
 	sender mail.Sender
 	log    *slog.Logger
@@ -123,14 +127,16 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("reminder: %w", err)
 		}
 	}
-	s := &Service{cfg: cfg, pool: st.Pool, sender: sender, log: log, now: time.Now}
+	s := &Service{cfg: cfg, pool: st.Pool, store: st, sender: sender, log: log, now: time.Now}
 	if cfg.Now != nil {
 		s.now = cfg.Now
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &pruneLoginsWorker{s: s})
 	rc := &river.Config{
+		PeriodicJobs: pruneLoginsJob(cfg.LoginRetention),
 		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:     workers,
 		MaxAttempts: cfg.MaxAttempts,

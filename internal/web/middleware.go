@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -305,12 +304,5 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: a proxy deployment documents how to
-// pass the real address (docs/operations.md).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address: the peer, or what a trusted proxy says (clientip.go).
+func (s *Server) clientIP(r *http.Request) string { return s.clientIPs.of(r) }

@@ -33,6 +33,8 @@ type Server struct {
 	log      *slog.Logger
 	ready    *Readiness
 	metrics  *metrics
+	// clientIPs reads the client address, through trusted proxies only (clientip.go).
+	clientIPs *clientIPs
 	now      func() time.Time
 	params   auth.Params
 	handler  http.Handler
@@ -74,6 +76,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg, st)
+	if ips, err := newClientIPs(cfg.TrustedProxies); err == nil {
+		s.clientIPs = ips
+	} else {
+		// config.FromEnv checks the list; a bad one here means a test built the config by hand.
+		log.Error("trusted proxies ignored", "err", err)
+		s.clientIPs = &clientIPs{}
+	}
 	s.ready = &Readiness{store: st}
 	s.keys = opts.Keys
 	s.svc = opts.Service
