@@ -137,12 +137,12 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &pruneLoginsWorker{s: s})
 	rc := &river.Config{
 		PeriodicJobs: pruneLoginsJob(cfg.LoginRetention),
-		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:     workers,
-		MaxAttempts: cfg.MaxAttempts,
-		RetryPolicy: cappedRetry{now: s.now},
-		JobTimeout:  time.Minute,
-		Logger:      log.With("component", "river"),
+		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:      workers,
+		MaxAttempts:  cfg.MaxAttempts,
+		RetryPolicy:  cappedRetry{now: s.now},
+		JobTimeout:   time.Minute,
+		Logger:       log.With("component", "river"),
 		// Completed jobs are kept a week so /admin/jobs and an investigation can see them.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,

@@ -35,10 +35,10 @@ type Server struct {
 	metrics  *metrics
 	// clientIPs reads the client address, through trusted proxies only (clientip.go).
 	clientIPs *clientIPs
-	now      func() time.Time
-	params   auth.Params
-	handler  http.Handler
-	svc      *casework.Service
+	now       func() time.Time
+	params    auth.Params
+	handler   http.Handler
+	svc       *casework.Service
 	// keys encrypt and decrypt the affected-person register (nil: the register is unavailable).
 	keys *pii.Keyring
 	// extraCaseLinks are sub-pages of a case contributed by other parts (register, documents, audit).
