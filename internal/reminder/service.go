@@ -76,6 +76,9 @@ type Config struct {
 	// LoginRetention is how long login attempts are kept; older ones are deleted by an hourly
 	// periodic job (prune.go). 0 disables the job.
 	LoginRetention time.Duration
+	// GrantNoticeInterval is how often admin events are checked for grants to announce (grants.go;
+	// default a minute).
+	GrantNoticeInterval time.Duration
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -135,8 +138,9 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
 	river.AddWorker(workers, &pruneLoginsWorker{s: s})
+	river.AddWorker(workers, &notifyGrantsWorker{s: s})
 	rc := &river.Config{
-		PeriodicJobs: pruneLoginsJob(cfg.LoginRetention),
+		PeriodicJobs: append(pruneLoginsJob(cfg.LoginRetention), notifyGrantsJob(cfg.GrantNoticeInterval)),
 		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:      workers,
 		MaxAttempts:  cfg.MaxAttempts,

@@ -282,6 +282,7 @@ var authzTable = map[string]authzRow{
 	"GET /audit":                   {want: wDesk},
 	"GET /audit/verify":            {want: wDesk},
 	"GET /audit/access":            {want: wDesk},
+	"GET /audit/admin-events":      {want: wDesk, notes: "admin_events: what administrators did to accounts (issue 21)"},
 	"GET /audit/review":            {want: wDesk},
 	"GET /audit/review.csv":        {want: wDesk},
 	"GET /audit/cases/{id}":        {want: wDeskCase},

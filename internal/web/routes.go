@@ -128,6 +128,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/", s.getAuditHome)
 				r.Get("/verify", s.getAuditVerify)
 				r.Get("/access", s.getAuditAccess)
+				r.Get("/admin-events", s.getAuditAdminEvents) // audit_admin_events.go
 				r.Get("/review", s.getAuditReview)
 				r.Get("/review.csv", s.getAuditReviewCSV)
 				r.Get("/cases/{id}", s.getAuditCase)
