@@ -86,7 +86,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.OpenWith(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.DB.MaxConns,
+		LockTimeout: cfg.DB.LockTimeout, StatementTimeout: cfg.DB.StatementTimeout, IdleInTxTimeout: cfg.DB.IdleInTxTimeout})
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, Logger: log.With("component", "reminder")})
+		Offsets: offsets, Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention})
 	if err != nil {
 		return err
 	}
@@ -171,6 +172,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (LEAKDESK_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+			MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		log.Info("metrics serving", "addr", mln.Addr().String())
+	} else if cfg.MetricsToken == "" && cfg.Secure() {
+		log.Warn("/metrics is open on the main listener: set LEAKDESK_METRICS_ADDR or LEAKDESK_METRICS_TOKEN (docs/operations.md)")
 	}
 	log.Info("leakdesk serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "version", buildinfo.String())
 	fmt.Fprintf(stdout, "leakdesk is serving at %s\n", cfg.BaseURL)

@@ -76,6 +76,9 @@ type CaseFile struct {
 	Number, Title   string // used when Case is nil
 	CaseID          int64
 	Origin          *Origin // the newest signed checkpoint's proof of the case's head; nil before the first
+	// PersonHistory is the register's change trail (person_history): person_history.jsonl, one
+	// change per line, old → new rows as stored (ciphertext and keyed hashes, no plaintext).
+	PersonHistory []PersonChange
 }
 
 // Options describe the export as a whole.
@@ -186,7 +189,7 @@ func Build(ctx context.Context, w io.Writer, files []CaseFile, opts Options) (Ma
 		for _, x := range []struct {
 			name string
 			data []byte
-		}{{reportName, report}, {"events.jsonl", events}, {"events.csv", EventsCSV(f)}, {"comments.jsonl", comments}} {
+		}{{reportName, report}, {"events.jsonl", events}, {"events.csv", EventsCSV(f)}, {"comments.jsonl", comments}, {"person_history.jsonl", personHistoryJSONL(f.PersonHistory)}} {
 			if err := add(mc.Dir+"/"+x.name, x.data); err != nil {
 				return m, err
 			}
@@ -370,4 +373,29 @@ func SafeCells(cells ...string) []string {
 		out[i] = csvimport.Neutralize(c)
 	}
 	return out
+}
+
+// PersonChange is one line of person_history.jsonl.
+type PersonChange struct {
+	ID       int64           `json:"id"`
+	PersonID int64           `json:"person_id"`
+	Op       string          `json:"op"`
+	ActorID  int64           `json:"actor_id"` // 0: the system (key rotation)
+	Actor    string          `json:"actor"`
+	At       time.Time       `json:"at"`
+	Reason   string          `json:"reason"`
+	Changed  []string        `json:"changed"`
+	Old      json.RawMessage `json:"old,omitempty"`
+	New      json.RawMessage `json:"new"`
+}
+
+// personHistoryJSONL is the register's change trail, one JSON object per line.
+func personHistoryJSONL(changes []PersonChange) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, c := range changes {
+		_ = enc.Encode(c) // plain data: cannot fail
+	}
+	return buf.Bytes()
 }

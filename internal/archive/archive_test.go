@@ -139,14 +139,14 @@ func TestVerify_FreshArchivePasses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fresh archive: %v", err)
 	}
-	if res.Files != 4 || res.Events != len(f.Events) || res.Comments != 1 || !res.Manifest.Verified {
+	if res.Files != 5 || res.Events != len(f.Events) || res.Comments != 1 || !res.Manifest.Verified {
 		t.Fatalf("result %+v", res)
 	}
 	names := map[string]bool{}
 	for _, e := range unzip(t, b) {
 		names[e.name] = true
 	}
-	for _, want := range []string{"manifest.json", "case-2026-0042/report.pdf", "case-2026-0042/events.jsonl", "case-2026-0042/events.csv", "case-2026-0042/comments.jsonl"} {
+	for _, want := range []string{"manifest.json", "case-2026-0042/report.pdf", "case-2026-0042/events.jsonl", "case-2026-0042/events.csv", "case-2026-0042/comments.jsonl", "case-2026-0042/person_history.jsonl"} {
 		if !names[want] {
 			t.Errorf("archive lacks %s (has %v)", want, names)
 		}

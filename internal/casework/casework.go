@@ -24,7 +24,8 @@ type Service struct {
 	// per case.
 	Law appi.Options
 	// PersonCount returns the number of people in a case's affected-person register, or -1 when
-	// unknown; nil means "no register".
+	// unknown; nil means "no register". Inside a command it is called with the context of the
+	// store's transaction and must read through it (store.AffectedPersonCount does).
 	PersonCount func(ctx context.Context, caseID int64) (int, error)
 }
 
@@ -38,7 +39,7 @@ func (s *Service) now() time.Time { return store.Now(s.Now()) }
 // Open creates a case with its discovery facts; the actor becomes its handler.
 func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, facts map[string]any, drill bool) (*incident.Case, error) {
 	now := s.now()
-	return s.Store.OpenCase(ctx, now, func(id int64, number string) (*incident.Case, []incident.Event, error) {
+	return s.Store.OpenCaseTx(ctx, now, func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
 		c := &incident.Case{}
 		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill}, actor, now)
 		return c, events, err
@@ -49,7 +50,7 @@ func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, 
 // are checked against the request's own state instead).
 func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, cmd incident.Command) (*incident.Case, []incident.Event, error) {
 	now := s.now()
-	return s.Store.UpdateCase(ctx, caseID, ifVersion, func(c *incident.Case) ([]incident.Event, error) {
+	return s.Store.UpdateCaseTx(ctx, caseID, ifVersion, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		return s.apply(ctx, c, cmd, actor, now)
 	})
 }
@@ -149,7 +150,7 @@ func (s *Service) assess(ctx context.Context, c *incident.Case, now time.Time) (
 // show on the next change to the case. Nothing is written when nothing moved.
 func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, []incident.Event, error) {
 	now := s.now()
-	return s.Store.UpdateCase(ctx, caseID, 0, func(c *incident.Case) ([]incident.Event, error) {
+	return s.Store.UpdateCaseTx(ctx, caseID, 0, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		if c.Status != incident.StatusOpen {
 			return nil, nil
 		}
@@ -251,7 +252,7 @@ func (s *Service) AttachEvidence(ctx context.Context, caseID, ifVersion int64, a
 	cmd := incident.AttachEvidence{EvidenceID: id, Stage: stage, Name: name, Size: int64(len(data)),
 		ContentType: contentType, SHA256: hex.EncodeToString(sum[:]), Note: note}
 	now := s.now()
-	c, _, err := s.Store.AttachEvidence(ctx, caseID, ifVersion, store.EvidenceFile{ID: id, Data: data}, func(c *incident.Case) ([]incident.Event, error) {
+	c, _, err := s.Store.AttachEvidence(ctx, caseID, ifVersion, store.EvidenceFile{ID: id, Data: data}, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		return s.apply(ctx, c, cmd, actor, now)
 	})
 	if err != nil {

@@ -22,6 +22,12 @@ import (
 // must have no side effects outside c.
 type CaseFunc func(c *incident.Case) ([]incident.Event, error)
 
+// TxCaseFunc is CaseFunc given a context that carries the transaction: the store's reads made
+// with it (AffectedPersonCount) run on the transaction's own connection. A command must never take
+// a second connection while it holds the case's lock — with as many writers as the pool has
+// connections, none would be given back.
+type TxCaseFunc func(ctx context.Context, c *incident.Case) ([]incident.Event, error)
+
 // staleError marks UpdateCase's refusal of a write based on an older version. It unwraps to the
 // domain's conflict error, which pages and the API show; ErrStale recognises it by type, not by
 // the wording of its message.
@@ -51,6 +57,13 @@ func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // decide produce the opening events for a case with that id and number, stores the events with
 // their hash chain, the projection and the registry entry.
 func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
+	return s.OpenCaseTx(ctx, now, func(_ context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
+		return decide(id, number)
+	})
+}
+
+// OpenCaseTx is OpenCase whose decide gets a context carrying the transaction (see TxCaseFunc).
+func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
 	var c *incident.Case
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
@@ -66,7 +79,7 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 		number := fmt.Sprintf("%d-%04d", year, n)
 		var events []incident.Event
 		var err error
-		c, events, err = decide(id, number)
+		c, events, err = decide(withTx(ctx, tx), id, number)
 		if err != nil {
 			return err
 		}
@@ -95,6 +108,11 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 // transaction, so a crash leaves either the whole change with its events or none of it. Two writers
 // on one case queue on the row lock; the second sees the first's result.
 func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+	return s.updateCase(ctx, caseID, ifVersion, func(_ context.Context, c *incident.Case) ([]incident.Event, error) { return fn(c) }, nil)
+}
+
+// UpdateCaseTx is UpdateCase whose fn gets a context carrying the transaction (see TxCaseFunc).
+func (s *Store) UpdateCaseTx(ctx context.Context, caseID, ifVersion int64, fn TxCaseFunc) (*incident.Case, []incident.Event, error) {
 	return s.updateCase(ctx, caseID, ifVersion, fn, nil)
 }
 
@@ -102,7 +120,7 @@ func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 // the events are appended.
 type txFunc func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
-func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
+func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
 	var c *incident.Case
 	var events []incident.Event
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -128,7 +146,7 @@ func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 		if c.Version != version {
 			return fmt.Errorf("store: case %d projection at version %d but history at %d", caseID, version, c.Version)
 		}
-		events, err = fn(c)
+		events, err = fn(withTx(ctx, tx), c)
 		if err != nil {
 			return err
 		}

@@ -206,9 +206,10 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 }
 
 // AffectedPersonCount is the number of persons in the case's register (the case's affected count).
+// Called with a command's transaction context (TxCaseFunc) it reads on that transaction.
 func (s *Store) AffectedPersonCount(ctx context.Context, caseID int64) (int64, error) {
 	var n int64
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count persons: %w", err)
 	}
 	return n, nil
@@ -448,6 +449,9 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 		if err := lockRegister(ctx, tx, m.CaseID); err != nil {
 			return err
 		}
+		if err := stampPersonChange(ctx, tx, m.UserID, "CSV取り込み"); err != nil {
+			return err
+		}
 		set, err := loadIdentities(ctx, tx, m.CaseID, 0)
 		if err != nil {
 			return err
@@ -535,6 +539,9 @@ func (s *Store) CreatePerson(ctx context.Context, kr *pii.Keyring, caseID, userI
 		if taken {
 			return ErrDuplicate
 		}
+		if err := stampPersonChange(ctx, tx, userID, "対象者の追加"); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id'))`).Scan(&id); err != nil {
 			return err
 		}
@@ -591,6 +598,9 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 		if taken {
 			return ErrDuplicate
 		}
+		if err := stampPersonChange(ctx, tx, 0, "対象者の編集"); err != nil {
+			return err
+		}
 		sl := seal(kr, caseID, id, d)
 		items := d.DataItems
 		if items == nil {
@@ -633,12 +643,20 @@ func (s *Store) BulkSetNotice(ctx context.Context, kr *pii.Keyring, f PersonFilt
 	where, args, _ := f.where(kr)
 	n := len(args)
 	args = append(args, status, method, date)
-	tag, err := s.Pool.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
+	var changed int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := stampPersonChange(ctx, tx, 0, "通知状況の一括更新"); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
 		version = version + 1, updated_at = now() WHERE `+where, n+1, n+2, n+3), args...)
+		changed = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: bulk notice: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return changed, nil
 }
 
 // SaveImportUpload stages an uploaded file, encrypted, between preview and commit; it returns the
@@ -794,6 +812,9 @@ func rotateBatch(ctx context.Context, s *Store, ring *pii.Keyring) (int, error) 
 			return err
 		}
 		n = len(people)
+		if err := stampPersonChange(ctx, tx, 0, "データ鍵の更新（再暗号化）"); err != nil {
+			return err
+		}
 		batch := &pgx.Batch{}
 		for _, p := range people {
 			sl := seal(ring, p.CaseID, p.ID, p.PersonData)

@@ -102,12 +102,13 @@ func TestPersons_CiphertextSwappedBetweenRowsDoesNotDecrypt(t *testing.T) {
 	if _, err := db.Store.ImportPersons(ctx, kr, store.ImportMeta{CaseID: caseID, UserID: userID}, people(2)); err != nil {
 		t.Fatal(err)
 	}
-	// An attacker with write access moves row 1's name onto row 2, and row 2's e-mail into its name.
-	if _, err := db.Store.Pool.Exec(ctx, `UPDATE affected_persons SET name_enc = (SELECT name_enc FROM affected_persons ORDER BY id LIMIT 1)
+	// An attacker with write access moves row 1's name onto row 2, and row 2's e-mail into its name
+	// (stating a reason, as the history trigger demands of every change).
+	if _, err := db.Store.Pool.Exec(ctx, `SELECT set_config('leakdesk.person_reason', '改ざん試験', false); UPDATE affected_persons SET name_enc = (SELECT name_enc FROM affected_persons ORDER BY id LIMIT 1)
 		WHERE id = (SELECT max(id) FROM affected_persons)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Store.Pool.Exec(ctx, `UPDATE affected_persons SET kana_enc = email_enc WHERE id = (SELECT min(id) FROM affected_persons)`); err != nil {
+	if _, err := db.Store.Pool.Exec(ctx, `SELECT set_config('leakdesk.person_reason', '改ざん試験', false); UPDATE affected_persons SET kana_enc = email_enc WHERE id = (SELECT min(id) FROM affected_persons)`); err != nil {
 		t.Fatal(err)
 	}
 	all, err := db.Store.ListPersons(ctx, kr, store.PersonFilter{CaseID: caseID})

@@ -41,7 +41,7 @@ func (s *Store) NextEvidenceID(ctx context.Context) (int64, error) {
 // AttachEvidence runs fn (which decides the AttachEvidence command) like UpdateCase and, in the same
 // transaction, stores the file's bytes: either the evidence_attached event and the bytes are both
 // stored, or neither. The bytes must match the event's size and hash.
-func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f EvidenceFile, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f EvidenceFile, fn TxCaseFunc) (*incident.Case, []incident.Event, error) {
 	return s.updateCase(ctx, caseID, ifVersion, fn, func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error {
 		var attached *incident.Event
 		for i := range events {

@@ -83,6 +83,9 @@ func SeedYear(t time.Time) int { return t.In(jst).Year() }
 // several writers overlap everything else).
 func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := stampPersonChange(ctx, tx, 0, "開発用データの投入"); err != nil {
+			return err
+		}
 		var cases, events, requests, deadlines, persons [][]any
 		for _, sc := range batch {
 			c := sc.Case

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,21 +47,10 @@ type Store struct {
 // CaseHook is called with the changed case (after the events were applied) and the new events.
 type CaseHook func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
-// Open connects to url and returns a Store; it does not migrate.
+// Open connects to url with the default pool size and no session timeouts (for the command-line
+// tools; the server uses OpenWith); it does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
-	}
-	cfg.MaxConns = 32
-	cfg.MaxConnIdleTime = 5 * time.Minute
-	cfg.ConnConfig.RuntimeParams["application_name"] = "leakdesk"
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("store: connect: %w", err)
-	}
-	return &Store{Pool: pool}, nil
+	return OpenWith(ctx, url, PoolOptions{})
 }
 
 // Close releases the pool.

@@ -79,13 +79,15 @@ func (f *auditFixture) version(t *testing.T) int64 {
 // auditorMayPost are the only non-GET routes an auditor-only user gets through. Each is listed with
 // why it changes no case data. Adding a route here needs the same justification.
 var auditorMayPost = map[string]string{
-	"POST /login":                     "signing in",
-	"POST /logout":                    "signing out",
-	"POST /lang":                      "the user's own language setting",
-	"POST /account/password":          "the user's own password (issue 20)",
-	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
-	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
-	"POST /audit/export":              "an export of a selection reads; it only adds to the access and audit logs",
+	"POST /login":                            "signing in",
+	"POST /logout":                           "signing out",
+	"POST /lang":                             "the user's own language setting",
+	"POST /audit/cases/{id}/comments":        "review comments: the auditors' own chain, never the case",
+	"POST /audit/cases/{id}/signoff":         "sign-offs: the auditors' own chain, never the case",
+	"POST /audit/export":                     "an export of a selection reads; it only adds to the access and audit logs",
+	"POST /cases/{id}/persons/search":        "a register search reads: the query travels in the body (no personal data in URLs); it adds only to the access log",
+	"POST /api/v1/cases/{id}/persons/search": "the API's register search reads, like the page's",
+	"POST /account/password":                 "the user's own password (issue 20)",
 }
 
 // apiWriteBody is a well-formed body for each API write of api.md, so that a refusal comes from

@@ -118,6 +118,10 @@ var (
 	// register writers (staff, manager, privacy officer).
 	wRegWrite = row(s303, s303, s303, s403, s303, s303, s403, s403, s403, s403)
 	wRegPage  = row(s303, s200, s200, s403, s200, s200, s403, s403, s403, s403)
+	// editing one person shows their data: a register writer who needs to know (the case's handler,
+	// the privacy officer); "other" staff and a manager not on the case are refused.
+	wRegEdit    = row(s303, s200, s403, s403, s403, s200, s403, s403, s403, s403)
+	wRegEdit303 = row(s303, s303, s403, s403, s403, s303, s403, s403, s403, s403)
 	// administrators only.
 	wAdminPage = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200)
 	wAdminPost = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s303)
@@ -148,6 +152,8 @@ var authzTable = map[string]authzRow{
 	// JSON API (bearer token; anon sends none).
 	"GET /api/v1/me":                 {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
 	"GET /api/v1/cases/{id}/persons": {want: aCaseRead, notes: "exec and hr get the masked list"},
+	"POST /api/v1/cases/{id}/persons/search": {want: aCaseRead, json: func(e *cellEnv) string { return `{"q":"taro@example.jp"}` },
+		notes: "a read: the search's query in the body, never the URL"},
 	"POST /api/v1/cases": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string {
 			return `{"title":"API で登録した案件（` + e.col + `）","facts":{"recognized_at":"2026-04-30T22:40"}}`
@@ -184,8 +190,14 @@ var authzTable = map[string]authzRow{
 
 	// The affected-person register.
 	"GET /cases/{id}/persons": {want: wCaseRead},
-	"GET /cases/{id}/persons/export": {want: row(s303, s200, s200, s403, s200, s200, s403, s403, s200, s403),
-		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: staff, managers, privacy officer, auditor"},
+	"POST /cases/{id}/persons/search": {want: row(s303, s303, s303, s403, s303, s303, s303, s303, s303, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"q": {"taro@example.jp"}}
+	}, notes: "a read: the query travels in the body and comes back as a search token"},
+	"GET /cases/{id}/persons/export": {want: row(s303, s200, s403, s403, s403, s200, s403, s403, s200, s403),
+		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: a decrypting role and need-to-know (the case's handler, the privacy officer, auditors; other staff and managers need a grant)"},
+	"POST /cases/{id}/persons/grants": {want: row(s303, s403, s403, s403, s403, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"user_id": {e.itoa(e.otherID)}, "reason": {"権限確認のため"}, "hours": {"2"}}
+	}, notes: "need-to-know grants: the privacy officer alone"},
 	"POST /cases/{id}/persons": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"name": {"山田 花子"}, "kana": {"ヤマダ ハナコ"}, "email": {"hanako+" + e.col + "@example.jp"}, "notice_status": {"unnotified"}}
 	}},
@@ -197,8 +209,8 @@ var authzTable = map[string]authzRow{
 	"POST /cases/{id}/persons/bulk-notice": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"status": {"notified"}, "method": {"post"}, "date": {"2026-05-10"}, "ids": {e.itoa(e.personID)}}
 	}},
-	"GET /cases/{id}/persons/{pid}": {want: wRegPage},
-	"POST /cases/{id}/persons/{pid}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+	"GET /cases/{id}/persons/{pid}": {want: wRegEdit, notes: "the edit form shows decrypted data: need-to-know"},
+	"POST /cases/{id}/persons/{pid}": {want: wRegEdit303, form: func(e *cellEnv) url.Values {
 		return url.Values{"version": {e.itoa(e.personVersion)}, "name": {"佐藤 一郎"}, "email": {"ichiro@example.jp"}, "notice_status": {"notified"}}
 	}},
 
@@ -270,6 +282,7 @@ var authzTable = map[string]authzRow{
 	"GET /audit":                   {want: wDesk},
 	"GET /audit/verify":            {want: wDesk},
 	"GET /audit/access":            {want: wDesk},
+	"GET /audit/admin-events":      {want: wDesk, notes: "admin_events: what administrators did to accounts (issue 21)"},
 	"GET /audit/review":            {want: wDesk},
 	"GET /audit/review.csv":        {want: wDesk},
 	"GET /audit/cases/{id}":        {want: wDeskCase},

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -340,12 +339,5 @@ func readUpload(f io.Reader, size, limit int64) ([]byte, error) {
 	return buf[:n], nil
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: a proxy deployment documents how to
-// pass the real address (docs/operations.md).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientIP is the client's address: the peer, or what a trusted proxy says (clientip.go).
+func (s *Server) clientIP(r *http.Request) string { return s.clientIPs.of(r) }

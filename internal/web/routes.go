@@ -25,7 +25,9 @@ func (s *Server) routes() http.Handler {
 	// Operations: no session, no database needed for liveness.
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+	if s.cfg.MetricsAddr == "" { // else `leakdesk serve` serves it on its own listener (metrics_guard.go)
+		r.Method(http.MethodGet, "/metrics", s.MetricsHandler())
+	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
 	r.Get("/api/openapi.json", s.openapi)
 
@@ -37,6 +39,7 @@ func (s *Server) routes() http.Handler {
 		r.Get("/me", s.apiMe)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons) // the query in the body: persons_search.go
 		// API ROUTES: cases
 		r.Post("/cases", s.apiCreateCase)
 		r.Get("/cases", s.apiListCases)
@@ -77,7 +80,9 @@ func (s *Server) routes() http.Handler {
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
+			r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.postPersonsSearch) // reads: the query stays out of the URL
 			r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.postRegisterGrant) // need-to-know grants: persons_grants.go
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(personWriters...))
 				r.Post("/cases/{id}/persons", s.postPersonAdd)
@@ -128,6 +133,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/", s.getAuditHome)
 				r.Get("/verify", s.getAuditVerify)
 				r.Get("/access", s.getAuditAccess)
+				r.Get("/admin-events", s.getAuditAdminEvents) // audit_admin_events.go
 				r.Get("/review", s.getAuditReview)
 				r.Get("/review.csv", s.getAuditReviewCSV)
 				r.Get("/cases/{id}", s.getAuditCase)

@@ -34,10 +34,12 @@ type Server struct {
 	log      *slog.Logger
 	ready    *Readiness
 	metrics  *metrics
-	now      func() time.Time
-	params   auth.Params
-	handler  http.Handler
-	svc      *casework.Service
+	// clientIPs reads the client address, through trusted proxies only (clientip.go).
+	clientIPs *clientIPs
+	now       func() time.Time
+	params    auth.Params
+	handler   http.Handler
+	svc       *casework.Service
 	// keys encrypt and decrypt the affected-person register (nil: the register is unavailable).
 	keys *pii.Keyring
 	// extraCaseLinks are sub-pages of a case contributed by other parts (register, documents, audit).
@@ -77,6 +79,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg, st)
+	if ips, err := newClientIPs(cfg.TrustedProxies); err == nil {
+		s.clientIPs = ips
+	} else {
+		// config.FromEnv checks the list; a bad one here means a test built the config by hand.
+		log.Error("trusted proxies ignored", "err", err)
+		s.clientIPs = &clientIPs{}
+	}
 	s.ready = &Readiness{store: st, log: log}
 	if opts.RateLimits != nil {
 		s.limits = newLimiters(*opts.RateLimits)

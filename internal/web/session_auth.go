@@ -36,23 +36,27 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	if len(key) > 254 {
 		key = key[:254]
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	lang := s.lang(r)
-	fail := func(status int, msgJA, msgEN, reason string) {
-		if err := s.store.RecordLogin(r.Context(), key, ip, false, reason); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		p := s.page(r, "ログイン", "Log in")
-		s.render(w, r, status, p, view.LoginPage(p, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)}))
-	}
-	byAccount, byIP, err := s.store.RecentFailures(r.Context(), key, ip, s.now().Add(-s.cfg.LoginWindow))
+	// The count and the check are one step, and a refused attempt is refused before any hashing and
+	// without extending the lock (store.BeginLogin).
+	attempt, locked, err := s.store.BeginLogin(r.Context(), key, ip, s.now(), store.LoginLimits{
+		PerAccount: s.cfg.LoginMaxFails, PerAddress: s.cfg.LoginIPMaxFails, Window: s.cfg.LoginWindow})
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
-		auth.BurnTime(password)
+	fail := func(status int, msgJA, msgEN, reason string) {
+		if reason != "locked" {
+			if err := s.store.FinishLogin(r.Context(), attempt, false, reason); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		p := s.page(r, "ログイン", "Log in")
+		s.render(w, r, status, p, view.LoginPage(p, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)}))
+	}
+	if locked {
 		s.log.Warn("login refused: rate limit", "request_id", requestID(r.Context()))
 		fail(http.StatusTooManyRequests, lockedJA, lockedEN, "locked")
 		return
@@ -95,7 +99,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	s.sessions.Put(r.Context(), sessEpoch, gate.Epoch) // a later reset or disable ends this session
 	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
-	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
+	if err := s.store.FinishLogin(r.Context(), attempt, true, ""); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
