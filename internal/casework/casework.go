@@ -26,6 +26,12 @@ type Service struct {
 	// PersonCount returns the number of people in a case's affected-person register, or -1 when
 	// unknown; nil means "no register".
 	PersonCount func(ctx context.Context, caseID int64) (int, error)
+	// RegisterTotals returns the register's head count and compensation total, which the approval
+	// policy reads (incident.Outside); nil means "no register".
+	RegisterTotals func(ctx context.Context, caseID int64) (count, compensation int64, err error)
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
+	// 0 = incident.DefaultCompensationExecutiveAbove.
+	CompensationExecutiveAbove int64
 }
 
 // New returns a Service with the production clock and default law options.
@@ -105,6 +111,9 @@ func (s *Service) Apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 // apply decides cmd on c, applies the events, then re-runs the law on the resulting facts and
 // appends an assessment_changed event when the decision or a deadline moved (domain.md §3.6).
 func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {
+	if err := s.FillOutside(ctx, c); err != nil {
+		return nil, err
+	}
 	events, err := c.Decide(cmd, actor, now)
 	if err != nil {
 		return nil, err
@@ -122,6 +131,21 @@ func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 		return nil, err
 	}
 	return append(events, assessed...), nil
+}
+
+// FillOutside sets what the approval policy reads about c from outside its history (the register's
+// totals, the company's compensation amount), so pages show and decisions require the same slots.
+func (s *Service) FillOutside(ctx context.Context, c *incident.Case) error {
+	c.Outside = incident.Outside{CompensationExecutiveAbove: s.CompensationExecutiveAbove}
+	if s.RegisterTotals == nil || c.ID == 0 {
+		return nil
+	}
+	n, comp, err := s.RegisterTotals(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	c.Outside.RegisterCount, c.Outside.RegisterCompensationTotal = n, comp
+	return nil
 }
 
 // assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the

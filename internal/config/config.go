@@ -31,6 +31,9 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
+	// CompensationCEOAbove is the compensation total (yen) above which the CEO approves the
+	// compensation policy (domain.md §5.3); LEAKDESK_COMPENSATION_CEO_ABOVE, 0 = the domain default.
+	CompensationCEOAbove int64
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -69,6 +72,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.EvidenceMaxBytes, err = integer(getenv, "LEAKDESK_EVIDENCE_MAX_BYTES", 20<<20); err != nil {
+		return c, err
+	}
+	if c.CompensationCEOAbove, err = integer(getenv, "LEAKDESK_COMPENSATION_CEO_ABOVE", 0); err != nil {
 		return c, err
 	}
 	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)

@@ -72,8 +72,9 @@ func CanHandle(a Actor, c *Case) bool {
 }
 
 type approvalDec struct {
-	role  Role // the slot role this approval fills
-	final bool // all required slots are now filled
+	role  Role   // the slot role this approval fills
+	final bool   // all required slots are now filled
+	slots []Role // the slots required when approving (recorded: they may depend on the register)
 }
 
 // approvalDecision applies §5.2 to an approval and works out which slot it
@@ -87,7 +88,7 @@ func approvalDecision(a Actor, r *Request, c *Case) (approvalDec, error) {
 			return approvalDec{}, Forbidden("既にこの申請を承認しています。同じ人が2つの承認枠を埋めることはできません。", "you already approved this request; one person fills one slot")
 		}
 	}
-	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
+	slots, _ := RequiredApprovals(r.Kind, r.Stage, c)
 	approvers := make([][]Role, 0, len(r.Approvals)+1)
 	for _, ap := range r.Approvals {
 		approvers = append(approvers, ap.Roles)
@@ -96,14 +97,14 @@ func approvalDecision(a Actor, r *Request, c *Case) (approvalDec, error) {
 	approvers = append(approvers, a.Roles)
 	after, assign := matchSlots(slots, approvers)
 	if after > before {
-		return approvalDec{role: slots[assign[len(assign)-1]], final: after == len(slots)}, nil
+		return approvalDec{role: slots[assign[len(assign)-1]], final: after == len(slots), slots: slots}, nil
 	}
 	// The facts changed since earlier approvals so that fewer slots are
 	// needed and all are filled: any remaining eligible approver finalises.
 	if before == len(slots) {
 		for _, r := range slots {
 			if a.Has(r) {
-				return approvalDec{role: r, final: true}, nil
+				return approvalDec{role: r, final: true, slots: slots}, nil
 			}
 		}
 	}
@@ -167,7 +168,7 @@ func sendBackCheck(a Actor, r *Request, c *Case) error {
 	if err := approverBasics(a, r, c); err != nil {
 		return err
 	}
-	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
+	slots, _ := RequiredApprovals(r.Kind, r.Stage, c)
 	for _, role := range slots {
 		if a.Has(role) {
 			return nil

@@ -116,6 +116,9 @@ type Case struct {
 	// (Record.ID = index + 1); Evidence the files attached to stages.
 	Records  []*Record   `json:"records,omitempty"`
 	Evidence []*Evidence `json:"evidence,omitempty"`
+	// Outside is what the approval policy reads from outside the history
+	// (the register's totals); filled by the application service.
+	Outside Outside `json:"-"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with

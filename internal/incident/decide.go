@@ -406,7 +406,8 @@ func (cmd Approve) decide(d *decider) error {
 	if err != nil {
 		return err
 	}
-	if err := noteField("note", cmd.Note, false); err != nil {
+	// §5.2(8): every approval carries a reason.
+	if err := noteField("note", cmd.Note, true); err != nil {
 		return err
 	}
 	if cmd.AsDeputy && !d.actor.Has(RoleManager) {
@@ -421,7 +422,7 @@ func (cmd Approve) decide(d *decider) error {
 	if err := d.emit(EventRequestApproved, map[string]any{
 		"request_id": r.ID, "approver_id": d.actor.UserID, "approver_name": d.actor.Name,
 		"roles": rolesToStrings(d.actor.Roles), "role": string(dec.role), "as_deputy": cmd.AsDeputy,
-		"note": cmd.Note, "final": dec.final,
+		"note": cmd.Note, "final": dec.final, "slots": rolesToStrings(dec.slots),
 	}); err != nil {
 		return err
 	}

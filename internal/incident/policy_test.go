@@ -35,7 +35,7 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 		{KindCloseNotIncident, "", nil, []Role{RoleManager, RolePrivacyOfficer}},
 	}
 	for _, tt := range tests {
-		got, ok := RequiredApprovals(tt.kind, tt.stage, tt.facts)
+		got, ok := RequiredApprovals(tt.kind, tt.stage, &Case{Facts: tt.facts})
 		if !ok || !slices.Equal(got, tt.want) {
 			t.Errorf("%s %s %v: got %v (%v), want %v", tt.kind, tt.stage, tt.facts, got, ok, tt.want)
 		}
@@ -44,7 +44,7 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 		k RequestKind
 		s Stage
 	}{{KindSkip, StageDiscovery}, {KindSkip, StageInvestigation}, {KindSkip, StageContainment}, {KindSkip, StageRecurrencePrevention}, {KindDefer, StageRegulatorReport}} {
-		if _, ok := RequiredApprovals(bad.k, bad.s, nil); ok {
+		if _, ok := RequiredApprovals(bad.k, bad.s, &Case{}); ok {
 			t.Errorf("%s %s must not be allowed", bad.k, bad.s)
 		}
 	}

@@ -343,7 +343,7 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 		}
 		if rq.State == incident.RequestPending {
 			rv.CanApprove = incident.CanApprove(a, rq, c) == nil
-			if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+			if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c); ok {
 				var parts []string
 				for _, r := range roles {
 					parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))
@@ -702,7 +702,10 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 	for _, pr := range pending {
 		c := cache[pr.CaseID]
 		if c == nil {
-			if c, err = s.store.GetCase(r.Context(), pr.CaseID); err != nil {
+			if c, err = s.store.GetCase(r.Context(), pr.CaseID); err == nil {
+				err = s.svc.FillOutside(r.Context(), c)
+			}
+			if err != nil {
 				s.serverError(w, r, err)
 				return
 			}
@@ -719,7 +722,7 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		if rq.Stage == "" {
 			row.StageJA, row.StageEN = "案件全体", "Whole case"
 		}
-		if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+		if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c); ok {
 			var parts []string
 			for _, r := range roles {
 				parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))

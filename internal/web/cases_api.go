@@ -72,7 +72,7 @@ func toAPIRequest(c *incident.Case, r *incident.Request) apiRequest {
 		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy, Note: a.Note, At: a.At})
 	}
 	if r.State == incident.RequestPending {
-		out.Needs, _ = incident.RequiredApprovals(r.Kind, r.Stage, c.Facts)
+		out.Needs, _ = incident.RequiredApprovals(r.Kind, r.Stage, c)
 	}
 	return out
 }
