@@ -2,6 +2,7 @@ package incident
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -89,9 +90,28 @@ func TestApprove_TwoApproverDecisions(t *testing.T) {
 			t.Fatal("message")
 		}
 		h.fail(Actor{UserID: 99, Roles: []Role{RoleExecutive}}, Approve{RequestID: id, Note: "確認しました"}, CodeForbidden)
-		h.do(manager, Approve{RequestID: id, Note: "確認しました"}) // reassigned: dual-role → officer, manager → manager
+		// The route's first slot (manager) is stamped; it now waits for the officer.
+		h.fail(manager, Approve{RequestID: id, Note: "確認しました"}, CodeForbidden)
+		h.do(officer, Approve{RequestID: id, Note: "確認しました"})
 		if h.c.Status != StatusClosedNotIncident {
 			t.Fatalf("status %s", h.c.Status)
+		}
+	})
+	t.Run("the route's order: the officer stamps after the manager", func(t *testing.T) {
+		h, id := newNotIncident(t)
+		e := h.fail(officer, Approve{RequestID: id, Note: "確認しました"}, CodeForbidden)
+		if !strings.Contains(e.JA, "総務部長・副部長") {
+			t.Fatalf("message %q does not name the waiting slot", e.JA)
+		}
+		h.fail(officer, SendBack{RequestID: id, Note: "先に部長の確認を"}, CodeForbidden)
+		h.do(manager, Approve{RequestID: id, Note: "確認しました"})
+		route := RouteOf(h.c.Request(id), h.c)
+		if len(route) != 2 || route[0].Approval == nil || route[0].Approval.UserID != manager.UserID || route[1].Approval != nil || NextStep(route) != 1 {
+			t.Fatalf("route %+v", route)
+		}
+		h.do(officer, Approve{RequestID: id, Note: "確認しました"})
+		if h.c.Status != StatusClosedNotIncident {
+			t.Fatal("not closed")
 		}
 	})
 	t.Run("two managers cannot replace the officer", func(t *testing.T) {

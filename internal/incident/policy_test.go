@@ -50,23 +50,3 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 	}
 }
 
-func TestMatchSlots_DistinctPeople(t *testing.T) {
-	slots := []Role{RoleManager, RolePrivacyOfficer}
-	both := []Role{RoleManager, RolePrivacyOfficer}
-	tests := []struct {
-		name      string
-		approvers [][]Role
-		want      int
-	}{
-		{"one person with both roles fills one slot", [][]Role{both}, 1},
-		{"both-roles then manager: matched by reassignment", [][]Role{both, {RoleManager}}, 2},
-		{"two managers fill only one", [][]Role{{RoleManager}, {RoleManager}}, 1},
-		{"manager and officer", [][]Role{{RoleManager}, {RolePrivacyOfficer}}, 2},
-		{"unrelated role fills none", [][]Role{{RoleExecutive}, {RoleAdmin}}, 0},
-	}
-	for _, tt := range tests {
-		if got, _ := matchSlots(slots, tt.approvers); got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}

@@ -82,6 +82,7 @@ type Config struct {
 type Service struct {
 	*Reader
 	cfg    Config
+	store  *store.Store
 	pool   *pgxpool.Pool
 	client *river.Client[pgx.Tx]
 	sender mail.Sender
@@ -123,13 +124,14 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("reminder: %w", err)
 		}
 	}
-	s := &Service{cfg: cfg, pool: st.Pool, sender: sender, log: log, now: time.Now}
+	s := &Service{cfg: cfg, store: st, pool: st.Pool, sender: sender, log: log, now: time.Now}
 	if cfg.Now != nil {
 		s.now = cfg.Now
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &noticeWorker{s: s})
 	rc := &river.Config{
 		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:     workers,
@@ -258,6 +260,7 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 			InsertOpts: s.insertOpts(due, now),
 		})
 	}
+	params = append(params, noticeJobs(s, c, events)...)
 	if len(params) == 0 {
 		return nil
 	}
