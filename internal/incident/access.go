@@ -1,6 +1,5 @@
 package incident
 
-
 // Segregation of duties (domain.md §5.2) and what the web layer may show.
 
 var (

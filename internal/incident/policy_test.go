@@ -49,4 +49,3 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 		}
 	}
 }
-
