@@ -75,13 +75,20 @@ func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor inc
 }
 
 // Approve adds the actor's approval to a request. Two approvals racing for the same request queue
-// on the case's row lock; the second sees the request already decided.
-func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, asDeputy bool) (*incident.Case, *incident.Request, error) {
+// on the case's row lock; the second sees the request already decided. onBehalfOf (0: none) is
+// the absent principal of a 代理承認; the domain checks the registration looked up here.
+func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, onBehalfOf int64) (*incident.Case, *incident.Request, error) {
 	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, _, err := s.Do(ctx, caseID, 0, actor, incident.Approve{RequestID: requestID, Note: note, AsDeputy: asDeputy})
+	cmd := incident.Approve{RequestID: requestID, Note: note, OnBehalfOf: onBehalfOf}
+	if onBehalfOf != 0 {
+		if cmd.Delegation, err = s.Store.DelegationFor(ctx, onBehalfOf, actor.UserID, s.now()); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, _, err := s.Do(ctx, caseID, 0, actor, cmd)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,5 +1,7 @@
 package incident
 
+import "time"
+
 // Segregation of duties (domain.md §5.2) and what the web layer may show.
 
 var (
@@ -84,7 +86,7 @@ func approvalDecision(a Actor, r *Request, c *Case) (approvalDec, error) {
 		return approvalDec{}, err
 	}
 	for _, ap := range r.Approvals {
-		if ap.UserID == a.UserID {
+		if ap.UserID == a.UserID || ap.OnBehalfOfID == a.UserID {
 			return approvalDec{}, Forbidden("既にこの申請を承認しています。同じ人が2つの承認枠を埋めることはできません。", "you already approved this request; one person fills one slot")
 		}
 	}
@@ -187,6 +189,18 @@ func approverBasics(a Actor, r *Request, c *Case) error {
 // a still-open slot). It does not re-check exit criteria.
 func CanApprove(a Actor, r *Request, c *Case) error {
 	_, err := approvalDecision(a, r, c)
+	return err
+}
+
+// CanApproveAsDeputy returns nil if a may stamp r now as dl's deputy
+// (代理承認), else the *Error Decide would return.
+func CanApproveAsDeputy(a Actor, dl *Delegation, r *Request, c *Case, now time.Time) error {
+	d := &decider{sim: c, actor: a, now: now}
+	p, err := d.deputyFor(Approve{RequestID: r.ID, OnBehalfOf: dl.PrincipalID, Delegation: dl}, r)
+	if err != nil {
+		return err
+	}
+	_, err = approvalDecision(p, r, c)
 	return err
 }
 

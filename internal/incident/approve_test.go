@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // g1Pending returns a case whose discovery completion, requested by
@@ -28,33 +29,95 @@ func TestApprove_RequesterCannotApprove(t *testing.T) {
 	}
 }
 
-func TestApprove_StageEditorCannotApprove_DeputyRecorded(t *testing.T) {
+func TestApprove_StageEditorCannotApprove(t *testing.T) {
 	h := newHarness(t, discoveryFacts())
 	h.patch(manager, map[string]any{"exec_notification_decision": "not_needed", "initial_description": "部長が補記"})
 	h.ticks(staff, discoveryTicks...)
 	id := h.submit(staff, KindComplete, StageDiscovery, "", "")
 	h.fail(manager, Approve{RequestID: id, Note: "確認しました"}, CodeForbidden)
-	evs := h.do(deputy, Approve{RequestID: id, AsDeputy: true, Note: "部長が当事者のため代理承認"})
-	if !pBool(evs[0].Payload, "as_deputy") || !pBool(evs[0].Payload, "final") || pStr(evs[0].Payload, "role") != "manager" {
-		t.Fatalf("payload %v", evs[0].Payload)
-	}
-	ap := h.c.Request(id).Approvals[0]
-	if !ap.AsDeputy || ap.UserID != deputy.UserID || ap.RoleFilled != RoleManager {
-		t.Fatalf("approval %+v", ap)
-	}
+	h.do(deputy, Approve{RequestID: id, Note: "部長が当事者のため副部長が確認"})
 	h.wantState(StageDiscovery, StateDone)
 }
 
-func TestApprove_DeputyNeedsManagerRole(t *testing.T) {
-	h := newHarness(t, nil)
-	h.passG1()
-	h.patch(staff, merge(recurrenceFacts(), map[string]any{"root_cause": "誤送信"}))
-	h.ticks(staff, recurrenceTicks...)
-	h.records(staff, recurrenceRecords()...)
-	id := h.submit(staff, KindComplete, StageRecurrencePrevention, "", "")
-	h.fail(officer, Approve{RequestID: id, AsDeputy: true, Note: "代理"}, CodeInvalid)
-	h.do(officer, Approve{RequestID: id, Note: "確認しました"})
-	h.wantState(StageRecurrencePrevention, StateDone)
+// TestApprove_Delegation: 代理承認 is allowed only to the deputy an admin registered for the absent
+// principal, inside the period; the deputy fills the principal's slot with the principal's roles, the
+// same separation rules bind both, and the approval records both people.
+func TestApprove_Delegation(t *testing.T) {
+	recurrence := func(t *testing.T) (*harness, int64) {
+		h := newHarness(t, nil)
+		h.passG1()
+		h.patch(staff, merge(recurrenceFacts(), map[string]any{"root_cause": "誤送信"}))
+		h.ticks(staff, recurrenceTicks...)
+		h.records(staff, recurrenceRecords()...)
+		return h, h.submit(staff, KindComplete, StageRecurrencePrevention, "", "")
+	}
+	reg := func(principal, dep Actor, from, until time.Time) *Delegation {
+		return &Delegation{ID: 9, PrincipalID: principal.UserID, PrincipalName: principal.Name, PrincipalRoles: principal.Roles, DeputyID: dep.UserID, From: from, Until: until}
+	}
+	in := func(h *harness) (time.Time, time.Time) { return h.now.Add(-time.Hour), h.now.Add(24 * time.Hour) }
+	for _, tt := range []struct {
+		name  string
+		actor Actor
+		cmd   func(h *harness, id int64) Approve
+		setup func(h *harness)
+		want  Code
+	}{
+		{"no registration", deputy, func(h *harness, id int64) Approve {
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID}
+		}, nil, CodeForbidden},
+		{"registered for another principal", deputy, func(h *harness, id int64) Approve {
+			f, u := in(h)
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(ceo, deputy, f, u)}
+		}, nil, CodeForbidden},
+		{"another user's registration", staff2, func(h *harness, id int64) Approve {
+			f, u := in(h)
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, f, u)}
+		}, nil, CodeForbidden},
+		{"before the period", deputy, func(h *harness, id int64) Approve {
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, h.now.Add(time.Hour), h.now.Add(48*time.Hour))}
+		}, nil, CodeForbidden},
+		{"after the period", deputy, func(h *harness, id int64) Approve {
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, h.now.Add(-48*time.Hour), h.now.Add(-time.Minute))}
+		}, nil, CodeForbidden},
+		{"deputy is the requester", staff, func(h *harness, id int64) Approve {
+			f, u := in(h)
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(officer, staff, f, u)}
+		}, nil, CodeForbidden},
+		{"principal is involved", deputy, func(h *harness, id int64) Approve {
+			f, u := in(h)
+			return Approve{RequestID: id, Note: "代理", OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, f, u)}
+		}, func(h *harness) {
+			h.do(manager, MarkInvolved{UserID: officer.UserID, Involved: true, Reason: "紛失者の上長"})
+		}, CodeForbidden},
+		{"no reason", deputy, func(h *harness, id int64) Approve {
+			f, u := in(h)
+			return Approve{RequestID: id, OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, f, u)}
+		}, nil, CodeInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h, id := recurrence(t)
+			if tt.setup != nil {
+				tt.setup(h)
+			}
+			e := h.fail(tt.actor, tt.cmd(h, id), tt.want)
+			if e.JA == "" {
+				t.Fatal("a Japanese reason is required")
+			}
+		})
+	}
+	t.Run("registered deputy inside the period", func(t *testing.T) {
+		h, id := recurrence(t)
+		f, u := in(h)
+		evs := h.do(deputy, Approve{RequestID: id, Note: "管理者出張中のため代理承認", OnBehalfOf: officer.UserID, Delegation: reg(officer, deputy, f, u)})
+		if !pBool(evs[0].Payload, "final") || pStr(evs[0].Payload, "role") != "privacy_officer" || pInt(evs[0].Payload, "on_behalf_of_id") != officer.UserID {
+			t.Fatalf("payload %v", evs[0].Payload)
+		}
+		ap := h.c.Request(id).Approvals[0]
+		if !ap.AsDeputy || ap.UserID != deputy.UserID || ap.Name != deputy.Name || ap.OnBehalfOfID != officer.UserID || ap.OnBehalfOfName != officer.Name || ap.RoleFilled != RolePrivacyOfficer {
+			t.Fatalf("approval %+v", ap)
+		}
+		h.wantState(StageRecurrencePrevention, StateDone)
+	})
 }
 
 func TestApprove_InvolvedUserRefused(t *testing.T) {
@@ -232,6 +295,10 @@ func TestSendBack_ReturnsStageWithComment(t *testing.T) {
 		t.Fatal("comment not on the stage")
 	}
 	id2 := h.submit(staff, KindComplete, StageDiscovery, "", "")
+	// The same request made again is round 2 of the 稟議, its route starting from the first slot.
+	if r1, r2 := h.c.Request(id), h.c.Request(id2); r1.Round != 1 || r2.Round != 2 || NextStep(RouteOf(r2, h.c)) != 0 {
+		t.Fatalf("rounds %d, %d", r1.Round, r2.Round)
+	}
 	h.do(manager, Approve{RequestID: id2, Note: "確認しました"})
 }
 

@@ -50,7 +50,7 @@ func storyS2a(t *testing.T) *harness {
 	h.records(staff, containmentRecords()...)
 	con := h.submit(staff, KindComplete, StageContainment, "", "")
 	h.do(manager, Approve{RequestID: pol, Note: "確認しました"})
-	h.do(deputy, Approve{RequestID: con, AsDeputy: true, Note: "部長出張中"})
+	h.do(deputy, Approve{RequestID: con, Note: "部長出張中のため副部長が確認"})
 
 	inv := h.submit(staff, KindComplete, StageInvestigation, "", "")
 	h.do(manager, SendBack{RequestID: inv, Note: "発生時刻の根拠を追記してください"})

@@ -98,7 +98,7 @@ func TestReminders_RequestNoticesAtOnceOncePerPerson(t *testing.T) {
 	}
 
 	// The manager stamps: the officer (next slot) hears, once.
-	if _, _, err := e.svc.Approve(ctx, req.ID, e.actors["manager"], "誤報であることを確認した", false); err != nil {
+	if _, _, err := e.svc.Approve(ctx, req.ID, e.actors["manager"], "誤報であることを確認した", 0); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = e.waitNotices(2, 10*time.Second)
@@ -106,7 +106,7 @@ func TestReminders_RequestNoticesAtOnceOncePerPerson(t *testing.T) {
 		t.Fatalf("next-slot notice went to %v, want the officer", to)
 	}
 	// The officer decides: the requester hears, once.
-	if _, _, err := e.svc.Approve(ctx, req.ID, officer, "誤報と判断する", false); err != nil {
+	if _, _, err := e.svc.Approve(ctx, req.ID, officer, "誤報と判断する", 0); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = e.waitNotices(3, 10*time.Second)

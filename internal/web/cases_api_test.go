@@ -202,7 +202,11 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 	if v := e.version(c.ID); v != before {
 		t.Fatalf("a refused approval wrote: version %d → %d", before, v)
 	}
-	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`)
+	// The former free 代理承認 checkbox names no principal: refused.
+	if r := e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("as_deputy without a principal: %d %s", r.Status, r.Body)
+	}
+	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します"}`)
 	if r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "approved" {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
