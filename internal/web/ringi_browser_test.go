@@ -156,7 +156,7 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 	}
 	b.submit("request-complete", `[data-testid="stage-discipline"][data-state="awaiting_approval"]`)
 	r2 := h.caseByID(strconv.FormatInt(c.ID, 10)).PendingRequests()[0].ID
-	if !b.exists(`[data-testid="request-round-` + strconv.FormatInt(r2, 10) + `"]`) || state(r2, 1) != "waiting" {
+	if !b.exists(`[data-testid="request-round-`+strconv.FormatInt(r2, 10)+`"]`) || state(r2, 1) != "waiting" {
 		t.Fatal("round 2 must start from the first slot")
 	}
 	b.logout()
