@@ -84,7 +84,8 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 
 	caseURL := "/cases/" + strconv.FormatInt(c.ID, 10)
 	b := h.newBrowser()
-	stamp := func(id int64, note string, onBehalf int64) {
+	// stamp fills slot n of request id and waits until the page shows it stamped.
+	stamp := func(id int64, n int, note string, onBehalf int64) {
 		t.Helper()
 		sid := strconv.FormatInt(id, 10)
 		b.open(caseURL + "?stage=discipline")
@@ -92,7 +93,7 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 		if onBehalf != 0 {
 			b.do(chromedp.SetValue(chromedp.CSS("#on-behalf-"+sid), strconv.FormatInt(onBehalf, 10)))
 		}
-		b.submit("approve-"+sid, `[data-testid="case-page"]`)
+		b.submit("approve-"+sid, `[data-testid="route-`+sid+`-`+strconv.Itoa(n)+`"][data-state="approved"]`)
 	}
 	box := func(id int64, n int) string {
 		return `[data-testid="route-` + strconv.FormatInt(id, 10) + `-` + strconv.Itoa(n) + `"]`
@@ -119,7 +120,7 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 	}
 	b.logout()
 	b.login("hrhead")
-	stamp(r1, "処分案を確認した（第1回）", 0)
+	stamp(r1, 1, "処分案を確認した（第1回）", 0)
 	b.logout()
 	b.login("manager")
 	b.open("/approvals")
@@ -130,7 +131,7 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 	if got := b.text(box(r1, 1)); !strings.Contains(got, h.users["hrhead"].Name) {
 		t.Fatalf("the earlier stamp is not shown: %q", got)
 	}
-	b.screenshot("ringi-route-waiting.png")
+	b.screenshotAt("ringi-route-waiting.png", `[data-testid="requests"]`)
 	b.do(chromedp.SendKeys(chromedp.CSS("#sb-note-"+strconv.FormatInt(r1, 10)), "告発状の写しを添付してください"))
 	b.submit("send-back-"+strconv.FormatInt(r1, 10), `[data-testid="sent-back-note-`+strconv.FormatInt(r1, 10)+`"]`)
 	b.logout()
@@ -161,17 +162,17 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 	}
 	b.logout()
 	b.login("hrhead")
-	stamp(r2, "添付を確認した（第2回）", 0)
+	stamp(r2, 1, "添付を確認した（第2回）", 0)
 	b.logout()
 	b.login("manager")
-	stamp(r2, "告発は総務部として行う", 0)
+	stamp(r2, 2, "告発は総務部として行う", 0)
 	b.logout()
 	b.login("vice")
 	b.open("/approvals")
 	if b.exists(`[data-testid="inbox-` + strconv.FormatInt(r2, 10) + `"]`) {
 		t.Fatal("the deputy's inbox lists the CEO's slot (the deputy cannot fill it in their own right)")
 	}
-	stamp(r2, "代表取締役出張中のため代理承認", h.users["ceo"].ID)
+	stamp(r2, 3, "代表取締役出張中のため代理承認", h.users["ceo"].ID)
 	if got := b.text(`[data-testid="stage-discipline"] .stage-state`); got != "完了" {
 		t.Fatalf("discipline after the route: %q", got)
 	}
@@ -186,5 +187,5 @@ func TestBrowser_RingiRouteWithSendBackAndDeputy(t *testing.T) {
 	if got := b.text(`[data-testid="deputy-for"]`); !strings.Contains(got, h.users["ceo"].Name) {
 		t.Fatalf("the absent principal is not named: %q", got)
 	}
-	b.screenshot("ringi-route-approved.png")
+	b.screenshotAt("ringi-route-approved.png", `[data-testid="requests"]`)
 }
