@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
 )
 
 // TestApprovePage_ReasonRequired: on the case page an approval or a send-back without a reason is
@@ -154,5 +155,41 @@ func TestDelegation_OnlyRegisteredDeputyInPeriod(t *testing.T) {
 	var logged int
 	if err := e.db.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM admin_events WHERE action = 'delegation_created' AND target_id = $1`, deputy.ID).Scan(&logged); err != nil || logged != 2 {
 		t.Fatalf("admin_events rows: %d %v", logged, err)
+	}
+}
+
+// TestCompensationAboveAmount_ReadFromTheRegister: the compensation total the CEO slot reads comes
+// from the affected-person register in the database (no per-person amount in the facts): two
+// people at ¥600,000 are above the default ¥1,000,000, so the head of general affairs alone does not
+// complete the customer notice.
+func TestCompensationAboveAmount_ReadFromTheRegister(t *testing.T) {
+	e := newAPIEnv(t)
+	c := e.open()
+	rq := e.readyForG1(c)
+	if r := e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), e.tok["manager"], `{"note":"受理"}`); r.Status != http.StatusOK {
+		t.Fatalf("G1: %d %s", r.Status, r.Body)
+	}
+	for i, amount := range []int{600_000, 600_000} {
+		if _, err := e.db.Store.CreatePerson(context.Background(), e.keys, c.ID, e.users["staff"].ID, store.PersonData{Name: "山田 太郎", Email: fmt.Sprintf("t%d@example.jp", i)},
+			store.PersonNotice{CompensationKind: "cash", CompensationAmount: amount}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := fmt.Sprintf("/api/v1/cases/%d", c.ID)
+	facts := `{"facts":{"occurred_at":"2026-04-30T18:00","data_items":["name","address"],"root_cause":"誤送信","secondary_damage_exists":"unknown",
+		"notice_decision":"notify_individually","notice_method":["letter"],"notice_started_at":"2026-05-08T10:00","notice_completed_at":"2026-05-12T10:00",
+		"publication_done":false,"publication_omission_reason":"個別通知で足りる","inquiry_desk_opened_at":"2026-05-08T09:00","inquiry_desk_close_date":"2026-08-31",
+		"compensation_form":"cash","unjust_claims_procedure":"弁護士に相談の上で拒否"}}`
+	if r := e.api("PATCH", path, e.tok["staff"], facts, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusOK {
+		t.Fatalf("facts: %d %s", r.Status, r.Body)
+	}
+	r := e.api("POST", path+"/requests", e.tok["staff"], `{"stage":"customer_notice","kind":"complete","note":"通知完了"}`)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("request: %d %s", r.Status, r.Body)
+	}
+	notice := decode[apiRequestOut](t, r)
+	r = e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", notice.ID), e.tok["manager"], `{"note":"補償額を確認した"}`)
+	if r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "pending" || !strings.Contains(r.Body, `"executive"`) {
+		t.Fatalf("a register total of ¥1,200,000 must keep the CEO slot: %d %s", r.Status, r.Body)
 	}
 }
