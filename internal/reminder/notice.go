@@ -88,6 +88,11 @@ func (s *Service) workNotice(ctx context.Context, job *river.Job[RequestNoticeAr
 	if err != nil {
 		return fmt.Errorf("reminder: read case %d: %w", a.CaseID, err)
 	}
+	// The slots may depend on the register's totals, as in casework.FillOutside.
+	c.Outside.CompensationExecutiveAbove = s.cfg.CompensationExecutiveAbove
+	if c.Outside.RegisterCount, c.Outside.RegisterCompensationTotal, err = s.store.RegisterTotals(ctx, a.CaseID); err != nil {
+		return err
+	}
 	r := c.Request(a.RequestID)
 	skip := ""
 	switch {

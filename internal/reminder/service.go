@@ -73,6 +73,10 @@ type Config struct {
 	Sender mail.Sender
 	// FetchPollInterval overrides River's poll interval (tests).
 	FetchPollInterval time.Duration
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves
+	// (LEAKDESK_COMPENSATION_CEO_ABOVE; 0 = the domain default): request notices work out the next
+	// slot as the case service does.
+	CompensationExecutiveAbove int64
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
