@@ -579,6 +579,9 @@ func (s *Server) caseWriteFailed(w http.ResponseWriter, r *http.Request, caseID,
 		return
 	}
 	fresh, gerr := s.store.GetCase(r.Context(), caseID)
+	if gerr == nil {
+		gerr = s.svc.FillOutside(r.Context(), fresh)
+	}
 	if gerr != nil {
 		s.serverError(w, r, gerr)
 		return
