@@ -101,7 +101,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention})
+		Offsets: offsets, Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention,
+		CompensationExecutiveAbove: cfg.CompensationCEOAbove})
 	if err != nil {
 		return err
 	}

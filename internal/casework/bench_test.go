@@ -48,7 +48,7 @@ func BenchmarkRequestApprove(b *testing.B) {
 		if err != nil {
 			b.Fatalf("submit: %v", err)
 		}
-		_, r, err := svc.Approve(ctx, req.ID, manager, "承認します", true)
+		_, r, err := svc.Approve(ctx, req.ID, manager, "承認します", 0)
 		if err != nil {
 			b.Fatalf("approve: %v", err)
 		}

@@ -27,6 +27,12 @@ type Service struct {
 	// unknown; nil means "no register". Inside a command it is called with the context of the
 	// store's transaction and must read through it (store.AffectedPersonCount does).
 	PersonCount func(ctx context.Context, caseID int64) (int, error)
+	// RegisterTotals returns the register's head count and compensation total, which the approval
+	// policy reads (incident.Outside); nil means "no register".
+	RegisterTotals func(ctx context.Context, caseID int64) (count, compensation int64, err error)
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
+	// 0 = incident.DefaultCompensationExecutiveAbove.
+	CompensationExecutiveAbove int64
 }
 
 // New returns a Service with the production clock and default law options.
@@ -70,13 +76,20 @@ func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor inc
 }
 
 // Approve adds the actor's approval to a request. Two approvals racing for the same request queue
-// on the case's row lock; the second sees the request already decided.
-func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, asDeputy bool) (*incident.Case, *incident.Request, error) {
+// on the case's row lock; the second sees the request already decided. onBehalfOf (0: none) is
+// the absent principal of a 代理承認; the domain checks the registration looked up here.
+func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, onBehalfOf int64) (*incident.Case, *incident.Request, error) {
 	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, _, err := s.Do(ctx, caseID, 0, actor, incident.Approve{RequestID: requestID, Note: note, AsDeputy: asDeputy})
+	cmd := incident.Approve{RequestID: requestID, Note: note, OnBehalfOf: onBehalfOf}
+	if onBehalfOf != 0 {
+		if cmd.Delegation, err = s.Store.DelegationFor(ctx, onBehalfOf, actor.UserID, s.now()); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, _, err := s.Do(ctx, caseID, 0, actor, cmd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,6 +119,9 @@ func (s *Service) Apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 // apply decides cmd on c, applies the events, then re-runs the law on the resulting facts and
 // appends an assessment_changed event when the decision or a deadline moved (domain.md §3.6).
 func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {
+	if err := s.FillOutside(ctx, c); err != nil {
+		return nil, err
+	}
 	events, err := c.Decide(cmd, actor, now)
 	if err != nil {
 		return nil, err
@@ -123,6 +139,21 @@ func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 		return nil, err
 	}
 	return append(events, assessed...), nil
+}
+
+// FillOutside sets what the approval policy reads about c from outside its history (the register's
+// totals, the company's compensation amount), so pages show and decisions require the same slots.
+func (s *Service) FillOutside(ctx context.Context, c *incident.Case) error {
+	c.Outside = incident.Outside{CompensationExecutiveAbove: s.CompensationExecutiveAbove}
+	if s.RegisterTotals == nil || c.ID == 0 {
+		return nil
+	}
+	n, comp, err := s.RegisterTotals(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	c.Outside.RegisterCount, c.Outside.RegisterCompensationTotal = n, comp
+	return nil
 }
 
 // assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the

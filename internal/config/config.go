@@ -48,6 +48,9 @@ type Config struct {
 	// LoginRetention (LEAKDESK_LOGIN_RETENTION, default 90 days, at least LoginWindow) is how long
 	// login attempts are kept for the login record; a periodic job deletes older ones.
 	LoginRetention time.Duration
+	// CompensationCEOAbove is the compensation total (yen) above which the CEO approves the
+	// compensation policy (domain.md §5.3); LEAKDESK_COMPENSATION_CEO_ABOVE, 0 = the domain default.
+	CompensationCEOAbove int64
 }
 
 // DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
@@ -113,6 +116,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	if c.EvidenceMaxBytes, err = integer(getenv, "LEAKDESK_EVIDENCE_MAX_BYTES", 20<<20); err != nil {
+		return c, err
+	}
+	if c.CompensationCEOAbove, err = integer(getenv, "LEAKDESK_COMPENSATION_CEO_ABOVE", 0); err != nil {
 		return c, err
 	}
 	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)

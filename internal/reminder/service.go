@@ -79,6 +79,10 @@ type Config struct {
 	// GrantNoticeInterval is how often admin events are checked for grants to announce (grants.go;
 	// default a minute).
 	GrantNoticeInterval time.Duration
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves
+	// (LEAKDESK_COMPENSATION_CEO_ABOVE; 0 = the domain default): request notices work out the next
+	// slot as the case service does.
+	CompensationExecutiveAbove int64
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -88,8 +92,8 @@ type Config struct {
 type Service struct {
 	*Reader
 	cfg    Config
-	pool   *pgxpool.Pool
 	store  *store.Store
+	pool   *pgxpool.Pool
 	client *river.Client[pgx.Tx]
 	sender mail.Sender
 	log    *slog.Logger
@@ -140,6 +144,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &digestWorker{s: s})
 	river.AddWorker(workers, &pruneLoginsWorker{s: s})
 	river.AddWorker(workers, &notifyGrantsWorker{s: s})
+	river.AddWorker(workers, &noticeWorker{s: s})
 	rc := &river.Config{
 		PeriodicJobs: append(pruneLoginsJob(cfg.LoginRetention), notifyGrantsJob(cfg.GrantNoticeInterval)),
 		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
@@ -270,6 +275,7 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 			InsertOpts: s.insertOpts(due, now),
 		})
 	}
+	params = append(params, noticeJobs(s, c, events)...)
 	if len(params) == 0 {
 		return nil
 	}

@@ -33,7 +33,7 @@ func recordsCase(t testing.TB, e *auditEnv) *incident.Case {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _, err = e.svc.Approve(ctx, rq.ID, a["manager"], "", false)
+	c, _, err = e.svc.Approve(ctx, rq.ID, a["manager"], "確認しました", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

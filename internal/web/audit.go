@@ -354,6 +354,9 @@ func requestView(rq *incident.Request, name func(int64) string, lang string) vie
 		s := ap.Name + " (" + view.JST(ap.At) + ")"
 		if ap.AsDeputy {
 			s += pick(lang, "【代理承認】", " [as deputy]")
+			if ap.OnBehalfOfName != "" {
+				s += pick(lang, "（不在: "+ap.OnBehalfOfName+"）", " for "+ap.OnBehalfOfName)
+			}
 		}
 		if ap.Note != "" {
 			s += " " + ap.Note

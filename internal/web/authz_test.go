@@ -297,9 +297,14 @@ var authzTable = map[string]authzRow{
 	}},
 
 	// Administration.
-	"GET /admin/jobs":   {want: wAdminPage},
-	"GET /admin/users":  {want: wAdminPage},
-	"GET /admin/logins": {want: wAdminPage},
+	"GET /admin/jobs":        {want: wAdminPage},
+	"GET /admin/users":       {want: wAdminPage},
+	"GET /admin/logins":      {want: wAdminPage},
+	"GET /admin/delegations": {want: wAdminPage},
+	"POST /admin/delegations": {want: wAdminPost, form: func(e *cellEnv) url.Values {
+		return url.Values{"principal_id": {e.itoa(e.victimID)}, "deputy_id": {e.itoa(e.otherID)}, "valid_from": {"2026-05-01T09:00"},
+			"valid_until": {"2026-05-08T18:00"}, "reason": {"出張"}}
+	}},
 	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
 		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
 	}},
@@ -452,7 +457,7 @@ func (e *authzEnv) fixture(t *testing.T, kind fixKind) (caseID, requestID, perso
 		}
 		requestID = req.ID
 		if kind == fixDone || kind == fixRecord {
-			if c, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", false); err != nil {
+			if c, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", 0); err != nil {
 				t.Fatal(err)
 			}
 		}

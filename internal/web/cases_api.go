@@ -29,8 +29,11 @@ type apiApproval struct {
 	Name     string        `json:"name"`
 	Role     incident.Role `json:"role"`
 	AsDeputy bool          `json:"as_deputy"`
-	Note     string        `json:"note,omitempty"`
-	At       time.Time     `json:"at"`
+	// OnBehalfOf is the absent principal of a 代理承認.
+	OnBehalfOfID   int64     `json:"on_behalf_of_id,omitempty"`
+	OnBehalfOfName string    `json:"on_behalf_of_name,omitempty"`
+	Note           string    `json:"note,omitempty"`
+	At             time.Time `json:"at"`
 }
 
 type apiRequest struct {
@@ -69,7 +72,8 @@ func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) ap
 	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy,
 		State: r.State, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Approvals: []apiApproval{}, DecisionNote: r.DecisionNote}
 	for _, a := range r.Approvals {
-		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy, Note: a.Note, At: a.At})
+		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy,
+			OnBehalfOfID: a.OnBehalfOfID, OnBehalfOfName: a.OnBehalfOfName, Note: a.Note, At: a.At})
 	}
 	if r.State == incident.RequestPending {
 		out.Needs, _ = incident.VisibleNeeds(a, c, full)
@@ -265,8 +269,11 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiDecision struct {
-	Note     string `json:"note" validate:"max=2000" label:"コメント|note"`
-	AsDeputy bool   `json:"as_deputy"`
+	Note string `json:"note" validate:"max=2000" label:"コメント|note"`
+	// OnBehalfOf is the absent principal a registered deputy approves for (代理承認).
+	OnBehalfOf int64 `json:"on_behalf_of" validate:"gte=0" label:"代理する承認者|on_behalf_of"`
+	// AsDeputy is the former free checkbox; a 代理承認 now names its principal.
+	AsDeputy bool `json:"as_deputy"`
 }
 
 func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool) {
@@ -282,6 +289,11 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 			s.fail(w, r, status, ue)
 			return
 		}
+	}
+	if in.AsDeputy && in.OnBehalfOf == 0 {
+		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "代理承認では不在の承認者（on_behalf_of）を指定してください。",
+			EN: "A deputy approval names the absent principal (on_behalf_of).", Fields: []fieldError{{Field: "on_behalf_of"}}})
+		return
 	}
 	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
 	if err != nil {
@@ -300,7 +312,7 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 	var nc *incident.Case
 	var req *incident.Request
 	if approve {
-		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.AsDeputy)
+		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.OnBehalfOf)
 	} else {
 		nc, req, err = s.svc.SendBack(r.Context(), id, actor(u), in.Note)
 	}

@@ -86,7 +86,7 @@ func newCompartmentEnv(t *testing.T) *compartmentEnv {
 		t.Helper()
 		nc, req, err := e.svc.Submit(ctx, c.ID, c.Version, staff, incident.SubmitRequest{Kind: incident.KindComplete, Stage: st})
 		must(nc, err)
-		nc, _, err = e.svc.Approve(ctx, req.ID, mgr, "", false)
+		nc, _, err = e.svc.Approve(ctx, req.ID, mgr, "確認しました", 0)
 		must(nc, err)
 	}
 	do(staff, incident.TickChecklist{ItemID: "discovery.evidence_preserved", Checked: true})
@@ -140,7 +140,7 @@ func (e *compartmentEnv) submitDismissal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second HR user approves (the HR slot); the CEO's slot stays open.
-	if _, _, err = e.svc.Approve(ctx, req.ID, e.actors["hr2"], "人事部長として承認", false); err != nil {
+	if _, _, err = e.svc.Approve(ctx, req.ID, e.actors["hr2"], "人事部長として承認", 0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -152,6 +152,8 @@ func (s *Server) routes() http.Handler {
 				r.Post("/users/{id}/disable", s.postAdminUserDisable)
 				r.Post("/users/{id}/password", s.postAdminUserPassword)
 				r.Get("/logins", s.getAdminLogins)
+				r.Get("/delegations", s.getAdminDelegations)
+				r.Post("/delegations", s.postAdminDelegation)
 			})
 		})
 	})

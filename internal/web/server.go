@@ -107,6 +107,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 			return int(n), err
 		}
 	}
+	if s.svc.RegisterTotals == nil {
+		// The register's compensation total decides whether the CEO approves the compensation policy.
+		s.svc.RegisterTotals = st.RegisterTotals
+	}
+	if s.svc.CompensationExecutiveAbove == 0 {
+		s.svc.CompensationExecutiveAbove = cfg.CompensationCEOAbove
+	}
 
 	sm := scs.New()
 	sm.Store = newTouchStore(pgxstore.NewWithCleanupInterval(st.Pool, 10*time.Minute), sm.Codec, sessionRefresh(cfg.SessionIdle))

@@ -90,6 +90,7 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleAdmin) {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
+		items = append(items, NavItem{"/admin/delegations", "代理承認の登録", "Deputies", "nav-admin-delegations"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
 	}
 	if u.Has(auth.RoleAdmin, auth.RolePrivacyOfficer) {
