@@ -20,6 +20,7 @@ var historyTables = []string{
 	"case_events", "case_registry", "chain_anchors", "chain_anchor_heads", "access_log", "admin_events",
 	"audit_comments", "audit_log", "document_finalisations", "case_evidence", "reminders_sent",
 	"chain_checkpoints", "chain_tree_hashes",
+	"approval_delegations", "person_history", "register_grants", // 00080_later_history_grants
 }
 
 // ownerExec runs SQL as the role that owns the tables (the one `leakdesk migrate` connects as).
