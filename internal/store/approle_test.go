@@ -101,9 +101,11 @@ func TestAppRole_HistoryIsAppendOnly(t *testing.T) {
 			`SET session_replication_role = replica`,
 		} {
 			if q == `UPDATE `+tbl+` SET ctid = ctid WHERE false` {
-				// ctid cannot be assigned; any real column works for the privilege check.
+				// ctid cannot be assigned; any real column works for the privilege check, but not an
+				// identity column (GENERATED ALWAYS refuses the assignment before privileges are asked).
 				var col string
-				if err := conn.QueryRow(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum = 1`, tbl).Scan(&col); err != nil {
+				if err := conn.QueryRow(ctx, `SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
+					AND NOT attisdropped AND attidentity = '' AND attgenerated = '' ORDER BY attnum LIMIT 1`, tbl).Scan(&col); err != nil {
 					t.Fatal(err)
 				}
 				q = `UPDATE ` + tbl + ` SET ` + col + ` = ` + col + ` WHERE false`
