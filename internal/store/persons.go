@@ -218,7 +218,7 @@ func (s *Store) AffectedPersonCount(ctx context.Context, caseID int64) (int64, e
 // RegisterTotals are the register's head count and its compensation total (yen): what the
 // approval policy reads from the register (a CEO slot above a set compensation amount).
 func (s *Store) RegisterTotals(ctx context.Context, caseID int64) (count, compensation int64, err error) {
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(compensation_amount), 0)::bigint FROM affected_persons WHERE case_id = $1`,
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*), coalesce(sum(compensation_amount), 0)::bigint FROM affected_persons WHERE case_id = $1`,
 		caseID).Scan(&count, &compensation); err != nil {
 		return 0, 0, fmt.Errorf("store: register totals: %w", err)
 	}
@@ -227,7 +227,7 @@ func (s *Store) RegisterTotals(ctx context.Context, caseID int64) (count, compen
 
 // PersonStatusCounts counts the persons of a case by notice status.
 func (s *Store) PersonStatusCounts(ctx context.Context, caseID int64) (map[string]int64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT notice_status, count(*) FROM affected_persons WHERE case_id = $1 GROUP BY 1`, caseID)
+	rows, err := s.q(ctx).Query(ctx, `SELECT notice_status, count(*) FROM affected_persons WHERE case_id = $1 GROUP BY 1`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: person counts: %w", err)
 	}

@@ -18,6 +18,10 @@ func (s *Store) IndexPersonText(ctx context.Context, kr *pii.Keyring) (int, erro
 	for {
 		var n int
 		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			// The register's history trigger wants every change to say why (person_history).
+			if err := stampPersonChange(ctx, tx, 0, "検索索引の作成（移行 00015）"); err != nil {
+				return err
+			}
 			rows, err := tx.Query(ctx, `SELECT `+personCols+` FROM affected_persons WHERE text_bidx IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, RotateBatch)
 			if err != nil {
 				return err
