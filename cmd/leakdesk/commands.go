@@ -93,7 +93,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, Logger: log.With("component", "reminder")})
+		Offsets: offsets, MyNumberOfficers: cfg.MyNumberOfficers, Logger: log.With("component", "reminder")})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
+	// MyNumberOfficers (LEAKDESK_MYNUMBER_OFFICER_EMAIL, comma-separated): the 事務取扱責任者,
+	// alerted with 総務部 to a first report that may involve My Number.
+	MyNumberOfficers []string
 }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
@@ -50,6 +53,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
 		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
+	}
+	for _, a := range strings.Split(getenv("LEAKDESK_MYNUMBER_OFFICER_EMAIL"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if !strings.Contains(a, "@") {
+				return c, fmt.Errorf("config: LEAKDESK_MYNUMBER_OFFICER_EMAIL %q is not an e-mail address", a)
+			}
+			c.MyNumberOfficers = append(c.MyNumberOfficers, a)
+		}
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -156,6 +156,11 @@ func sendOnceTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, s *Service, job
 	if err != nil {
 		return err
 	}
+	return sendOnceToTx(ctx, tx, s, job, caseID, kind, dueAt, label, ci, msg, to)
+}
+
+// sendOnceToTx is sendOnceTx to the given recipients.
+func sendOnceToTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, s *Service, job *river.Job[T], caseID int64, kind string, dueAt time.Time, label string, ci caseInfo, msg mail.Message, to []string) error {
 	tag, err := tx.Exec(ctx, `INSERT INTO reminders_sent (case_id, kind, due_at, reminder, sent_at, recipients, drill, job_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
 		caseID, kind, dueAt, label, s.now().UTC(), len(to), ci.Drill, job.ID)

@@ -73,6 +73,10 @@ type Config struct {
 	Sender mail.Sender
 	// FetchPollInterval overrides River's poll interval (tests).
 	FetchPollInterval time.Duration
+	// MyNumberOfficers are the addresses of the person responsible for My Number handling
+	// (事務取扱責任者, SEED003 3条3項), alerted with 総務部 to a first report that may involve My
+	// Number (LEAKDESK_MYNUMBER_OFFICER_EMAIL).
+	MyNumberOfficers []string
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -130,6 +134,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &firstReportWorker{s: s})
 	rc := &river.Config{
 		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
 		Workers:     workers,
@@ -216,8 +221,11 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 	var assessSeq int64
 	statusChanged := false
 	var submitted []int64
+	opened := false
 	for _, e := range events {
 		switch e.Type {
+		case incident.EventCaseOpened:
+			opened = true
 		case incident.EventAssessmentChanged:
 			assessSeq = e.Seq
 		case incident.EventCaseClosed, incident.EventCaseReopened, incident.EventOwnerAssigned:
@@ -257,6 +265,13 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 			Args:       WaitingArgs{CaseID: c.ID, RequestID: id, DueAt: due},
 			InsertOpts: s.insertOpts(due, now),
 		})
+	}
+	if opened {
+		alert, err := firstReportAlert(ctx, tx, c.ID, now)
+		if err != nil {
+			return err
+		}
+		params = append(params, alert...)
 	}
 	if len(params) == 0 {
 		return nil

@@ -49,6 +49,12 @@ func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // decide produce the opening events for a case with that id and number, stores the events with
 // their hash chain, the projection and the registry entry.
 func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
+	return s.openCase(ctx, now, decide, nil)
+}
+
+// openCase is OpenCase that also writes, through with, rows that belong to the opening (a first
+// report) in its transaction, before the case hooks run.
+func (s *Store) openCase(ctx context.Context, now time.Time, decide func(id int64, number string) (*incident.Case, []incident.Event, error), with txFunc) (*incident.Case, error) {
 	var c *incident.Case
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
@@ -79,6 +85,11 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 		}
 		if err := registerCase(ctx, tx, c); err != nil {
 			return err
+		}
+		if with != nil {
+			if err := with(ctx, tx, c, events); err != nil {
+				return err
+			}
 		}
 		return s.runHooks(ctx, tx, c, events)
 	})

@@ -42,15 +42,17 @@ const (
 	colHR
 	colAuditor
 	colAdmin
+	colReporter
 	nCols
 )
 
-var authzColumns = [nCols]string{"anon", "staff", "other", "involved", "manager", "privacy", "exec", "hr", "auditor", "admin"}
+var authzColumns = [nCols]string{"anon", "staff", "other", "involved", "manager", "privacy", "exec", "hr", "auditor", "admin", "reporter"}
 
 // authzRoles are the roles of each column's user (anon has none).
 var authzRoles = [nCols][]auth.Role{
 	colStaff: {auth.RoleStaff}, colOther: {auth.RoleStaff}, colInvolved: {auth.RoleManager}, colManager: {auth.RoleManager},
 	colPrivacy: {auth.RolePrivacyOfficer}, colExec: {auth.RoleExecutive}, colHR: {auth.RoleHR}, colAuditor: {auth.RoleAuditor}, colAdmin: {auth.RoleAdmin},
+	colReporter: {auth.RoleReporter},
 }
 
 // fixture variants a row's cells run against.
@@ -94,13 +96,22 @@ func all(code int) [nCols]int {
 	return w
 }
 
-// row builds want from (anon, staff, other, involved, manager, privacy, exec, hr, auditor, admin).
+// row builds want from (anon, staff, other, involved, manager, privacy, exec, hr, auditor, admin[,
+// reporter]). Without the reporter's cell it follows from the others: a reporter (every employee)
+// holds no case role and administers nothing, so they get what both staff and admin get where
+// those agree (sign-in, account, liveness) and 403 everywhere else.
 func row(c ...int) [nCols]int {
-	if len(c) != nCols {
+	if len(c) != nCols && len(c) != nCols-1 {
 		panic(fmt.Sprintf("authz row with %d cells, want %d", len(c), nCols))
 	}
 	var w [nCols]int
 	copy(w[:], c)
+	if len(c) == nCols-1 {
+		w[colReporter] = s403
+		if w[colStaff] == w[colAdmin] {
+			w[colReporter] = w[colAdmin]
+		}
+	}
 	return w
 }
 
@@ -282,6 +293,33 @@ var authzTable = map[string]authzRow{
 	"POST /audit/cases/{id}/signoff": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s303, s403), form: func(e *cellEnv) url.Values {
 		return url.Values{"body": {"監査済み"}, "scope": {"第一報まで"}, "reviewed_on": {"2026-05-20"}}
 	}},
+
+	// First reports (第一報). A reporter sees only their own: the fixture case was opened by staff,
+	// not from a report, so every filer gets 404 there (the reporter's own report is covered by
+	// TestFirstReport_ReporterSeesOnlyOwn); 総務部 reads the case's report page like the case.
+	"GET /report": {want: row(s303, s200, s200, s200, s200, s403, s403, s403, s403, s403, s200)},
+	"POST /report": {want: row(s303, s303, s303, s303, s303, s403, s403, s403, s403, s403, s303), form: func(e *cellEnv) url.Values {
+		return url.Values{"initial_description": {"顧客リストを誤送信した（" + e.col + "）"}, "recognized_at": {"2026-04-30T22:40"}, "reporter_contact": {"内線 1234"}}
+	}, notes: "every employee (reporter) and 総務部 (which also enters phone reports)"},
+	"GET /report/{id}": {want: row(s303, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404)},
+	"POST /report/{id}/answers": {want: row(s303, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{"body": {"宛先は取引先A社です"}} }},
+	"GET /cases/{id}/report": {want: wCaseRead, notes: "says the case was not opened from a first report"},
+	"POST /cases/{id}/report/questions": {want: row(s303, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
+		form:  func(e *cellEnv) url.Values { return url.Values{"body": {"何件送りましたか"}} },
+		notes: "404 = allowed, then the fixture case has no reporter to ask"},
+	"POST /api/v1/reports": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403, s201),
+		json: func(e *cellEnv) string {
+			return `{"initial_description":"API で第一報（` + e.col + `）","recognized_at":"2026-04-30T22:40","reporter_contact":"内線 1234"}`
+		}},
+	"GET /api/v1/reports":      {want: row(s401, s200, s200, s200, s200, s403, s403, s403, s403, s403, s200)},
+	"GET /api/v1/reports/{id}": {want: row(s401, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404)},
+	"POST /api/v1/reports/{id}/answers": {want: row(s401, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404),
+		json: func(e *cellEnv) string { return `{"body":"宛先は取引先A社です"}` }},
+	"GET /api/v1/cases/{id}/report": {want: row(s401, s404, s404, s403, s404, s404, s404, s404, s404, s403, s403),
+		notes: "404 = allowed, then the fixture case was not opened from a first report"},
+	"POST /api/v1/cases/{id}/report/questions": {want: row(s401, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"body":"何件送りましたか"}` }},
 
 	// Administration.
 	"GET /admin/jobs":   {want: wAdminPage},

@@ -52,6 +52,13 @@ func (s *Server) routes() http.Handler {
 		r.Patch("/cases/{id}/records/{rid}", s.apiPatchRecord)
 		// API ROUTES: law
 		r.Get("/cases/{id}/assessment", s.apiAssessment)
+		// API ROUTES: first reports (第一報; see report.go)
+		r.With(s.requireRole(reportFilers...)).Post("/reports", s.apiFileReport)
+		r.With(s.requireRole(reportFilers...)).Get("/reports", s.apiMyReports)
+		r.With(s.requireRole(reportFilers...)).Get("/reports/{id}", s.apiMyReport)
+		r.With(s.requireRole(reportFilers...)).Post("/reports/{id}/answers", s.apiReportAnswer)
+		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.apiCaseReport)
+		r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.apiReportQuestion)
 		// API ROUTES: audit
 		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
 	})
@@ -117,6 +124,16 @@ func (s *Server) routes() http.Handler {
 				r.Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
 			})
 			r.With(s.requireRole(auth.RoleAdmin)).Get("/admin/jobs", s.getAdminJobs)
+			// ROUTES: first reports (第一報 from every employee; see report.go)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(reportFilers...))
+				r.Get("/report", s.getReport)
+				r.Post("/report", s.postReport)
+				r.Get("/report/{id}", s.getMyReport)
+				r.Post("/report/{id}/answers", s.postReportAnswer)
+			})
+			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.getCaseReport)
+			r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.postReportQuestion)
 			// ROUTES: audit (auditor desk; see audit.go)
 			r.Route("/audit", func(r chi.Router) {
 				r.Use(s.requireRole(auditReaders...))

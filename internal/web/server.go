@@ -83,6 +83,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 	s.initLaw(opts)
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/persons", JA: "対象者一覧", EN: "Affected persons", TestID: "link-persons"})
+	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/report", JA: "第一報", EN: "First report", TestID: "link-first-report"})
 	if s.svc.PersonCount == nil {
 		// The register's head count feeds the law (category 4 and the 30-minute rule).
 		s.svc.PersonCount = func(ctx context.Context, caseID int64) (int, error) {

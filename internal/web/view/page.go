@@ -84,6 +84,9 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR) && !u.Has(auth.RoleAuditor) {
 		items = append(items, NavItem{"/approvals", "承認待ち", "Approvals", "nav-approvals"})
 	}
+	if u.Has(auth.RoleReporter, auth.RoleStaff, auth.RoleManager) {
+		items = append(items, NavItem{"/report", "第一報", "First report", "nav-report"})
+	}
 	if u.Has(auth.RoleAuditor) {
 		items = append(items, NavItem{"/audit", "監査", "Audit", "nav-audit"})
 	}
