@@ -98,3 +98,14 @@ func (p Page) Nav() []NavItem {
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
 	return items
 }
+
+// FormTime shows a date-time as typed into a form ("2006-01-02T15:04", read as JST) or stored
+// (RFC 3339) the way JST does; anything else as it is.
+func FormTime(s string) string {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, jst); err == nil {
+			return JST(t)
+		}
+	}
+	return s
+}
