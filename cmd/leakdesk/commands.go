@@ -25,6 +25,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web"
+	"github.com/leakdesk/leakdesk/internal/webhook"
 )
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -92,8 +93,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
+	hooks, err := webhook.New(st, webhook.Config{Keys: keys, Logger: log.With("component", "webhook")})
+	if err != nil {
+		return err
+	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, MyNumberOfficers: cfg.MyNumberOfficers, Logger: log.With("component", "reminder")})
+		Offsets: offsets, MyNumberOfficers: cfg.MyNumberOfficers, OnDeadlineReminder: hooks.EnqueueDeadlineTx,
+		Logger: log.With("component", "reminder")})
 	if err != nil {
 		return err
 	}
@@ -104,7 +110,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		printer = p
 		defer printer.Close()
 	}
-	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer})
+	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)
@@ -112,6 +118,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// (a wrong key stops the server), then start the reminder workers and the anchor loop.
 	fatal := make(chan error, 1)
 	go func() {
+		remUp, hooksUp := false, false
 		for watchCtx.Err() == nil {
 			if ok, _ := srv.Ready().State(); ok {
 				// Only a wrong key or an unfinished rotation stops the server; the database going
@@ -121,11 +128,25 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					return
 				} else if err != nil {
 					log.Warn("data key not checked yet, retrying", "err", err)
-				} else if err := rem.Start(watchCtx); err != nil {
-					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
-					go anchorLoop(watchCtx, st, log)
-					return
+					if !remUp {
+						if err := rem.Start(watchCtx); err != nil {
+							log.Warn("reminder workers not started, retrying", "err", err)
+						} else {
+							remUp = true
+						}
+					}
+					if remUp && !hooksUp {
+						if err := hooks.Start(watchCtx); err != nil {
+							log.Warn("webhook workers not started, retrying", "err", err)
+						} else {
+							hooksUp = true
+						}
+					}
+					if remUp && hooksUp {
+						go anchorLoop(watchCtx, st, log)
+						return
+					}
 				}
 			}
 			select {
@@ -170,6 +191,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if err := rem.Stop(shutCtx); err != nil {
 		log.Warn("reminder workers stop", "err", err)
+	}
+	if err := hooks.Stop(shutCtx); err != nil {
+		log.Warn("webhook workers stop", "err", err)
 	}
 	log.Info("stopped")
 	return nil

@@ -77,6 +77,10 @@ type Config struct {
 	// (事務取扱責任者, SEED003 3条3項), alerted with 総務部 to a first report that may involve My
 	// Number (LEAKDESK_MYNUMBER_OFFICER_EMAIL).
 	MyNumberOfficers []string
+	// OnDeadlineReminder, when set, runs in the transaction of every deadline reminder that goes
+	// out (before its mail), so other systems hear "deadline near / missed" exactly when the
+	// people do (the webhook package's EnqueueDeadlineTx). An error rolls the reminder back.
+	OnDeadlineReminder func(ctx context.Context, tx pgx.Tx, caseID int64, number string, drill bool, deadline string, dueAt time.Time, reminder string) error
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool

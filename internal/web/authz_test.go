@@ -325,6 +325,14 @@ var authzTable = map[string]authzRow{
 	"GET /admin/jobs":   {want: wAdminPage},
 	"GET /admin/users":  {want: wAdminPage},
 	"GET /admin/logins": {want: wAdminPage},
+
+	// Webhook endpoints (administrators).
+	"GET /admin/webhooks": {want: wAdminPage},
+	"POST /admin/webhooks": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s201), form: func(e *cellEnv) url.Values {
+		return url.Values{"url": {"https://hooks.example.com/leakdesk"}, "events": {"case.opened"}}
+	}, notes: "the signing secret is shown once on the answer (201)"},
+	"POST /admin/webhooks/{id}/disable": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "404 = allowed, then no endpoint has the fixture case's id"},
 	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
 		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
 	}},

@@ -23,6 +23,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
+	"github.com/leakdesk/leakdesk/internal/webhook"
 )
 
 // Server holds what handlers need. Build it with New.
@@ -46,6 +47,7 @@ type Server struct {
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
+	hooks     *webhook.Registry // webhook endpoints (admin pages; see admin_webhooks.go)
 }
 
 // Options tune a Server; the zero value is production.
@@ -58,6 +60,7 @@ type Options struct {
 	Deadlines      *reminder.Reader  // dashboard and /admin/jobs queries; built from the store when nil
 	Documents      *documents.Store  // case documents; built from the store when nil
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
+	Webhooks       *webhook.Registry // webhook endpoints and delivery log; built from the store when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -82,6 +85,9 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		s.svc.Now = s.now
 	}
 	s.initLaw(opts)
+	if s.hooks = opts.Webhooks; s.hooks == nil {
+		s.hooks = webhook.NewRegistry(st.Pool, opts.Keys)
+	}
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/persons", JA: "対象者一覧", EN: "Affected persons", TestID: "link-persons"})
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/report", JA: "第一報", EN: "First report", TestID: "link-first-report"})
 	if s.svc.PersonCount == nil {

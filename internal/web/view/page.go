@@ -94,6 +94,7 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
+		items = append(items, NavItem{"/admin/webhooks", "Webhook", "Webhooks", "nav-admin-webhooks"})
 	}
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
 	return items
