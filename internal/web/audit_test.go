@@ -85,6 +85,9 @@ var auditorMayPost = map[string]string{
 	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 	"POST /audit/export":              "an export of a selection reads; it only adds to the access and audit logs",
+	// The API twins of the two (issue 17).
+	"POST /api/v1/audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
+	"POST /api/v1/audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 }
 
 // apiWriteBody is a well-formed body for each API write of api.md, so that a refusal comes from
@@ -95,6 +98,8 @@ func apiWriteBody(route string) string {
 		return `{"title":"監査人の案件","facts":{"recognized_at":"2026-04-30T22:40"}}`
 	case strings.HasSuffix(route, "/requests"):
 		return `{"stage":"discovery","kind":"complete","note":"監査人による操作"}`
+	case strings.HasSuffix(route, "/checklist"):
+		return `{"item":"discovery.report_to_soumu","checked":true}`
 	case strings.HasSuffix(route, "/approve"), strings.HasSuffix(route, "/send-back"):
 		return `{"note":"監査人による操作"}`
 	case strings.HasPrefix(route, "/api/v1/cases/{id}") && !strings.Contains(strings.TrimPrefix(route, "/api/v1/cases/{id}"), "/"):

@@ -321,6 +321,25 @@ var authzTable = map[string]authzRow{
 	"POST /api/v1/cases/{id}/report/questions": {want: row(s401, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"body":"何件送りましたか"}` }},
 
+	// API twins of the case page's forms (issue 17): the same cells as the page rows.
+	"POST /api/v1/cases/{id}/checklist": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"item":"discovery.report_to_soumu","checked":true}` }},
+	"PUT /api/v1/cases/{id}/owner": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"user_id":` + e.itoa(e.otherID) + `}` }},
+	"POST /api/v1/cases/{id}/involved": {want: row(s401, s403, s403, s403, s200, s200, s403, s200, s403, s403),
+		json: func(e *cellEnv) string {
+			return `{"user_id":` + e.itoa(e.victimID) + `,"involved":true,"reason":"送信者本人"}`
+		}},
+	"POST /api/v1/cases/{id}/reopen": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s403, s403), fix: fixDone,
+		json: func(e *cellEnv) string { return `{"stage":"discovery","reason":"事実の追加"}` }},
+	"GET /api/v1/audit/cases/{id}/export": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s200, s403)},
+	"POST /api/v1/audit/cases/{id}/comments": {want: row(s401, s403, s403, s403, s403, s403, s403, s403, s201, s403),
+		json: func(e *cellEnv) string { return `{"body":"確認しました"}` }},
+	"POST /api/v1/audit/cases/{id}/signoff": {want: row(s401, s403, s403, s403, s403, s403, s403, s403, s201, s403),
+		json: func(e *cellEnv) string {
+			return `{"body":"監査済み","scope":"第一報まで","reviewed_on":"2026-05-20"}`
+		}},
+
 	// Administration.
 	"GET /admin/jobs":   {want: wAdminPage},
 	"GET /admin/users":  {want: wAdminPage},
@@ -742,7 +761,8 @@ func caseWriteRoute(route string) bool {
 		"/cases/{id}/facts", "/cases/{id}/checklist", "/cases/{id}/requests", "/cases/{id}/owner", "/cases/{id}/involved",
 		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back",
 		"/api/v1/cases/{id}/records", "/api/v1/cases/{id}/records/{rid}", "/cases/{id}/records", "/cases/{id}/records/{rid}",
-		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence":
+		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence",
+		"/api/v1/cases/{id}/checklist", "/api/v1/cases/{id}/owner", "/api/v1/cases/{id}/involved", "/api/v1/cases/{id}/reopen":
 		return true
 	}
 	return false
@@ -774,7 +794,7 @@ func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRo
 			body = rw.json(e)
 		}
 		var hdr []string
-		if method == http.MethodPatch || (method == http.MethodPost && strings.HasSuffix(path, "/records")) {
+		if method != http.MethodGet { // the case version: required by case writes, ignored by the rest
 			hdr = []string{"If-Match", e.version()}
 		}
 		return h.api(method, path, env.tokens[col], body, hdr...)
