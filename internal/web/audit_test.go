@@ -85,6 +85,11 @@ var auditorMayPost = map[string]string{
 	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 	"POST /audit/export":              "an export of a selection reads; it only adds to the access and audit logs",
+	// Their own API tokens (issue 17): an account matter, no case data.
+	"POST /account/tokens":              "the user's own API token",
+	"POST /account/tokens/{tid}/revoke": "the user's own API token",
+	"POST /api/v1/me/tokens":            "the user's own API token",
+	"DELETE /api/v1/me/tokens/{tid}":    "the user's own API token",
 	// The API twins of the two (issue 17).
 	"POST /api/v1/audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /api/v1/audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",

@@ -321,6 +321,16 @@ var authzTable = map[string]authzRow{
 	"POST /api/v1/cases/{id}/report/questions": {want: row(s401, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"body":"何件送りましたか"}` }},
 
+	// Self-service API tokens (issue 17): every signed-in user, their own only ({tid} is nobody's).
+	"GET /account/tokens":  {want: wSignedIn},
+	"POST /account/tokens": {want: row(s303, s201, s201, s201, s201, s201, s201, s201, s201, s201), form: func(e *cellEnv) url.Values { return url.Values{"label": {"SIEM"}} }},
+	"POST /account/tokens/{tid}/revoke": {want: row(s303, s404, s404, s404, s404, s404, s404, s404, s404, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"GET /api/v1/me/tokens":  {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
+	"POST /api/v1/me/tokens": {want: row(s401, s201, s201, s201, s201, s201, s201, s201, s201, s201), json: func(e *cellEnv) string { return `{"label":"SIEM"}` }},
+	"DELETE /api/v1/me/tokens/{tid}": {want: row(s401, s404, s404, s404, s404, s404, s404, s404, s404, s404),
+		json: func(e *cellEnv) string { return `{}` }},
+
 	// API twins of the case page's forms (issue 17): the same cells as the page rows.
 	"POST /api/v1/cases/{id}/checklist": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"item":"discovery.report_to_soumu","checked":true}` }},
@@ -717,6 +727,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return e.itoa(e.personID)
 				case "kind":
 					return "report_prelim"
+				case "tid":
+					return "999999"
 				}
 				t.Fatalf("%s: unknown path parameter %s", key, p)
 				return ""

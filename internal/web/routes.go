@@ -35,6 +35,9 @@ func (s *Server) routes() http.Handler {
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
+		r.Get("/me/tokens", s.apiTokens)
+		r.Post("/me/tokens", s.apiCreateToken)
+		r.Delete("/me/tokens/{tid}", s.apiRevokeToken)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
 		// API ROUTES: cases
@@ -84,6 +87,9 @@ func (s *Server) routes() http.Handler {
 			r.Get("/", s.home)
 			r.Post("/logout", s.postLogout)
 			r.Get("/account", s.getAccount)
+			r.Get("/account/tokens", s.getTokens) // self-service API tokens; see tokens.go
+			r.Post("/account/tokens", s.postToken)
+			r.Post("/account/tokens/{tid}/revoke", s.postTokenRevoke)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
