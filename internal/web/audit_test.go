@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -158,7 +159,16 @@ func TestAudit_AuditorIsRefusedOnEveryWriteRoute(t *testing.T) {
 			return "1"
 		})
 		var status int
-		if strings.HasPrefix(route, "/api/") {
+		if strings.HasSuffix(route, "/api/v1/cases/{id}/evidence") {
+			// A well-formed upload, so that only the auditor rule can refuse it.
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			_ = mw.WriteField("stage", "discovery")
+			fw, _ := mw.CreateFormFile("file", "memo.pdf")
+			_, _ = fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+			_ = mw.Close()
+			status = h.apiRaw(method, path, token, mw.FormDataContentType(), body.Bytes(), "If-Match", strconv.FormatInt(before, 10)).Status
+		} else if strings.HasPrefix(route, "/api/") {
 			r := h.api(method, path, token, apiWriteBody(route), "If-Match", strconv.FormatInt(before, 10))
 			status = r.Status
 		} else {

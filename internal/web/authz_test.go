@@ -332,6 +332,12 @@ var authzTable = map[string]authzRow{
 		json: func(e *cellEnv) string { return `{}` }},
 
 	// API twins of the case page's forms (issue 17): the same cells as the page rows.
+	"POST /api/v1/cases/{id}/persons/import": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return "氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n" }, notes: "a CSV body: preview and stage"},
+	"POST /api/v1/cases/{id}/persons/import/commit": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"upload":"` + e.uploadToken() + `"}` }},
+	"POST /api/v1/cases/{id}/evidence":      {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord, evidence: true},
+	"GET /api/v1/cases/{id}/evidence/{eid}": {want: aCaseRead},
 	"POST /api/v1/cases/{id}/checklist": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"item":"discovery.report_to_soumu","checked":true}` }},
 	"PUT /api/v1/cases/{id}/owner": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
@@ -774,7 +780,7 @@ func caseWriteRoute(route string) bool {
 		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back",
 		"/api/v1/cases/{id}/records", "/api/v1/cases/{id}/records/{rid}", "/cases/{id}/records", "/cases/{id}/records/{rid}",
 		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence",
-		"/api/v1/cases/{id}/checklist", "/api/v1/cases/{id}/owner", "/api/v1/cases/{id}/involved", "/api/v1/cases/{id}/reopen":
+		"/api/v1/cases/{id}/evidence", "/api/v1/cases/{id}/checklist", "/api/v1/cases/{id}/owner", "/api/v1/cases/{id}/involved", "/api/v1/cases/{id}/reopen":
 		return true
 	}
 	return false
@@ -800,6 +806,15 @@ func stripTags(s string) string { return tagRe.ReplaceAllString(s, " ") }
 func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRow, e *cellEnv) resp {
 	t.Helper()
 	h := env.h
+	if strings.HasPrefix(path, "/api/v1/") && rw.evidence {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("stage", "containment")
+		fw, _ := mw.CreateFormFile("file", "takedown.pdf")
+		_, _ = fw.Write([]byte("%PDF-1.4\n削除依頼の回答\n%%EOF\n"))
+		_ = mw.Close()
+		return h.apiRaw(method, path, env.tokens[col], mw.FormDataContentType(), body.Bytes(), "If-Match", e.version())
+	}
 	if strings.HasPrefix(path, "/api/v1/") {
 		body := ""
 		if rw.json != nil {

@@ -62,7 +62,11 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(reportFilers...)).Post("/reports/{id}/answers", s.apiReportAnswer)
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.apiCaseReport)
 		r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.apiReportQuestion)
-		// API ROUTES: twins of the case page's forms (see parity_api.go)
+		// API ROUTES: twins of the case page's forms (see parity_api.go, upload_api.go)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import", s.apiPersonImport) // larger body limit: personUploadLimit
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import/commit", s.apiPersonImportCommit)
+		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
+		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
 		r.Post("/cases/{id}/checklist", s.apiChecklist)
 		r.Put("/cases/{id}/owner", s.apiOwner)
 		r.Post("/cases/{id}/involved", s.apiInvolved)
