@@ -67,6 +67,9 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import/commit", s.apiPersonImportCommit)
 		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
 		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
+		r.With(s.requireRole(caseReaders...)).Put("/cases/{id}/documents/{kind}", s.apiSaveDocument) // see documents_api.go
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/documents/{kind}/finalise", s.apiFinaliseDocument)
+		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
 		r.Post("/cases/{id}/checklist", s.apiChecklist)
 		r.Put("/cases/{id}/owner", s.apiOwner)
 		r.Post("/cases/{id}/involved", s.apiInvolved)
