@@ -336,7 +336,13 @@ var authzTable = map[string]authzRow{
 		json: func(e *cellEnv) string { return "氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n" }, notes: "a CSV body: preview and stage"},
 	"POST /api/v1/cases/{id}/persons/import/commit": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"upload":"` + e.uploadToken() + `"}` }},
-	"POST /api/v1/cases/{id}/evidence":      {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord, evidence: true},
+	"POST /api/v1/cases/{id}/evidence": {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord, evidence: true},
+	"POST /api/v1/cases/{id}/persons": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"name":"山田 花子","kana":"ヤマダ ハナコ","email":"hanako+` + e.col + `@example.jp","notice_status":"unnotified"}`
+	}},
+	"PATCH /api/v1/cases/{id}/persons/{pid}": {want: row(s401, 204, 204, s403, 204, 204, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"version":` + e.itoa(e.personVersion) + `,"name":"佐藤 一郎","email":"ichiro@example.jp","notice_status":"notified"}`
+	}},
 	"GET /api/v1/cases/{id}/evidence/{eid}": {want: aCaseRead},
 	"PUT /api/v1/cases/{id}/documents/{kind}": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"edits":{"item4_text":"概要（` + e.col + `）"}}` }},

@@ -65,6 +65,8 @@ func (s *Server) routes() http.Handler {
 		// API ROUTES: twins of the case page's forms (see parity_api.go, upload_api.go)
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import", s.apiPersonImport) // larger body limit: personUploadLimit
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import/commit", s.apiPersonImportCommit)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons", s.apiAddPerson) // see persons_write_api.go
+		r.With(s.requireRole(personWriters...)).Patch("/cases/{id}/persons/{pid}", s.apiUpdatePerson)
 		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
 		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
 		r.With(s.requireRole(caseReaders...)).Put("/cases/{id}/documents/{kind}", s.apiSaveDocument) // see documents_api.go
