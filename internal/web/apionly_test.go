@@ -15,8 +15,10 @@ import (
 // report, the facts, the register imported as a CSV body (a bad file refused with nothing
 // staged), a person added and corrected, the checklist, the discovery request and its approval,
 // the Commission report drafted, finalised and printed, and the auditor's sign-off and export.
+// Every request and real response is checked against openapi.json (libopenapi-validator).
 func TestAPIOnly_FirstReportToFinalDocument(t *testing.T) {
 	h := newReportHarness(t)
+	checkAgainstOpenAPI(t, h.harness)
 	h.user("privacy", auth.RolePrivacyOfficer)
 	rep, staff, mgr, aud := h.token("reporter"), h.token("staff"), h.token("manager"), h.token("auditor")
 	call := func(method, path, tok, body string, want int, hdr ...string) resp {

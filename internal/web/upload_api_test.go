@@ -24,5 +24,8 @@ func (h *harness) apiRaw(method, path, token, ctype string, body []byte, hdr ...
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
+	if h.exchange != nil {
+		h.exchange(req, body, r, b)
+	}
 	return resp{Status: r.StatusCode, Header: r.Header, Body: string(b)}
 }
