@@ -340,6 +340,9 @@ var authzTable = map[string]authzRow{
 	"POST /api/v1/cases/{id}/persons": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403), json: func(e *cellEnv) string {
 		return `{"name":"山田 花子","kana":"ヤマダ ハナコ","email":"hanako+` + e.col + `@example.jp","notice_status":"unnotified"}`
 	}},
+	"POST /api/v1/cases/{id}/persons/bulk-notice": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"ids":[` + e.itoa(e.personID) + `],"status":"notified","method":"post","date":"2026-05-10"}`
+	}},
 	"PATCH /api/v1/cases/{id}/persons/{pid}": {want: row(s401, 204, 204, s403, 204, 204, s403, s403, s403, s403), json: func(e *cellEnv) string {
 		return `{"version":` + e.itoa(e.personVersion) + `,"name":"佐藤 一郎","email":"ichiro@example.jp","notice_status":"notified"}`
 	}},

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/leakdesk/leakdesk/internal/store"
 )
@@ -122,4 +123,53 @@ func (s *Server) apiUpdatePerson(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+type apiBulkNoticeIn struct {
+	IDs    []int64 `json:"ids"`
+	Status string  `json:"status"`
+	Method string  `json:"method"`
+	Date   string  `json:"date"` // YYYY-MM-DD
+}
+
+// apiBulkNotice is the bulk notice form's twin for chosen people: the same option lists and the
+// same store call (BulkSetNotice), with field errors instead of a flash.
+func (s *Server) apiBulkNotice(w http.ResponseWriter, r *http.Request) {
+	caseID, _, ok := s.personCase(w, r)
+	if !ok {
+		return
+	}
+	var in apiBulkNoticeIn
+	if status, ue := decodeJSON(r, &in); ue != nil {
+		s.fail(w, r, status, ue)
+		return
+	}
+	var fes []fieldError
+	var day *time.Time
+	if in.Date != "" {
+		d, err := time.Parse("2006-01-02", in.Date)
+		if err != nil {
+			fes = append(fes, fieldError{Field: "date", JA: "日付は YYYY-MM-DD で入力してください。", EN: "Enter the date as YYYY-MM-DD."})
+		}
+		day = &d
+	}
+	if !validOption(noticeStatuses, in.Status) {
+		fes = append(fes, fieldError{Field: "status", JA: "通知状況を一覧から選んでください。", EN: "Choose a notice status from the list."})
+	}
+	if in.Method != "" && !validOption(noticeMethods, in.Method) {
+		fes = append(fes, fieldError{Field: "method", JA: "通知方法を選んでください。", EN: "Choose a notice method."})
+	}
+	if len(in.IDs) == 0 {
+		fes = append(fes, fieldError{Field: "ids", JA: "対象者を選んでください。", EN: "Select at least one person."})
+	}
+	if len(fes) > 0 {
+		s.fail(w, r, http.StatusUnprocessableEntity, invalidInput(fes))
+		return
+	}
+	n, err := s.store.BulkSetNotice(r.Context(), s.keys, store.PersonFilter{CaseID: caseID, IDs: in.IDs}, in.Status, in.Method, day)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"updated": n})
 }

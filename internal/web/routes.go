@@ -67,6 +67,7 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import/commit", s.apiPersonImportCommit)
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons", s.apiAddPerson) // see persons_write_api.go
 		r.With(s.requireRole(personWriters...)).Patch("/cases/{id}/persons/{pid}", s.apiUpdatePerson)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/bulk-notice", s.apiBulkNotice)
 		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
 		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
 		r.With(s.requireRole(caseReaders...)).Put("/cases/{id}/documents/{kind}", s.apiSaveDocument) // see documents_api.go
