@@ -24,6 +24,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web"
+	"github.com/leakdesk/leakdesk/internal/webhook"
 )
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -100,8 +101,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
+	hooks, err := webhook.New(st, webhook.Config{Keys: keys, Logger: log.With("component", "webhook")})
+	if err != nil {
+		return err
+	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention,
+		Offsets: offsets, MyNumberOfficers: cfg.MyNumberOfficers, OnDeadlineReminder: hooks.EnqueueDeadlineTx,
+		Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention,
 		CompensationExecutiveAbove: cfg.CompensationCEOAbove})
 	if err != nil {
 		return err
@@ -113,7 +119,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		printer = p
 		defer printer.Close()
 	}
-	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer})
+	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)
@@ -121,6 +127,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// (a wrong key stops the server), then start the reminder workers and the anchor loop.
 	fatal := make(chan error, 1)
 	go func() {
+		remUp, hooksUp := false, false
 		for watchCtx.Err() == nil {
 			if ok, _ := srv.Ready().State(); ok {
 				// Only a wrong key or an unfinished rotation stops the server; the database going
@@ -135,22 +142,36 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					log.Warn("register text index not filled yet, retrying", "err", err)
 				} else if sealed, err := st.SealPendingEvidence(watchCtx); err != nil {
 					log.Warn("evidence not sealed yet, retrying", "err", err)
-				} else if err := rem.Start(watchCtx); err != nil {
-					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
-					if n > 0 {
-						log.Info("register text index filled", "rows", n)
+					if !remUp {
+						if err := rem.Start(watchCtx); err != nil {
+							log.Warn("reminder workers not started, retrying", "err", err)
+						} else {
+							remUp = true
+						}
 					}
-					if sealed > 0 {
-						log.Info("sealed evidence files stored in plaintext before migration 00032", "files", sealed)
+					if remUp && !hooksUp {
+						if err := hooks.Start(watchCtx); err != nil {
+							log.Warn("webhook workers not started, retrying", "err", err)
+						} else {
+							hooksUp = true
+						}
 					}
-					// The history's first wall is that serve's role cannot rewrite it
-					// (docs/operations.md, "Database roles"); say so loudly when it can.
-					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
-						log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
+					if remUp && hooksUp {
+						if n > 0 {
+							log.Info("register text index filled", "rows", n)
+						}
+						if sealed > 0 {
+							log.Info("sealed evidence files stored in plaintext before migration 00032", "files", sealed)
+						}
+						// The history's first wall is that serve's role cannot rewrite it
+						// (docs/operations.md, "Database roles"); say so loudly when it can.
+						if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
+							log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
+						}
+						go anchorLoop(watchCtx, st, cfg.WitnessDir, srv.Ready(), log)
+						return
 					}
-					go anchorLoop(watchCtx, st, cfg.WitnessDir, srv.Ready(), log)
-					return
 				}
 			}
 			select {
@@ -210,6 +231,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if err := rem.Stop(shutCtx); err != nil {
 		log.Warn("reminder workers stop", "err", err)
+	}
+	if err := hooks.Stop(shutCtx); err != nil {
+		log.Warn("webhook workers stop", "err", err)
 	}
 	log.Info("stopped")
 	return nil

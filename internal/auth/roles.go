@@ -14,10 +14,13 @@ const (
 	RoleHR             Role = "hr"
 	RoleAuditor        Role = "auditor"
 	RoleAdmin          Role = "admin"
+	// RoleReporter is every officer and employee (派遣・委託先 staff included, SEED003 4条): they
+	// file a first report and see only their own reports. SSO users get it by default.
+	RoleReporter Role = "reporter"
 )
 
 // AllRoles in display order.
-var AllRoles = []Role{RoleStaff, RoleManager, RolePrivacyOfficer, RoleExecutive, RoleHR, RoleAuditor, RoleAdmin}
+var AllRoles = []Role{RoleStaff, RoleManager, RolePrivacyOfficer, RoleExecutive, RoleHR, RoleAuditor, RoleAdmin, RoleReporter}
 
 // Label returns the role's name in Japanese and English.
 func (r Role) Label() (ja, en string) {
@@ -36,6 +39,8 @@ func (r Role) Label() (ja, en string) {
 		return "監査責任者", "Auditor"
 	case RoleAdmin:
 		return "システム管理者", "Administrator"
+	case RoleReporter:
+		return "役職員（第一報の報告者）", "Employee (files first reports)"
 	}
 	return string(r), string(r)
 }

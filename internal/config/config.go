@@ -51,6 +51,9 @@ type Config struct {
 	// CompensationCEOAbove is the compensation total (yen) above which the CEO approves the
 	// compensation policy (domain.md §5.3); LEAKDESK_COMPENSATION_CEO_ABOVE, 0 = the domain default.
 	CompensationCEOAbove int64
+	// MyNumberOfficers (LEAKDESK_MYNUMBER_OFFICER_EMAIL, comma-separated): the 事務取扱責任者,
+	// alerted with 総務部 to a first report that may involve My Number.
+	MyNumberOfficers []string
 }
 
 // DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
@@ -85,6 +88,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MetricsAddr:     getenv("LEAKDESK_METRICS_ADDR"),
 		MetricsToken:    getenv("LEAKDESK_METRICS_TOKEN"),
 		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
+	}
+	for _, a := range strings.Split(getenv("LEAKDESK_MYNUMBER_OFFICER_EMAIL"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			if !strings.Contains(a, "@") {
+				return c, fmt.Errorf("config: LEAKDESK_MYNUMBER_OFFICER_EMAIL %q is not an e-mail address", a)
+			}
+			c.MyNumberOfficers = append(c.MyNumberOfficers, a)
+		}
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

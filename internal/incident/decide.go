@@ -22,7 +22,11 @@ func (c *Case) Decide(cmd Command, actor Actor, now time.Time) ([]Event, error) 
 		return nil, Invalid("操作が指定されていません。", "no command")
 	}
 	d := &decider{sim: c.clone(), actor: actor, now: now}
-	if _, open := cmd.(OpenCase); !open && c.Version == 0 {
+	_, open := cmd.(OpenCase)
+	if _, reported := cmd.(FileFirstReport); reported {
+		open = true
+	}
+	if !open && c.Version == 0 {
 		return nil, NotFound("案件が見つかりません。", "case not found")
 	}
 	if err := cmd.decide(d); err != nil {

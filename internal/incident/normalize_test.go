@@ -179,7 +179,7 @@ func TestLabels(t *testing.T) {
 			t.Errorf("%s: %q", s, s.LabelJA())
 		}
 	}
-	roleJA := []string{"総務部担当者", "総務部長・副部長", "個人情報保護管理者", "代表取締役", "人事", "監査責任者", "システム管理者"}
+	roleJA := []string{"総務部担当者", "総務部長・副部長", "個人情報保護管理者", "代表取締役", "人事", "監査責任者", "システム管理者", "役職員（第一報の報告者）"}
 	for i, r := range Roles {
 		if !r.Valid() || r.LabelJA() != roleJA[i] || r.LabelEN() == "" {
 			t.Errorf("%s: %q", r, r.LabelJA())

@@ -88,10 +88,11 @@ const (
 	RoleHR             Role = "hr"              // 人事
 	RoleAuditor        Role = "auditor"         // 監査責任者: reads everything, changes nothing
 	RoleAdmin          Role = "admin"           // システム管理者: no rights on case data
+	RoleReporter       Role = "reporter"        // 役職員: files a first report, sees only their own
 )
 
 // Roles lists all roles.
-var Roles = []Role{RoleStaff, RoleManager, RolePrivacyOfficer, RoleExecutive, RoleHR, RoleAuditor, RoleAdmin}
+var Roles = []Role{RoleStaff, RoleManager, RolePrivacyOfficer, RoleExecutive, RoleHR, RoleAuditor, RoleAdmin, RoleReporter}
 
 var roleLabels = map[Role][2]string{
 	RoleStaff:          {"総務部担当者", "General affairs staff"},
@@ -101,6 +102,7 @@ var roleLabels = map[Role][2]string{
 	RoleHR:             {"人事", "HR"},
 	RoleAuditor:        {"監査責任者", "Audit lead"},
 	RoleAdmin:          {"システム管理者", "System administrator"},
+	RoleReporter:       {"役職員（第一報の報告者）", "Employee (files first reports)"},
 }
 
 // Valid reports whether r is a known role.

@@ -108,6 +108,11 @@ func (s *Service) workDeadline(ctx context.Context, job *river.Job[DeadlineArgs]
 		return s.complete(ctx, tx, job)
 	}
 	msg := deadlineMessage(s.cfg.BaseURL, a.CaseID, ci, a.Deadline, labelJA, labelEN, due, dueAt, a.Reminder, now)
+	if s.cfg.OnDeadlineReminder != nil {
+		if err := s.cfg.OnDeadlineReminder(ctx, tx, a.CaseID, ci.Number, ci.Drill, a.Deadline, dueAt, a.Reminder); err != nil {
+			return fmt.Errorf("reminder: deadline hook: %w", err)
+		}
+	}
 	return s.sendOnce(ctx, tx, job, a.CaseID, a.Deadline, a.DueAt, a.Reminder, ci, msg)
 }
 

@@ -83,6 +83,14 @@ type Config struct {
 	// (LEAKDESK_COMPENSATION_CEO_ABOVE; 0 = the domain default): request notices work out the next
 	// slot as the case service does.
 	CompensationExecutiveAbove int64
+	// MyNumberOfficers are the addresses of the person responsible for My Number handling
+	// (事務取扱責任者, SEED003 3条3項), alerted with 総務部 to a first report that may involve My
+	// Number (LEAKDESK_MYNUMBER_OFFICER_EMAIL).
+	MyNumberOfficers []string
+	// OnDeadlineReminder, when set, runs in the transaction of every deadline reminder that goes
+	// out (before its mail), so other systems hear "deadline near / missed" exactly when the
+	// people do (the webhook package's EnqueueDeadlineTx). An error rolls the reminder back.
+	OnDeadlineReminder func(ctx context.Context, tx pgx.Tx, caseID int64, number string, drill bool, deadline string, dueAt time.Time, reminder string) error
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -145,6 +153,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &pruneLoginsWorker{s: s})
 	river.AddWorker(workers, &notifyGrantsWorker{s: s})
 	river.AddWorker(workers, &noticeWorker{s: s})
+	river.AddWorker(workers, &firstReportWorker{s: s})
 	rc := &river.Config{
 		PeriodicJobs: append(pruneLoginsJob(cfg.LoginRetention), notifyGrantsJob(cfg.GrantNoticeInterval)),
 		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
@@ -233,8 +242,11 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 	var assessSeq int64
 	statusChanged := false
 	var submitted []int64
+	opened := false
 	for _, e := range events {
 		switch e.Type {
+		case incident.EventCaseOpened:
+			opened = true
 		case incident.EventAssessmentChanged:
 			assessSeq = e.Seq
 		case incident.EventCaseClosed, incident.EventCaseReopened, incident.EventOwnerAssigned:
@@ -276,6 +288,13 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 		})
 	}
 	params = append(params, noticeJobs(s, c, events)...)
+	if opened {
+		alert, err := firstReportAlert(ctx, tx, c.ID, now)
+		if err != nil {
+			return err
+		}
+		params = append(params, alert...)
+	}
 	if len(params) == 0 {
 		return nil
 	}

@@ -64,6 +64,12 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 
 // OpenCaseTx is OpenCase whose decide gets a context carrying the transaction (see TxCaseFunc).
 func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
+	return s.openCase(ctx, now, decide, nil)
+}
+
+// openCase is OpenCaseTx that also writes, through with, rows that belong to the opening (a first
+// report) in its transaction, before the case hooks run.
+func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error), with txFunc) (*incident.Case, error) {
 	var c *incident.Case
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
@@ -94,6 +100,11 @@ func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx c
 		}
 		if err := registerCase(ctx, tx, c); err != nil {
 			return err
+		}
+		if with != nil {
+			if err := with(ctx, tx, c, events); err != nil {
+				return err
+			}
 		}
 		return s.runHooks(ctx, tx, c, events)
 	})

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -88,6 +89,14 @@ var auditorMayPost = map[string]string{
 	"POST /cases/{id}/persons/search":        "a register search reads: the query travels in the body (no personal data in URLs); it adds only to the access log",
 	"POST /api/v1/cases/{id}/persons/search": "the API's register search reads, like the page's",
 	"POST /account/password":                 "the user's own password (issue 20)",
+	// Their own API tokens (issue 17): an account matter, no case data.
+	"POST /account/tokens":              "the user's own API token",
+	"POST /account/tokens/{tid}/revoke": "the user's own API token",
+	"POST /api/v1/me/tokens":            "the user's own API token",
+	"DELETE /api/v1/me/tokens/{tid}":    "the user's own API token",
+	// The API twins of the two (issue 17).
+	"POST /api/v1/audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
+	"POST /api/v1/audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",
 }
 
 // apiWriteBody is a well-formed body for each API write of api.md, so that a refusal comes from
@@ -98,6 +107,8 @@ func apiWriteBody(route string) string {
 		return `{"title":"監査人の案件","facts":{"recognized_at":"2026-04-30T22:40"}}`
 	case strings.HasSuffix(route, "/requests"):
 		return `{"stage":"discovery","kind":"complete","note":"監査人による操作"}`
+	case strings.HasSuffix(route, "/checklist"):
+		return `{"item":"discovery.report_to_soumu","checked":true}`
 	case strings.HasSuffix(route, "/approve"), strings.HasSuffix(route, "/send-back"):
 		return `{"note":"監査人による操作"}`
 	case strings.HasPrefix(route, "/api/v1/cases/{id}") && !strings.Contains(strings.TrimPrefix(route, "/api/v1/cases/{id}"), "/"):
@@ -151,7 +162,16 @@ func TestAudit_AuditorIsRefusedOnEveryWriteRoute(t *testing.T) {
 			return "1"
 		})
 		var status int
-		if strings.HasPrefix(route, "/api/") {
+		if strings.HasSuffix(route, "/api/v1/cases/{id}/evidence") {
+			// A well-formed upload, so that only the auditor rule can refuse it.
+			var body bytes.Buffer
+			mw := multipart.NewWriter(&body)
+			_ = mw.WriteField("stage", "discovery")
+			fw, _ := mw.CreateFormFile("file", "memo.pdf")
+			_, _ = fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+			_ = mw.Close()
+			status = h.apiRaw(method, path, token, mw.FormDataContentType(), body.Bytes(), "If-Match", strconv.FormatInt(before, 10)).Status
+		} else if strings.HasPrefix(route, "/api/") {
 			r := h.api(method, path, token, apiWriteBody(route), "If-Match", strconv.FormatInt(before, 10))
 			status = r.Status
 		} else {

@@ -42,15 +42,17 @@ const (
 	colHR
 	colAuditor
 	colAdmin
+	colReporter
 	nCols
 )
 
-var authzColumns = [nCols]string{"anon", "staff", "other", "involved", "manager", "privacy", "exec", "hr", "auditor", "admin"}
+var authzColumns = [nCols]string{"anon", "staff", "other", "involved", "manager", "privacy", "exec", "hr", "auditor", "admin", "reporter"}
 
 // authzRoles are the roles of each column's user (anon has none).
 var authzRoles = [nCols][]auth.Role{
 	colStaff: {auth.RoleStaff}, colOther: {auth.RoleStaff}, colInvolved: {auth.RoleManager}, colManager: {auth.RoleManager},
 	colPrivacy: {auth.RolePrivacyOfficer}, colExec: {auth.RoleExecutive}, colHR: {auth.RoleHR}, colAuditor: {auth.RoleAuditor}, colAdmin: {auth.RoleAdmin},
+	colReporter: {auth.RoleReporter},
 }
 
 // fixture variants a row's cells run against.
@@ -94,13 +96,22 @@ func all(code int) [nCols]int {
 	return w
 }
 
-// row builds want from (anon, staff, other, involved, manager, privacy, exec, hr, auditor, admin).
+// row builds want from (anon, staff, other, involved, manager, privacy, exec, hr, auditor, admin[,
+// reporter]). Without the reporter's cell it follows from the others: a reporter (every employee)
+// holds no case role and administers nothing, so they get what both staff and admin get where
+// those agree (sign-in, account, liveness) and 403 everywhere else.
 func row(c ...int) [nCols]int {
-	if len(c) != nCols {
+	if len(c) != nCols && len(c) != nCols-1 {
 		panic(fmt.Sprintf("authz row with %d cells, want %d", len(c), nCols))
 	}
 	var w [nCols]int
 	copy(w[:], c)
+	if len(c) == nCols-1 {
+		w[colReporter] = s403
+		if w[colStaff] == w[colAdmin] {
+			w[colReporter] = w[colAdmin]
+		}
+	}
 	return w
 }
 
@@ -296,6 +307,83 @@ var authzTable = map[string]authzRow{
 		return url.Values{"body": {"監査済み"}, "scope": {"第一報まで"}, "reviewed_on": {"2026-05-20"}}
 	}},
 
+	// First reports (第一報). A reporter sees only their own: the fixture case was opened by staff,
+	// not from a report, so every filer gets 404 there (the reporter's own report is covered by
+	// TestFirstReport_ReporterSeesOnlyOwn); 総務部 reads the case's report page like the case.
+	"GET /report": {want: row(s303, s200, s200, s200, s200, s403, s403, s403, s403, s403, s200)},
+	"POST /report": {want: row(s303, s303, s303, s303, s303, s403, s403, s403, s403, s403, s303), form: func(e *cellEnv) url.Values {
+		return url.Values{"initial_description": {"顧客リストを誤送信した（" + e.col + "）"}, "recognized_at": {"2026-04-30T22:40"}, "reporter_contact": {"内線 1234"}}
+	}, notes: "every employee (reporter) and 総務部 (which also enters phone reports)"},
+	"GET /report/{id}": {want: row(s303, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404)},
+	"POST /report/{id}/answers": {want: row(s303, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{"body": {"宛先は取引先A社です"}} }},
+	"GET /cases/{id}/report": {want: wCaseRead, notes: "says the case was not opened from a first report"},
+	"POST /cases/{id}/report/questions": {want: row(s303, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
+		form:  func(e *cellEnv) url.Values { return url.Values{"body": {"何件送りましたか"}} },
+		notes: "404 = allowed, then the fixture case has no reporter to ask"},
+	"POST /api/v1/reports": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403, s201),
+		json: func(e *cellEnv) string {
+			return `{"initial_description":"API で第一報（` + e.col + `）","recognized_at":"2026-04-30T22:40","reporter_contact":"内線 1234"}`
+		}},
+	"GET /api/v1/reports":      {want: row(s401, s200, s200, s200, s200, s403, s403, s403, s403, s403, s200)},
+	"GET /api/v1/reports/{id}": {want: row(s401, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404)},
+	"POST /api/v1/reports/{id}/answers": {want: row(s401, s404, s404, s404, s404, s403, s403, s403, s403, s403, s404),
+		json: func(e *cellEnv) string { return `{"body":"宛先は取引先A社です"}` }},
+	"GET /api/v1/cases/{id}/report": {want: row(s401, s404, s404, s403, s404, s404, s404, s404, s404, s403, s403),
+		notes: "404 = allowed, then the fixture case was not opened from a first report"},
+	"POST /api/v1/cases/{id}/report/questions": {want: row(s401, s404, s404, s403, s404, s403, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"body":"何件送りましたか"}` }},
+
+	// Self-service API tokens (issue 17): every signed-in user, their own only ({tid} is nobody's).
+	"GET /account/tokens":  {want: wSignedIn},
+	"POST /account/tokens": {want: row(s303, s201, s201, s201, s201, s201, s201, s201, s201, s201), form: func(e *cellEnv) url.Values { return url.Values{"label": {"SIEM"}} }},
+	"POST /account/tokens/{tid}/revoke": {want: row(s303, s404, s404, s404, s404, s404, s404, s404, s404, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"GET /api/v1/me/tokens":  {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
+	"POST /api/v1/me/tokens": {want: row(s401, s201, s201, s201, s201, s201, s201, s201, s201, s201), json: func(e *cellEnv) string { return `{"label":"SIEM"}` }},
+	"DELETE /api/v1/me/tokens/{tid}": {want: row(s401, s404, s404, s404, s404, s404, s404, s404, s404, s404),
+		json: func(e *cellEnv) string { return `{}` }},
+
+	// API twins of the case page's forms (issue 17): the same cells as the page rows.
+	"POST /api/v1/cases/{id}/persons/import": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return "氏名,メールアドレス\n鈴木 次郎,jiro@example.jp\n" }, notes: "a CSV body: preview and stage"},
+	"POST /api/v1/cases/{id}/persons/import/commit": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"upload":"` + e.uploadToken() + `"}` }},
+	"POST /api/v1/cases/{id}/evidence": {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord, evidence: true},
+	"POST /api/v1/cases/{id}/persons": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"name":"山田 花子","kana":"ヤマダ ハナコ","email":"hanako+` + e.col + `@example.jp","notice_status":"unnotified"}`
+	}},
+	"POST /api/v1/cases/{id}/persons/bulk-notice": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"ids":[` + e.itoa(e.personID) + `],"status":"notified","method":"post","date":"2026-05-10"}`
+	}},
+	"PATCH /api/v1/cases/{id}/persons/{pid}": {want: row(s401, 204, 204, s403, 204, 204, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"version":` + e.itoa(e.personVersion) + `,"name":"佐藤 一郎","email":"ichiro@example.jp","notice_status":"notified"}`
+	}},
+	"GET /api/v1/cases/{id}/evidence/{eid}": {want: aCaseRead},
+	"PUT /api/v1/cases/{id}/documents/{kind}": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"edits":{"item4_text":"概要（` + e.col + `）"}}` }},
+	"POST /api/v1/cases/{id}/documents/{kind}/finalise": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"version":0}` }},
+	"GET /api/v1/cases/{id}/documents/{kind}/pdf": {want: row(s401, s404, s404, s403, s404, s404, s404, s404, s404, s403), query: "?version=999",
+		notes: "as the page row: 404 = authorised, then no final version 999"},
+	"POST /api/v1/cases/{id}/checklist": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"item":"discovery.report_to_soumu","checked":true}` }},
+	"PUT /api/v1/cases/{id}/owner": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { return `{"user_id":` + e.itoa(e.otherID) + `}` }},
+	"POST /api/v1/cases/{id}/involved": {want: row(s401, s403, s403, s403, s200, s200, s403, s200, s403, s403),
+		json: func(e *cellEnv) string {
+			return `{"user_id":` + e.itoa(e.victimID) + `,"involved":true,"reason":"送信者本人"}`
+		}},
+	"POST /api/v1/cases/{id}/reopen": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s403, s403), fix: fixDone,
+		json: func(e *cellEnv) string { return `{"stage":"discovery","reason":"事実の追加"}` }},
+	"GET /api/v1/audit/cases/{id}/export": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s200, s403)},
+	"POST /api/v1/audit/cases/{id}/comments": {want: row(s401, s403, s403, s403, s403, s403, s403, s403, s201, s403),
+		json: func(e *cellEnv) string { return `{"body":"確認しました"}` }},
+	"POST /api/v1/audit/cases/{id}/signoff": {want: row(s401, s403, s403, s403, s403, s403, s403, s403, s201, s403),
+		json: func(e *cellEnv) string {
+			return `{"body":"監査済み","scope":"第一報まで","reviewed_on":"2026-05-20"}`
+		}},
+
 	// Administration.
 	"GET /admin/jobs":        {want: wAdminPage},
 	"GET /admin/users":       {want: wAdminPage},
@@ -305,6 +393,14 @@ var authzTable = map[string]authzRow{
 		return url.Values{"principal_id": {e.itoa(e.victimID)}, "deputy_id": {e.itoa(e.otherID)}, "valid_from": {"2026-05-01T09:00"},
 			"valid_until": {"2026-05-08T18:00"}, "reason": {"出張"}}
 	}},
+
+	// Webhook endpoints (administrators).
+	"GET /admin/webhooks": {want: wAdminPage},
+	"POST /admin/webhooks": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s201), form: func(e *cellEnv) url.Values {
+		return url.Values{"url": {"https://hooks.example.com/leakdesk"}, "events": {"case.opened"}}
+	}, notes: "the signing secret is shown once on the answer (201)"},
+	"POST /admin/webhooks/{id}/disable": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s404),
+		form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "404 = allowed, then no endpoint has the fixture case's id"},
 	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
 		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
 	}},
@@ -681,6 +777,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return e.itoa(e.personID)
 				case "kind":
 					return "report_prelim"
+				case "tid":
+					return "999999"
 				}
 				t.Fatalf("%s: unknown path parameter %s", key, p)
 				return ""
@@ -725,7 +823,8 @@ func caseWriteRoute(route string) bool {
 		"/cases/{id}/facts", "/cases/{id}/checklist", "/cases/{id}/requests", "/cases/{id}/owner", "/cases/{id}/involved",
 		"/cases/{id}/reopen", "/requests/{rid}/approve", "/requests/{rid}/send-back",
 		"/api/v1/cases/{id}/records", "/api/v1/cases/{id}/records/{rid}", "/cases/{id}/records", "/cases/{id}/records/{rid}",
-		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence":
+		"/cases/{id}/records/{rid}/withdraw", "/cases/{id}/evidence",
+		"/api/v1/cases/{id}/evidence", "/api/v1/cases/{id}/checklist", "/api/v1/cases/{id}/owner", "/api/v1/cases/{id}/involved", "/api/v1/cases/{id}/reopen":
 		return true
 	}
 	return false
@@ -751,13 +850,22 @@ func stripTags(s string) string { return tagRe.ReplaceAllString(s, " ") }
 func (env *authzEnv) send(t *testing.T, col int, method, path string, rw authzRow, e *cellEnv) resp {
 	t.Helper()
 	h := env.h
+	if strings.HasPrefix(path, "/api/v1/") && rw.evidence {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("stage", "containment")
+		fw, _ := mw.CreateFormFile("file", "takedown.pdf")
+		_, _ = fw.Write([]byte("%PDF-1.4\n削除依頼の回答\n%%EOF\n"))
+		_ = mw.Close()
+		return h.apiRaw(method, path, env.tokens[col], mw.FormDataContentType(), body.Bytes(), "If-Match", e.version())
+	}
 	if strings.HasPrefix(path, "/api/v1/") {
 		body := ""
 		if rw.json != nil {
 			body = rw.json(e)
 		}
 		var hdr []string
-		if method == http.MethodPatch || (method == http.MethodPost && strings.HasSuffix(path, "/records")) {
+		if method != http.MethodGet { // the case version: required by case writes, ignored by the rest
 			hdr = []string{"If-Match", e.version()}
 		}
 		return h.api(method, path, env.tokens[col], body, hdr...)

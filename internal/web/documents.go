@@ -196,8 +196,13 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if _, err := s.docs.SaveDraft(r.Context(), c.ID, k, d.Title, edits, a.UserID, s.now()); err != nil {
+	rec, err := s.docs.SaveDraft(r.Context(), c.ID, k, d.Title, edits, a.UserID, s.now())
+	if err != nil {
 		s.failErr(w, r, err)
+		return
+	}
+	if isAPI(r) { // the API twin (documents_api.go)
+		writeJSON(w, http.StatusOK, apiDocumentOf(c.ID, k, rec))
 		return
 	}
 	s.flash(r, flashSuccess, "下書きを保存しました。", "Draft saved.")
@@ -240,6 +245,10 @@ func (s *Server) postDocumentFinalise(w http.ResponseWriter, r *http.Request) {
 	}, a.UserID, now)
 	if err != nil {
 		s.failErr(w, r, err)
+		return
+	}
+	if isAPI(r) { // the API twin (documents_api.go)
+		writeJSON(w, http.StatusOK, apiDocumentOf(c.ID, k, rec))
 		return
 	}
 	s.flash(r, flashSuccess, fmt.Sprintf("第%d版を確定しました。", rec.Version), fmt.Sprintf("Version %d is final.", rec.Version))

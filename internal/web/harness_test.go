@@ -32,6 +32,8 @@ type harness struct {
 	ts    *httptest.Server
 	users map[string]store.User
 	keys  *pii.Keyring // the register's data key
+	// exchange, when set, sees every API call made through api/apiRaw (the OpenAPI check).
+	exchange func(req *http.Request, reqBody []byte, r *http.Response, body []byte)
 }
 
 const testPassword = "correct horse battery staple"
@@ -202,5 +204,8 @@ func (h *harness) api(method, path, token, body string, hdr ...string) resp {
 	}
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
+	if h.exchange != nil {
+		h.exchange(req, []byte(body), r, b)
+	}
 	return resp{Status: r.StatusCode, Header: r.Header, Body: string(b)}
 }

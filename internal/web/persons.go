@@ -64,7 +64,7 @@ var (
 // so that no plaintext personal data is spilled to a temporary file.
 const personUploadMax = csvimport.DefaultMaxBytes + 1<<20
 
-var personUploadPath = regexp.MustCompile(`^/cases/[0-9]+/persons/import$`)
+var personUploadPath = regexp.MustCompile(`^(/api/v1)?/cases/[0-9]+/persons/import$`)
 
 // personUploadLimit is the larger body limit of the upload route, or 0 for every other request.
 func personUploadLimit(r *http.Request) int64 {

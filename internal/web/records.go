@@ -25,7 +25,7 @@ import (
 
 const defaultEvidenceMax = 20 << 20
 
-var evidenceUploadPath = regexp.MustCompile(`^/cases/[0-9]+/evidence$`)
+var evidenceUploadPath = regexp.MustCompile(`^(/api/v1)?/cases/[0-9]+/evidence$`)
 
 // evidenceLimit is the size limit of one evidence file.
 func (s *Server) evidenceLimit() int64 {

@@ -37,6 +37,9 @@ func (s *Server) routes() http.Handler {
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
+		r.Get("/me/tokens", s.apiTokens)
+		r.Post("/me/tokens", s.apiCreateToken)
+		r.Delete("/me/tokens/{tid}", s.apiRevokeToken)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
 		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons) // the query in the body: persons_search.go
@@ -55,6 +58,31 @@ func (s *Server) routes() http.Handler {
 		r.Patch("/cases/{id}/records/{rid}", s.apiPatchRecord)
 		// API ROUTES: law
 		r.Get("/cases/{id}/assessment", s.apiAssessment)
+		// API ROUTES: first reports (第一報; see report.go)
+		r.With(s.requireRole(reportFilers...)).Post("/reports", s.apiFileReport)
+		r.With(s.requireRole(reportFilers...)).Get("/reports", s.apiMyReports)
+		r.With(s.requireRole(reportFilers...)).Get("/reports/{id}", s.apiMyReport)
+		r.With(s.requireRole(reportFilers...)).Post("/reports/{id}/answers", s.apiReportAnswer)
+		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.apiCaseReport)
+		r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.apiReportQuestion)
+		// API ROUTES: twins of the case page's forms (see parity_api.go, upload_api.go)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import", s.apiPersonImport) // larger body limit: personUploadLimit
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/import/commit", s.apiPersonImportCommit)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons", s.apiAddPerson) // see persons_write_api.go
+		r.With(s.requireRole(personWriters...)).Patch("/cases/{id}/persons/{pid}", s.apiUpdatePerson)
+		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/bulk-notice", s.apiBulkNotice)
+		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
+		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
+		r.With(s.requireRole(caseReaders...)).Put("/cases/{id}/documents/{kind}", s.apiSaveDocument) // see documents_api.go
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/documents/{kind}/finalise", s.apiFinaliseDocument)
+		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
+		r.Post("/cases/{id}/checklist", s.apiChecklist)
+		r.Put("/cases/{id}/owner", s.apiOwner)
+		r.Post("/cases/{id}/involved", s.apiInvolved)
+		r.Post("/cases/{id}/reopen", s.apiReopen)
+		r.With(s.requireRole(auditReaders...)).Get("/audit/cases/{id}/export", s.getAuditExport)
+		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/comments", s.apiAuditComment)
+		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/signoff", s.apiAuditSignoff)
 		// API ROUTES: audit
 		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
 	})
@@ -77,6 +105,9 @@ func (s *Server) routes() http.Handler {
 			// ROUTES: role grants (a second administrator or the privacy officer; see admin_reach.go)
 			r.With(s.requireRole(grantDeciders...)).Get("/role-grants", s.getRoleGrants)
 			r.With(s.requireRole(grantDeciders...)).Post("/role-grants/{gid}", s.postRoleGrant)
+			r.Get("/account/tokens", s.getTokens) // self-service API tokens; see tokens.go
+			r.Post("/account/tokens", s.postToken)
+			r.Post("/account/tokens/{tid}/revoke", s.postTokenRevoke)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
@@ -127,6 +158,16 @@ func (s *Server) routes() http.Handler {
 				r.With(s.rateLimit(s.limits.pdf)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
 			})
 			r.With(s.requireRole(auth.RoleAdmin)).Get("/admin/jobs", s.getAdminJobs)
+			// ROUTES: first reports (第一報 from every employee; see report.go)
+			r.Group(func(r chi.Router) {
+				r.Use(s.requireRole(reportFilers...))
+				r.Get("/report", s.getReport)
+				r.Post("/report", s.postReport)
+				r.Get("/report/{id}", s.getMyReport)
+				r.Post("/report/{id}/answers", s.postReportAnswer)
+			})
+			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.getCaseReport)
+			r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.postReportQuestion)
 			// ROUTES: audit (auditor desk; see audit.go)
 			r.Route("/audit", func(r chi.Router) {
 				r.Use(s.requireRole(auditReaders...))
@@ -154,6 +195,9 @@ func (s *Server) routes() http.Handler {
 				r.Get("/logins", s.getAdminLogins)
 				r.Get("/delegations", s.getAdminDelegations)
 				r.Post("/delegations", s.postAdminDelegation)
+				r.Get("/webhooks", s.getAdminWebhooks)
+				r.Post("/webhooks", s.postAdminWebhook)
+				r.Post("/webhooks/{id}/disable", s.postAdminWebhookDisable)
 			})
 		})
 	})

@@ -24,6 +24,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/store"
+	"github.com/leakdesk/leakdesk/internal/webhook"
 )
 
 // Server holds what handlers need. Build it with New.
@@ -49,7 +50,8 @@ type Server struct {
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
-	limits    limiters // per-user rate limits of the expensive routes (ratelimit.go)
+	limits    limiters          // per-user rate limits of the expensive routes (ratelimit.go)
+	hooks     *webhook.Registry // webhook endpoints (admin pages; see admin_webhooks.go)
 }
 
 // Options tune a Server; the zero value is production.
@@ -63,6 +65,7 @@ type Options struct {
 	Documents      *documents.Store  // case documents; built from the store when nil
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
 	RateLimits     *RateLimits       // per-user limits of expensive routes; DefaultRateLimits when nil
+	Webhooks       *webhook.Registry // webhook endpoints and delivery log; built from the store when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -99,7 +102,11 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		s.svc.Now = s.now
 	}
 	s.initLaw(opts)
+	if s.hooks = opts.Webhooks; s.hooks == nil {
+		s.hooks = webhook.NewRegistry(st.Pool, opts.Keys)
+	}
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/persons", JA: "対象者一覧", EN: "Affected persons", TestID: "link-persons"})
+	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/report", JA: "第一報", EN: "First report", TestID: "link-first-report"})
 	if s.svc.PersonCount == nil {
 		// The register's head count feeds the law (category 4 and the 30-minute rule).
 		s.svc.PersonCount = func(ctx context.Context, caseID int64) (int, error) {

@@ -167,5 +167,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 		return
 	}
+	if auth.Has(u.Roles, auth.RoleReporter) {
+		http.Redirect(w, r, "/report", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }

@@ -84,6 +84,9 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR) && !u.Has(auth.RoleAuditor) {
 		items = append(items, NavItem{"/approvals", "承認待ち", "Approvals", "nav-approvals"})
 	}
+	if u.Has(auth.RoleReporter, auth.RoleStaff, auth.RoleManager) {
+		items = append(items, NavItem{"/report", "第一報", "First report", "nav-report"})
+	}
 	if u.Has(auth.RoleAuditor) {
 		items = append(items, NavItem{"/audit", "監査", "Audit", "nav-audit"})
 	}
@@ -92,10 +95,22 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
 		items = append(items, NavItem{"/admin/delegations", "代理承認の登録", "Deputies", "nav-admin-delegations"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
+		items = append(items, NavItem{"/admin/webhooks", "Webhook", "Webhooks", "nav-admin-webhooks"})
 	}
 	if u.Has(auth.RoleAdmin, auth.RolePrivacyOfficer) {
 		items = append(items, NavItem{"/role-grants", "役割付与の承認", "Role grants", "nav-role-grants"})
 	}
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
 	return items
+}
+
+// FormTime shows a date-time as typed into a form ("2006-01-02T15:04", read as JST) or stored
+// (RFC 3339) the way JST does; anything else as it is.
+func FormTime(s string) string {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, jst); err == nil {
+			return JST(t)
+		}
+	}
+	return s
 }
