@@ -1,7 +1,6 @@
 package pii
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"strconv"
 	"strings"
@@ -45,10 +44,10 @@ func (k *Key) TextIndex(caseID int64, grams []string) [][]byte {
 	if len(grams) == 0 {
 		return nil
 	}
-	// BlindIndex of each pair, with one HMAC reset between pairs: a new HMAC per pair was a fifth
-	// of an import's CPU (docs/performance.md, "Verification and import profiles").
+	// BlindIndex of each pair, with one HMAC reset between pairs and one buffer for the sums.
 	prefix := "v1\x00" + IndexText + "\x00" + strconv.FormatInt(caseID, 10) + "\x00"
-	m := hmac.New(sha256.New, k.bidx)
+	m := k.mac()
+	defer k.macs.Put(m)
 	buf := make([]byte, 0, 64)
 	var sum [sha256.Size]byte
 	keep := make([]byte, len(grams)*textGramLen)
