@@ -2,7 +2,9 @@ package casework_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 )
 
 // TestVerify_ParallelRangesGiveTheSequentialVerdict: Verify(all) checks ranges of cases on several
@@ -37,5 +39,33 @@ func TestVerify_ParallelRangesGiveTheSequentialVerdict(t *testing.T) {
 	}
 	if res.Checked != before+1 || res.Cases != 4 {
 		t.Fatalf("counts %d events, %d cases; a single pass stops after %d events in 4 cases", res.Checked, res.Cases, before+1)
+	}
+}
+
+// TestVerify_ConcurrentVerificationsDoNotStarveThePool: more verifications at once than the pool
+// has connections (32) must all finish: each runs on its own transaction and its helpers only
+// join when a connection is free (helpers that waited for one while holding theirs deadlocked).
+func TestVerify_ConcurrentVerificationsDoNotStarveThePool(t *testing.T) {
+	e := newEnv(t)
+	for range 6 {
+		e.openReady()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const n = 40
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			res, err := e.db.Store.Verify(ctx, 0)
+			if err == nil && !res.OK {
+				err = fmt.Errorf("verdict %+v", res.FirstBad)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

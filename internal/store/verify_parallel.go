@@ -84,10 +84,10 @@ func verifyEventRows(rows pgx.Rows) (eventRange, error) {
 
 const eventColumns = `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash FROM case_events e`
 
-// verifyAllEvents checks every case's chain in parallel: the case IDs are cut into ranges, and
-// each range is read and checked by its own worker on its own connection, in a transaction that
-// imports the caller's snapshot (pg_export_snapshot), so every worker sees exactly the rows the
-// caller sees and the verdict is that of one snapshot, as before. Decoding and canonicalising
+// verifyAllEvents checks every case's chain in parallel: the case IDs are cut into ranges, taken
+// in turn by the caller's transaction and by helpers on their own connections, each helper in a
+// transaction that imports the caller's snapshot (pg_export_snapshot), so every worker sees exactly
+// the rows the caller sees and the verdict is that of one snapshot, as before. Decoding and canonicalising
 // the payloads is the cost (docs/performance.md, "Verification and import profiles"): it now runs
 // on every core and overlaps with PostgreSQL sending the next rows. The verdict is the sequential
 // one: the ranges are merged in case order and the first bad link of the first bad range wins,
@@ -100,7 +100,7 @@ func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResul
 	if lo == nil {
 		return map[int64]int64{}, nil, nil
 	}
-	workers := min(runtime.GOMAXPROCS(0)+1, 8, max(int(s.Pool.Config().MaxConns)-1, 1))
+	workers := min(runtime.GOMAXPROCS(0)+1, 8, max(int(s.Pool.Config().MaxConns)/2, 1))
 	// More ranges than workers, so a range of long histories does not leave the others idle.
 	n := int64(workers * 4)
 	span := max((*hi-*lo+1+n-1)/n, 1)
@@ -121,30 +121,51 @@ func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResul
 	close(next)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	check := func(q pgx.Tx) error {
+		for i := range next {
+			rows, err := q.Query(wctx, eventColumns+` WHERE e.case_id BETWEEN $1 AND $2 ORDER BY e.case_id, e.seq`, bounds[i][0], bounds[i][1])
+			if err != nil {
+				return err
+			}
+			if out[i], err = verifyEventRows(rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The caller's own transaction is a worker too, so the verdict never waits for a free
+	// connection: helpers only join while ranges are left, and stop waiting for a connection once
+	// the caller has taken the last one (many concurrent verifications cannot starve the pool).
+	acquire, stopAcquiring := context.WithCancel(wctx)
+	defer stopAcquiring()
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := 1; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[w] = pgx.BeginTxFunc(wctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(wtx pgx.Tx) error {
+			conn, err := s.Pool.Acquire(acquire)
+			if err != nil {
+				if ctx.Err() != nil {
+					errs[w] = err
+				}
+				return
+			}
+			defer conn.Release()
+			errs[w] = pgx.BeginTxFunc(wctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(wtx pgx.Tx) error {
 				if _, err := wtx.Exec(wctx, `SET TRANSACTION SNAPSHOT '`+snap+`'`); err != nil {
 					return fmt.Errorf("import snapshot: %w", err)
 				}
-				for i := range next {
-					rows, err := wtx.Query(wctx, eventColumns+` WHERE e.case_id BETWEEN $1 AND $2 ORDER BY e.case_id, e.seq`, bounds[i][0], bounds[i][1])
-					if err != nil {
-						return err
-					}
-					if out[i], err = verifyEventRows(rows); err != nil {
-						return err
-					}
-				}
-				return nil
+				return check(wtx)
 			})
 			if errs[w] != nil {
 				cancel()
 			}
 		}()
+	}
+	errs[0] = check(tx)
+	stopAcquiring()
+	if errs[0] != nil {
+		cancel()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
