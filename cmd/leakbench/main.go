@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -43,6 +44,8 @@ type options struct {
 	goBenchTime string
 	mdOut       string
 	keepDir     bool
+	only        string
+	cpuProfile  string
 }
 
 func main() {
@@ -57,6 +60,8 @@ func main() {
 	flag.StringVar(&o.goBenchTime, "go-benchtime", "3s", "-benchtime for the Go benchmarks")
 	flag.StringVar(&o.mdOut, "md", "", "also write the table (Markdown) to this file")
 	flag.BoolVar(&o.keepDir, "keep", false, "keep the cluster and logs (prints where)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this process per step to FILE.<step number> (the import and verification run in-process)")
+	flag.StringVar(&o.only, "only", "", "run only the steps whose names contain one of these comma-separated words (e.g. \"CSV,verification\"); empty: all")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -134,9 +139,18 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		{"hash-chain verification", b.verify},
 		{"signed checkpoints", b.checkpoints},
 	}
-	for _, s := range steps {
+	for i, s := range steps {
+		if !selected(o.only, s.name) {
+			continue
+		}
 		b.logf("%s", s.name)
-		if err := s.fn(ctx); err != nil {
+		stopProfile, err := startProfile(o.cpuProfile, i)
+		if err != nil {
+			return err
+		}
+		err = s.fn(ctx)
+		stopProfile()
+		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
@@ -156,6 +170,36 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile into base.<step> (nothing when base is empty).
+func startProfile(base string, step int) (func(), error) {
+	if base == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", base, step))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// selected reports whether the step named name runs under -only (a comma-separated list of words,
+// any of which the name must contain; empty selects every step).
+func selected(only, name string) bool {
+	if only == "" {
+		return true
+	}
+	for _, w := range strings.Split(only, ",") {
+		if w = strings.TrimSpace(w); w != "" && strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *bench) logf(format string, args ...any) {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/leakdesk/leakdesk/internal/config"
 )
@@ -42,6 +43,9 @@ type Key struct {
 	aead  cipher.AEAD
 	bidx  []byte // HMAC key for blind indexes
 	check []byte // HMAC key for the key-check value
+	// macs holds reset-ready HMACs under bidx: building one per blind index was a fifth of an
+	// import's CPU (docs/performance.md, "Verification and import profiles").
+	macs sync.Pool
 }
 
 // NewKey derives a Key from 32 bytes of key material.

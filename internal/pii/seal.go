@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"hash"
 	"strconv"
 )
 
@@ -93,9 +94,20 @@ func (k *Key) BlindIndex(field, normalized string) []byte {
 	if normalized == "" {
 		return nil
 	}
-	m := hmac.New(sha256.New, k.bidx)
+	m := k.mac()
+	defer k.macs.Put(m)
 	m.Write([]byte("v1\x00" + field + "\x00" + normalized))
 	return m.Sum(nil)
+}
+
+// mac returns a fresh HMAC under the blind-index key, from the pool when one is there; the
+// caller puts it back.
+func (k *Key) mac() hash.Hash {
+	if m, ok := k.macs.Get().(hash.Hash); ok {
+		m.Reset()
+		return m
+	}
+	return hmac.New(sha256.New, k.bidx)
 }
 
 // BlindIndexes returns the index of a normalised value under every key of the ring, primary first:

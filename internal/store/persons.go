@@ -421,8 +421,8 @@ func (s *Store) PreviewPersonImport(ctx context.Context, kr *pii.Keyring, caseID
 		if err != nil {
 			return err
 		}
-		for _, d := range rows {
-			if set.has(kr, d) {
+		for _, pr := range probeRows(kr, rows) {
+			if set.hasProbe(pr) {
 				present++
 			} else {
 				added++
@@ -445,6 +445,7 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 			return out, err
 		}
 	}
+	probes := probeRows(kr, rows) // in parallel, before the transaction and its lock
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if m.UploadToken != "" {
 			tag, err := tx.Exec(ctx, `DELETE FROM person_import_uploads WHERE token = $1 AND case_id = $2 AND created_by = $3 AND expires_at > now()`,
@@ -467,15 +468,13 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 			return err
 		}
 		var fresh []PersonData
-		for _, d := range rows {
-			if set.has(kr, d) {
+		for i, d := range rows {
+			if set.hasProbe(probes[i]) {
 				out.Present++
 				continue
 			}
 			fresh = append(fresh, d)
-			k := kr.Primary()
-			set.add(k.BlindIndex(pii.IndexCustomerID, pii.NormalizeCustomerID(d.CustomerID)), k.BlindIndex(pii.IndexEmail, pii.NormalizeEmail(d.Email)),
-				k.BlindIndex(pii.IndexPhone, pii.NormalizePhone(d.Phone)), k.BlindIndex(pii.IndexNameAddress, pii.NormalizeNameAddress(d.Name, d.Address)))
+			set.add(probes[i].c, probes[i].e, probes[i].p, probes[i].n)
 		}
 		out.Added = len(fresh)
 		if err := tx.QueryRow(ctx, `INSERT INTO person_imports (case_id, file_sha256, encoding, rows_total, rows_added, rows_present, created_by)
@@ -495,13 +494,13 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 			return err
 		}
 		now := time.Now()
+		seals := sealRows(kr, m.CaseID, ids, fresh) // in parallel; the COPY below only streams
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"affected_persons"}, []string{"id", "case_id", "key_id",
 			"name_enc", "kana_enc", "postal_enc", "address_enc", "phone_enc", "email_enc", "customer_id_enc",
 			"email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "text_bidx", "data_items",
 			"import_id", "created_by", "created_at", "updated_at"},
 			pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
-				d := fresh[i]
-				sl := seal(kr, m.CaseID, ids[i], d)
+				d, sl := fresh[i], seals[i]
 				items := d.DataItems
 				if items == nil {
 					items = []string{}

@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leakdesk/leakdesk/internal/chain"
-	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
 // BadLink names the first place where the history does not verify.
@@ -47,7 +46,7 @@ func (s *Store) Verify(ctx context.Context, caseID int64) (VerifyResult, error) 
 			res.FirstBad = bad
 			return err
 		}
-		bad, err = verifyEvents(ctx, tx, caseID, &res)
+		bad, err = s.verifyEvents(ctx, tx, caseID, &res)
 		if err != nil || bad != nil {
 			res.FirstBad = bad
 			return err
@@ -174,59 +173,29 @@ func verifyRegistryEntry(ctx context.Context, tx pgx.Tx, caseID int64) (*BadLink
 	return nil, nil
 }
 
-// verifyEvents streams the events in (case, seq) order and checks each chain incrementally, so
-// memory stays flat however many events there are.
-func verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res *VerifyResult) (*BadLink, error) {
-	q := `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash FROM case_events e`
+// verifyEvents checks each case's chain (one case: streamed on tx; all cases: in parallel
+// ranges on the same snapshot, verifyAllEvents), then that each case's version is its newest seq.
+func (s *Store) verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res *VerifyResult) (*BadLink, error) {
 	args := []any{}
+	var heads map[int64]int64
 	if onlyCase != 0 {
-		q += ` WHERE e.case_id = $1`
 		args = append(args, onlyCase)
-	}
-	rows, err := tx.Query(ctx, q+` ORDER BY e.case_id, e.seq`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var cur int64 = -1
-	var prev []byte
-	var want int64
-	heads := map[int64]int64{}
-	for rows.Next() {
-		var cid int64
-		var e incident.Event
-		var payload, prevHash, hash []byte
-		if err := rows.Scan(&cid, &e.Seq, &e.Type, &e.ActorID, &e.At, &payload, &prevHash, &hash); err != nil {
+		rows, err := tx.Query(ctx, eventColumns+` WHERE e.case_id = $1 ORDER BY e.case_id, e.seq`, onlyCase)
+		if err != nil {
 			return nil, err
 		}
-		if cid != cur {
-			cur, prev, want = cid, chain.GenesisPrev, 1
-			res.Cases++
+		r, err := verifyEventRows(rows)
+		res.Checked, res.Cases = res.Checked+r.checked, res.Cases+r.cases
+		if err != nil || r.bad != nil {
+			return r.bad, err
 		}
-		res.Checked++
-		if e.Seq != want {
-			return &BadLink{CaseID: cid, Seq: want, Reason: fmt.Sprintf("event %d is missing (next stored is %d)", want, e.Seq)}, nil
+		heads = r.heads
+	} else {
+		h, bad, err := s.verifyAllEvents(ctx, tx, res)
+		if err != nil || bad != nil {
+			return bad, err
 		}
-		if !bytes.Equal(prevHash, prev) {
-			return &BadLink{CaseID: cid, Seq: e.Seq, Reason: "prev hash does not match the previous event"}, nil
-		}
-		p, err := decodePayload(payload)
-		if err != nil {
-			return &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload is not valid JSON"}, nil
-		}
-		e.Payload = p
-		canon, err := e.Canonical(cid)
-		if err != nil {
-			return &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload cannot be canonicalised"}, nil
-		}
-		if !bytes.Equal(hash, chain.Hash(prevHash, canon)) {
-			return &BadLink{CaseID: cid, Seq: e.Seq, Reason: "hash does not match the event content (edited)"}, nil
-		}
-		prev, want = hash, want+1
-		heads[cid] = e.Seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		heads = h
 	}
 	// The projection's version is the newest seq: a deleted trailing event shows here until someone
 	// also edits the projection, and then in the anchors.

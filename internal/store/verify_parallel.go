@@ -1,0 +1,186 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leakdesk/leakdesk/internal/chain"
+	"github.com/leakdesk/leakdesk/internal/incident"
+)
+
+// eventRange is the verdict on the events of one range of case IDs, in (case, seq) order.
+type eventRange struct {
+	checked, cases int64
+	bad            *BadLink
+	heads          map[int64]int64 // newest verified seq per case, up to bad
+}
+
+// verifyEventRows checks the chains of the rows (case_id, seq, type, actor_id, at, payload,
+// prev_hash, hash) in (case, seq) order, stopping at the first bad link; this is the one place that
+// decides what a good event is, for one case, a range of cases and all of them alike.
+func verifyEventRows(rows pgx.Rows) (eventRange, error) {
+	defer rows.Close()
+	r := eventRange{heads: map[int64]int64{}}
+	var cur int64 = -1
+	var prev []byte
+	var want int64
+	var buf []byte
+	for rows.Next() {
+		var cid int64
+		var e incident.Event
+		var payload, prevHash, hash []byte
+		if err := rows.Scan(&cid, &e.Seq, &e.Type, &e.ActorID, &e.At, &payload, &prevHash, &hash); err != nil {
+			return r, err
+		}
+		if cid != cur {
+			cur, prev, want = cid, chain.GenesisPrev, 1
+			r.cases++
+		}
+		r.checked++
+		if e.Seq != want {
+			r.bad = &BadLink{CaseID: cid, Seq: want, Reason: fmt.Sprintf("event %d is missing (next stored is %d)", want, e.Seq)}
+			return r, nil
+		}
+		if !bytes.Equal(prevHash, prev) {
+			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "prev hash does not match the previous event"}
+			return r, nil
+		}
+		// The plain forms are canonicalised from the text; a hash that does not match that way,
+		// or a payload in any other form, is decided below exactly as always.
+		if canon, ok := fastEventCanonical(buf[:0], cid, e.Seq, string(e.Type), e.ActorID, e.At, payload); ok {
+			buf = canon
+			if bytes.Equal(hash, chain.Hash(prevHash, canon)) {
+				prev, want = hash, want+1
+				r.heads[cid] = e.Seq
+				continue
+			}
+		}
+		p, err := decodePayload(payload)
+		if err != nil {
+			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload is not valid JSON"}
+			return r, nil
+		}
+		e.Payload = p
+		canon, err := e.Canonical(cid)
+		if err != nil {
+			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload cannot be canonicalised"}
+			return r, nil
+		}
+		if !bytes.Equal(hash, chain.Hash(prevHash, canon)) {
+			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "hash does not match the event content (edited)"}
+			return r, nil
+		}
+		prev, want = hash, want+1
+		r.heads[cid] = e.Seq
+	}
+	return r, rows.Err()
+}
+
+const eventColumns = `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash FROM case_events e`
+
+// verifyAllEvents checks every case's chain in parallel: the case IDs are cut into ranges, taken
+// in turn by the caller's transaction and by helpers on their own connections, each helper in a
+// transaction that imports the caller's snapshot (pg_export_snapshot), so every worker sees exactly
+// the rows the caller sees and the verdict is that of one snapshot, as before. Decoding and canonicalising
+// the payloads is the cost (docs/performance.md, "Verification and import profiles"): it now runs
+// on every core and overlaps with PostgreSQL sending the next rows. The verdict is the sequential
+// one: the ranges are merged in case order and the first bad link of the first bad range wins,
+// with the counts it would have had.
+func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResult) (map[int64]int64, *BadLink, error) {
+	var lo, hi *int64
+	if err := tx.QueryRow(ctx, `SELECT min(case_id), max(case_id) FROM case_events`).Scan(&lo, &hi); err != nil {
+		return nil, nil, err
+	}
+	if lo == nil {
+		return map[int64]int64{}, nil, nil
+	}
+	workers := min(runtime.GOMAXPROCS(0)+1, 8, max(int(s.Pool.Config().MaxConns)/2, 1))
+	// More ranges than workers, so a range of long histories does not leave the others idle.
+	n := int64(workers * 4)
+	span := max((*hi-*lo+1+n-1)/n, 1)
+	var bounds [][2]int64
+	for a := *lo; a <= *hi; a += span {
+		bounds = append(bounds, [2]int64{a, min(a+span-1, *hi)})
+	}
+	var snap string
+	if err := tx.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snap); err != nil {
+		return nil, nil, err
+	}
+	out := make([]eventRange, len(bounds))
+	errs := make([]error, workers)
+	next := make(chan int, len(bounds))
+	for i := range bounds {
+		next <- i
+	}
+	close(next)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	check := func(q pgx.Tx) error {
+		for i := range next {
+			rows, err := q.Query(wctx, eventColumns+` WHERE e.case_id BETWEEN $1 AND $2 ORDER BY e.case_id, e.seq`, bounds[i][0], bounds[i][1])
+			if err != nil {
+				return err
+			}
+			if out[i], err = verifyEventRows(rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// The caller's own transaction is a worker too, so the verdict never waits for a free
+	// connection: helpers only join while ranges are left, and stop waiting for a connection once
+	// the caller has taken the last one (many concurrent verifications cannot starve the pool).
+	acquire, stopAcquiring := context.WithCancel(wctx)
+	defer stopAcquiring()
+	var wg sync.WaitGroup
+	for w := 1; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := s.Pool.Acquire(acquire)
+			if err != nil {
+				if ctx.Err() != nil {
+					errs[w] = err
+				}
+				return
+			}
+			defer conn.Release()
+			errs[w] = pgx.BeginTxFunc(wctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(wtx pgx.Tx) error {
+				if _, err := wtx.Exec(wctx, `SET TRANSACTION SNAPSHOT '`+snap+`'`); err != nil {
+					return fmt.Errorf("import snapshot: %w", err)
+				}
+				return check(wtx)
+			})
+			if errs[w] != nil {
+				cancel()
+			}
+		}()
+	}
+	errs[0] = check(tx)
+	stopAcquiring()
+	if errs[0] != nil {
+		cancel()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	heads := map[int64]int64{}
+	for _, r := range out {
+		res.Checked += r.checked
+		res.Cases += r.cases
+		if r.bad != nil {
+			return nil, r.bad, nil
+		}
+		for k, v := range r.heads {
+			heads[k] = v
+		}
+	}
+	return heads, nil, nil
+}
