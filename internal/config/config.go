@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
 )
 
 // Config is the whole runtime configuration. It is built once in main and passed down; no package
@@ -31,7 +33,19 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
+
+	// Single sign-on (OpenID Connect); off unless the issuer is set. The redirect URI is
+	// LEAKDESK_BASE_URL + /login/oidc/callback.
+	OIDCIssuer       string          // LEAKDESK_OIDC_ISSUER, e.g. https://login.microsoftonline.com/<tenant>/v2.0
+	OIDCClientID     string          // LEAKDESK_OIDC_CLIENT_ID
+	OIDCClientSecret string          // LEAKDESK_OIDC_CLIENT_SECRET
+	OIDCScopes       []string        // LEAKDESK_OIDC_SCOPES besides openid, space-separated; default "email profile"
+	OIDCGroupsClaim  string          // LEAKDESK_OIDC_GROUPS_CLAIM, default "groups"
+	OIDCGroupRoles   auth.GroupRoles // LEAKDESK_OIDC_GROUP_ROLES: group=role,…; when set, the IdP's groups decide SSO users' roles
 }
+
+// OIDC reports whether single sign-on is configured.
+func (c Config) OIDC() bool { return c.OIDCIssuer != "" }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
 func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
@@ -80,7 +94,35 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginIPMaxFails = int(n)
+	if err := c.oidcFromEnv(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+func (c *Config) oidcFromEnv(getenv func(string) string) error {
+	c.OIDCIssuer = strings.TrimRight(getenv("LEAKDESK_OIDC_ISSUER"), "/")
+	c.OIDCClientID = getenv("LEAKDESK_OIDC_CLIENT_ID")
+	c.OIDCClientSecret = getenv("LEAKDESK_OIDC_CLIENT_SECRET")
+	c.OIDCScopes = strings.Fields(getenv("LEAKDESK_OIDC_SCOPES"))
+	c.OIDCGroupsClaim = getenv("LEAKDESK_OIDC_GROUPS_CLAIM")
+	if c.OIDCIssuer == "" {
+		return nil
+	}
+	if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("config: LEAKDESK_OIDC_ISSUER %q is not an http(s) URL", c.OIDCIssuer)
+	}
+	if c.OIDCClientID == "" || c.OIDCClientSecret == "" {
+		return fmt.Errorf("config: LEAKDESK_OIDC_ISSUER is set but LEAKDESK_OIDC_CLIENT_ID or LEAKDESK_OIDC_CLIENT_SECRET is not")
+	}
+	gr, err := auth.ParseGroupRoles(getenv("LEAKDESK_OIDC_GROUP_ROLES"))
+	if err != nil {
+		return fmt.Errorf("config: LEAKDESK_OIDC_GROUP_ROLES: %w", err)
+	}
+	if len(gr) > 0 {
+		c.OIDCGroupRoles = gr
+	}
+	return nil
 }
 
 func or(v, def string) string {

@@ -172,7 +172,9 @@ var authzTable = map[string]authzRow{
 	"POST /login": {want: row(s401, s303, s303, s303, s303, s303, s303, s303, s303, s303),
 		form:  func(e *cellEnv) url.Values { return url.Values{"email": {e.email}, "password": {e.password}} },
 		notes: "each user signs in with their own credentials; anon has none"},
-	"POST /lang": {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"lang": {"ja"}, "back": {"/account"}} }},
+	"GET /login/oidc":          {want: all(s404), notes: "single sign-on is not configured in this harness; login_oidc_test.go runs it against a real provider"},
+	"GET /login/oidc/callback": {want: all(s404), notes: "as above"},
+	"POST /lang":               {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"lang": {"ja"}, "back": {"/account"}} }},
 
 	// Signed in.
 	"GET /":          {want: all(s303), notes: "home redirects every role to its start page"},
@@ -284,9 +286,13 @@ var authzTable = map[string]authzRow{
 	}},
 
 	// Administration.
-	"GET /admin/jobs":   {want: wAdminPage},
-	"GET /admin/users":  {want: wAdminPage},
-	"GET /admin/logins": {want: wAdminPage},
+	"GET /admin/jobs":     {want: wAdminPage},
+	"GET /admin/users":    {want: wAdminPage},
+	"GET /admin/logins":   {want: wAdminPage},
+	"GET /admin/security": {want: wAdminPage},
+	"POST /admin/security": {want: wAdminPost, form: func(e *cellEnv) url.Values {
+		return url.Values{"password_login": {"true"}, "break_glass": {"0"}}
+	}},
 	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
 		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
 	}},

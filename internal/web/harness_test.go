@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -38,6 +39,13 @@ const testPassword = "correct horse battery staple"
 
 func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, nil, mutate...)
+}
+
+// newHarnessOn serves on ln (nil: a fresh port), so a test can know the base URL before the
+// server is built (the OIDC redirect URI is derived from it).
+func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config)) *harness {
+	t.Helper()
 	db := testdb.New(t)
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -61,7 +69,12 @@ func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 	}
 	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap, Keys: keys})
 	srv.Ready().Check(context.Background())
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if ln != nil {
+		_ = ts.Listener.Close()
+		ts.Listener = ln
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}, keys: keys}
 	return h

@@ -139,11 +139,17 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // securityHeaders sets the strict baseline on every response. No inline script or style is allowed
 // anywhere: the pages use only /static files.
-func securityHeaders(secure bool) func(http.Handler) http.Handler {
+// formAction lists the other origins a form may end up at: the identity provider's, where logout
+// redirects to its end-session endpoint (browsers apply form-action to a form's redirects too).
+func securityHeaders(secure bool, formAction func() []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+			fa := "'self'"
+			for _, o := range formAction() {
+				fa += " " + o
+			}
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action "+fa+"; frame-ancestors 'none'; base-uri 'none'")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "no-referrer")
@@ -210,7 +216,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			return
 		}
 		u, err := s.store.UserByID(r.Context(), id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		// A session from before the user's last EndSessions (password change, deprovisioning) is over.
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || s.sessions.GetInt64(r.Context(), sessEpoch) != u.SessionEpoch)) {
 			_ = s.sessions.Destroy(r.Context())
 			next.ServeHTTP(w, r)
 			return

@@ -18,7 +18,7 @@ var (
 // may use it; the authorisation test enumerates this router.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.observe, s.recoverer, securityHeaders(s.cfg.Secure()))
+	r.Use(s.observe, s.recoverer, securityHeaders(s.cfg.Secure(), s.formActionOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 
@@ -63,6 +63,8 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.checkCSRF, s.loadUser)
 		r.Get("/login", s.getLogin)
 		r.Post("/login", s.postLogin)
+		r.Get("/login/oidc", s.getLoginOIDC)
+		r.Get("/login/oidc/callback", s.getOIDCCallback)
 		r.Post("/lang", s.postLang)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireLogin)
@@ -141,6 +143,8 @@ func (s *Server) routes() http.Handler {
 				r.Post("/users/{id}/disable", s.postAdminUserDisable)
 				r.Post("/users/{id}/password", s.postAdminUserPassword)
 				r.Get("/logins", s.getAdminLogins)
+				r.Get("/security", s.getAdminSecurity)
+				r.Post("/security", s.postAdminSecurity)
 			})
 		})
 	})

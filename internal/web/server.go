@@ -22,6 +22,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/pdf"
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
+	"github.com/leakdesk/leakdesk/internal/sso"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
 
@@ -46,6 +47,8 @@ type Server struct {
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
+	// sso is the OpenID Connect provider (nil: single sign-on is off; see login_oidc.go).
+	sso *sso.Provider
 }
 
 // Options tune a Server; the zero value is production.
@@ -105,6 +108,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		s.renderError(w, r, http.StatusServiceUnavailable, "セッションを読み込めませんでした。しばらくしてから再度お試しください。", "The session could not be loaded. Please try again shortly.")
 	}
 	s.sessions = sm
+	s.sso = newSSO(s)
 	s.handler = s.routes()
 	return s
 }

@@ -17,7 +17,7 @@ func (s *Server) getLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "ログイン", "Log in")
-	s.render(w, r, http.StatusOK, p, view.LoginPage(p, view.LoginForm{}))
+	s.render(w, r, http.StatusOK, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{})))
 }
 
 // The single message for every failed login: it must not tell an attacker whether the address
@@ -44,7 +44,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p := s.page(r, "ログイン", "Log in")
-		s.render(w, r, status, p, view.LoginPage(p, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)}))
+		s.render(w, r, status, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)})))
 	}
 	byAccount, byIP, err := s.store.RecentFailures(r.Context(), key, ip, s.now().Add(-s.cfg.LoginWindow))
 	if err != nil {
@@ -80,6 +80,14 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "disabled")
 		return
 	}
+	if off, err := s.passwordRefused(r.Context(), u); err != nil || off {
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "password_off")
+		return
+	}
 	// A new session token on login defeats session fixation.
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		s.serverError(w, r, err)
@@ -88,6 +96,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	next := s.sessions.PopString(r.Context(), sessNext)
 	s.sessions.Put(r.Context(), sessUserID, u.ID)
 	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
+	s.sessions.Put(r.Context(), sessEpoch, u.SessionEpoch)
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
 	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
 		s.serverError(w, r, err)
@@ -112,11 +121,12 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	if u := currentUser(r.Context()); u != nil {
 		s.log.Info("logout", "user_id", u.ID, "request_id", requestID(r.Context()))
 	}
+	target := s.logoutTarget(r)
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 func (s *Server) postLang(w http.ResponseWriter, r *http.Request) {

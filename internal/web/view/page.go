@@ -90,6 +90,7 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleAdmin) {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
+		items = append(items, NavItem{"/admin/security", "ログイン設定", "Sign-in settings", "nav-admin-security"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
 	}
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
