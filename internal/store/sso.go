@@ -135,8 +135,9 @@ func (s *Store) HasIdentity(ctx context.Context, userID int64) (bool, error) {
 
 // AuthSettings is the sign-in policy an administrator sets.
 type AuthSettings struct {
-	PasswordLogin  bool  // false: only the break-glass administrator may use a password
-	BreakGlassUser int64 // 0: none
+	PasswordLogin  bool        // false: only the break-glass administrator may use a password
+	BreakGlassUser int64       // 0: none
+	MFARoles       []auth.Role // roles that must use a second factor with a password
 	UpdatedAt      time.Time
 }
 
@@ -144,12 +145,16 @@ type AuthSettings struct {
 func (s *Store) GetAuthSettings(ctx context.Context) (AuthSettings, error) {
 	var a AuthSettings
 	var bg *int64
-	err := s.Pool.QueryRow(ctx, `SELECT password_login, break_glass_user, updated_at FROM auth_settings`).Scan(&a.PasswordLogin, &bg, &a.UpdatedAt)
+	var roles []string
+	err := s.Pool.QueryRow(ctx, `SELECT password_login, break_glass_user, mfa_roles, updated_at FROM auth_settings`).Scan(&a.PasswordLogin, &bg, &roles, &a.UpdatedAt)
 	if err != nil {
 		return a, fmt.Errorf("store: auth settings: %w", err)
 	}
 	if bg != nil {
 		a.BreakGlassUser = *bg
+	}
+	for _, r := range roles {
+		a.MFARoles = append(a.MFARoles, auth.Role(r))
 	}
 	return a, nil
 }
@@ -175,10 +180,12 @@ func (s *Store) SaveAuthSettings(ctx context.Context, actorID int64, a AuthSetti
 		} else if !a.PasswordLogin {
 			return ErrNoBreakGlass
 		}
-		if _, err := tx.Exec(ctx, `UPDATE auth_settings SET password_login = $1, break_glass_user = $2, updated_at = now()`, a.PasswordLogin, bg); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE auth_settings SET password_login = $1, break_glass_user = $2, mfa_roles = $3, updated_at = now()`,
+			a.PasswordLogin, bg, roleStrings(a.MFARoles)); err != nil {
 			return fmt.Errorf("store: save auth settings: %w", err)
 		}
-		return adminEvent(ctx, tx, actorID, actorID, "auth_settings", map[string]any{"password_login": a.PasswordLogin, "break_glass_user": a.BreakGlassUser})
+		return adminEvent(ctx, tx, actorID, actorID, "auth_settings", map[string]any{"password_login": a.PasswordLogin, "break_glass_user": a.BreakGlassUser,
+			"mfa_roles": roleStrings(a.MFARoles)})
 	})
 }
 

@@ -38,7 +38,7 @@ func (s *Server) getAdminSecurity(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.adminSecurityPage(w, r, http.StatusOK, view.SecurityForm{PasswordLogin: set.PasswordLogin, BreakGlassUser: set.BreakGlassUser})
+	s.adminSecurityPage(w, r, http.StatusOK, view.SecurityForm{PasswordLogin: set.PasswordLogin, BreakGlassUser: set.BreakGlassUser, MFARoles: set.MFARoles})
 }
 
 func (s *Server) postAdminSecurity(w http.ResponseWriter, r *http.Request) {
@@ -47,10 +47,18 @@ func (s *Server) postAdminSecurity(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, errMalformed)
 		return
 	}
-	set := store.AuthSettings{PasswordLogin: r.PostFormValue("password_login") == "true", BreakGlassUser: bg}
+	var mfaRoles []auth.Role
+	if len(r.PostForm["mfa_roles"]) > 0 {
+		var ok bool
+		if mfaRoles, ok = auth.ParseRoles(r.PostForm["mfa_roles"]); !ok {
+			s.fail(w, r, http.StatusBadRequest, errMalformed)
+			return
+		}
+	}
+	set := store.AuthSettings{PasswordLogin: r.PostFormValue("password_login") == "true", BreakGlassUser: bg, MFARoles: mfaRoles}
 	err = s.store.SaveAuthSettings(r.Context(), currentUser(r.Context()).ID, set)
 	if errors.Is(err, store.ErrNoBreakGlass) {
-		s.adminSecurityPage(w, r, http.StatusUnprocessableEntity, view.SecurityForm{PasswordLogin: set.PasswordLogin, BreakGlassUser: bg,
+		s.adminSecurityPage(w, r, http.StatusUnprocessableEntity, view.SecurityForm{PasswordLogin: set.PasswordLogin, BreakGlassUser: bg, MFARoles: mfaRoles,
 			Error: pick(s.lang(r), "パスワードでのログインを止めるには、有効な管理者を緊急用管理者に指定してください。",
 				"To turn passwords off, name an enabled administrator as the break-glass account.")})
 		return

@@ -86,6 +86,13 @@ const (
 	s404 = http.StatusNotFound
 )
 
+// all422: signed-in users get 422 (a refused form), anon the login page.
+func all422() [nCols]int {
+	w := all(http.StatusUnprocessableEntity)
+	w[colAnon] = s303
+	return w
+}
+
 func all(code int) [nCols]int {
 	var w [nCols]int
 	for i := range w {
@@ -177,9 +184,18 @@ var authzTable = map[string]authzRow{
 	"POST /lang":               {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"lang": {"ja"}, "back": {"/account"}} }},
 
 	// Signed in.
-	"GET /":          {want: all(s303), notes: "home redirects every role to its start page"},
-	"POST /logout":   {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{} }},
-	"GET /account":   {want: wSignedIn},
+	"GET /":                   {want: all(s303), notes: "home redirects every role to its start page"},
+	"POST /logout":            {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"GET /account":            {want: wSignedIn},
+	"GET /account/mfa":        {want: wSignedIn},
+	"GET /account/mfa/qr.png": {want: wSignedIn, notes: "the QR code of the secret this session is enrolling"},
+	"POST /account/mfa": {want: all422(), form: func(e *cellEnv) url.Values { return url.Values{"code": {"000000"}} },
+		notes: "each user's own enrolment; a wrong code is refused with 422 (an allowed cell, nothing stored); like every column's own account settings"},
+	"POST /account/mfa/remove": {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"code": {"000000"}} },
+		notes: "own second factor only; nobody here has one, so allowed cells go back to the page"},
+	"GET /login/mfa": {want: all(s303), notes: "without a pending password login anon goes back to /login; signed-in users go home"},
+	"POST /login/mfa": {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"code": {"000000"}} },
+		notes: "no pending second step: back to the login page"},
 	"GET /cases":     {want: wReaderList},
 	"GET /approvals": {want: wReaderList},
 	"GET /dashboard": {want: wReaderList},

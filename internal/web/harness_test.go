@@ -64,6 +64,11 @@ func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config))
 		t.Fatal(err)
 	}
 	keys := pii.NewKeyring(key)
+	// Tests sign in with passwords alone unless they turn the second factor on (login_mfa_test.go);
+	// a new installation requires it for auth.DefaultMFARoles.
+	if _, err := db.Store.Pool.Exec(context.Background(), `UPDATE auth_settings SET mfa_roles = '{}'`); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Store.CheckDataKey(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}

@@ -248,18 +248,12 @@ func (s *Server) ssoFirstLogin(ctx context.Context, id sso.Identity) (store.User
 	return s.store.CreateSSOUser(ctx, id.Email, name, roles, id.Issuer, id.Subject)
 }
 
-// sso2Session makes the signed-in session: a new token (no fixation), the user, the epoch, the
-// method and the ID token kept as the logout hint.
+// sso2Session makes the signed-in session (establish) and keeps the ID token as the logout hint.
 func (s *Server) sso2Session(ctx context.Context, u store.User, idToken string) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.establish(ctx, u, "oidc"); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, sessUserID, u.ID)
-	s.sessions.Put(ctx, sessLoginAt, s.now().Unix())
-	s.sessions.Put(ctx, sessEpoch, u.SessionEpoch)
-	s.sessions.Put(ctx, sessMethod, "oidc")
 	s.sessions.Put(ctx, sessIDToken, idToken)
-	s.sessions.Remove(ctx, sessCSRF)
 	return nil
 }
 

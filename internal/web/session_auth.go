@@ -88,6 +88,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "password_off")
 		return
 	}
+	if pending, err := s.beginSecondFactor(w, r, u); err != nil || pending {
+		if err != nil {
+			s.serverError(w, r, err)
+		}
+		return // the session waits for the second factor (login_mfa.go)
+	}
 	// A new session token on login defeats session fixation.
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		s.serverError(w, r, err)

@@ -1,0 +1,205 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/store"
+	"github.com/leakdesk/leakdesk/internal/web/view"
+)
+
+// The second step of a password login. After the password the session holds only the pending
+// user's id (sessMFAUser), not sessUserID: nothing but this step can use it, and it lapses after
+// mfaPendingFor.
+const (
+	sessMFAUser = "mfa_user"
+	sessMFAAt   = "mfa_at"
+	sessMFADone = "mfa_done" // this session passed a second factor (or enrolled one)
+
+	mfaPendingFor = 5 * time.Minute
+)
+
+// The one message for a wrong, reused or unknown code or recovery code.
+const (
+	mfaFailJA = "確認コードが正しくありません。"
+	mfaFailEN = "The code is not correct."
+)
+
+// beginSecondFactor is the password login's hook: when the user has a second factor, the session
+// waits for it instead of signing in. It reports whether it took over the response.
+func (s *Server) beginSecondFactor(w http.ResponseWriter, r *http.Request, u store.User) (bool, error) {
+	if _, err := s.store.TOTP(r.Context(), u.ID); errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		return false, err
+	}
+	s.sessions.Put(r.Context(), sessMFAUser, u.ID)
+	s.sessions.Put(r.Context(), sessMFAAt, s.now().Unix())
+	http.Redirect(w, r, "/login/mfa", http.StatusSeeOther)
+	return true, nil
+}
+
+// pendingMFAUser is the user waiting for the second step, or 0 (none, or lapsed).
+func (s *Server) pendingMFAUser(ctx context.Context) int64 {
+	id := s.sessions.GetInt64(ctx, sessMFAUser)
+	at := s.sessions.GetInt64(ctx, sessMFAAt)
+	if id == 0 || s.now().Sub(time.Unix(at, 0)) > mfaPendingFor {
+		return 0
+	}
+	return id
+}
+
+func (s *Server) clearPendingMFA(ctx context.Context) {
+	s.sessions.Remove(ctx, sessMFAUser)
+	s.sessions.Remove(ctx, sessMFAAt)
+}
+
+func (s *Server) getLoginMFA(w http.ResponseWriter, r *http.Request) {
+	if currentUser(r.Context()) != nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if s.pendingMFAUser(r.Context()) == 0 {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	p := s.page(r, "二要素認証", "Two-factor authentication")
+	s.render(w, r, http.StatusOK, p, view.LoginMFAPage(p, ""))
+}
+
+func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id := s.pendingMFAUser(ctx)
+	if id == 0 || currentUser(ctx) != nil {
+		s.clearPendingMFA(ctx)
+		s.flash(r, flashInfo, "もう一度ログインしてください。", "Please log in again.")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	ev := store.LoginEvent{EmailKey: strings.ToLower(u.Email), IP: clientIP(r), UserID: u.ID, Method: "password+totp"}
+	fail := func(status int, reason, ja, en string) {
+		ev.Reason = reason
+		if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		p := s.page(r, "二要素認証", "Two-factor authentication")
+		s.render(w, r, status, p, view.LoginMFAPage(p, pick(s.lang(r), ja, en)))
+	}
+	byAccount, byIP, err := s.store.RecentFailures(ctx, ev.EmailKey, ev.IP, s.now().Add(-s.cfg.LoginWindow))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
+		s.clearPendingMFA(ctx)
+		fail(http.StatusTooManyRequests, "locked", lockedJA, lockedEN)
+		return
+	}
+	if u.Disabled {
+		s.clearPendingMFA(ctx)
+		fail(http.StatusUnauthorized, "disabled", mfaFailJA, mfaFailEN)
+		return
+	}
+	if rc := strings.TrimSpace(r.PostFormValue("recovery")); rc != "" {
+		ev.Method = "password+recovery"
+		ok, err := s.store.UseRecoveryCode(ctx, u.ID, auth.RecoveryHash(rc))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if !ok {
+			fail(http.StatusUnauthorized, "recovery", mfaFailJA, mfaFailEN)
+			return
+		}
+	} else {
+		secret, err := s.store.TOTP(ctx, u.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		step, ok := auth.TOTPStep(secret, r.PostFormValue("code"), s.now())
+		if !ok {
+			fail(http.StatusUnauthorized, "totp", mfaFailJA, mfaFailEN)
+			return
+		}
+		if fresh, err := s.store.UseTOTPStep(ctx, u.ID, step); err != nil {
+			s.serverError(w, r, err)
+			return
+		} else if !fresh {
+			fail(http.StatusUnauthorized, "totp_reused", mfaFailJA, mfaFailEN)
+			return
+		}
+	}
+	s.clearPendingMFA(ctx)
+	if err := s.establish(ctx, u, "password"); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.sessions.Put(ctx, sessMFADone, true)
+	ev.Success = true
+	if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.log.Info("login", "user_id", u.ID, "method", ev.Method, "request_id", requestID(ctx))
+	next := s.sessions.PopString(ctx, sessNext)
+	if !safeNext(next) {
+		next = "/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// establish makes the signed-in session: a new token (no fixation), the user, the login time, the
+// epoch (store.EndSessions) and the method, and a fresh CSRF token.
+func (s *Server) establish(ctx context.Context, u store.User, method string) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessUserID, u.ID)
+	s.sessions.Put(ctx, sessLoginAt, s.now().Unix())
+	s.sessions.Put(ctx, sessEpoch, u.SessionEpoch)
+	s.sessions.Put(ctx, sessMethod, method)
+	s.sessions.Remove(ctx, sessCSRF)
+	return nil
+}
+
+// requireMFAEnrolment sends a password user whose role must use a second factor, and who has
+// none, to enrol before anything else. Single-sign-on sessions rely on the provider's MFA.
+func (s *Server) requireMFAEnrolment(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		u := currentUser(ctx)
+		if u == nil || s.sessions.GetBool(ctx, sessMFADone) || s.sessions.GetString(ctx, sessMethod) == "oidc" ||
+			strings.HasPrefix(r.URL.Path, "/account/mfa") || r.URL.Path == "/logout" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		due, err := s.store.MFAEnrolmentDue(ctx, u.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if !due {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
+			return
+		}
+		s.fail(w, r, http.StatusForbidden, &uiError{Code: "mfa_required", JA: "二要素認証の設定が必要です。アカウント画面で設定してください。", EN: "Set up two-factor authentication on the account page first."})
+	})
+}
