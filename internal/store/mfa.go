@@ -88,7 +88,8 @@ func (s *Store) RemoveTOTP(ctx context.Context, actorID, userID int64) error {
 func (s *Store) MFAEnrolmentDue(ctx context.Context, userID int64) (bool, error) {
 	var due bool
 	err := s.Pool.QueryRow(ctx, `SELECT (SELECT mfa_roles FROM auth_settings) && u.roles
-		AND NOT EXISTS (SELECT 1 FROM user_totp WHERE user_id = u.id) FROM users u WHERE u.id = $1`, userID).Scan(&due)
+		AND NOT EXISTS (SELECT 1 FROM user_totp WHERE user_id = u.id)
+		AND NOT EXISTS (SELECT 1 FROM user_passkeys WHERE user_id = u.id) FROM users u WHERE u.id = $1`, userID).Scan(&due)
 	if err != nil {
 		return false, fmt.Errorf("store: mfa due: %w", err)
 	}

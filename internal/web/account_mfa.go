@@ -23,6 +23,10 @@ func (s *Server) mfaView(r *http.Request) (view.MFAView, error) {
 		return v, err
 	}
 	v.Required = auth.Has(u.Roles, set.MFARoles...)
+	v.WebAuthn = s.wa != nil
+	if _, v.Passkeys, err = s.store.SecondFactors(ctx, u.ID); err != nil {
+		return v, err
+	}
 	_, err = s.store.TOTP(ctx, u.ID)
 	switch {
 	case err == nil:
@@ -83,16 +87,21 @@ func (s *Server) postAccountMFA(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := currentUser(ctx)
 	keyURL := s.sessions.GetString(ctx, sessTOTPPending)
-	if _, err := s.store.TOTP(ctx, u.ID); err == nil || keyURL == "" {
+	if _, err := s.store.TOTP(ctx, u.ID); err == nil {
 		http.Redirect(w, r, "/account/mfa", http.StatusSeeOther)
 		return
 	}
-	secret, err := auth.TOTPSecretOf(keyURL)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
+	// Without a secret being shown (the page was not opened in this session) no code can match:
+	// the answer is the page with a new secret and the wrong-code message.
+	secret, err := "", error(nil)
+	if keyURL != "" {
+		if secret, err = auth.TOTPSecretOf(keyURL); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	step, ok := auth.TOTPStep(secret, r.PostFormValue("code"), s.now())
+	ok = ok && secret != ""
 	if !ok {
 		v, err := s.mfaView(r)
 		if err != nil {

@@ -32,9 +32,8 @@ const (
 // beginSecondFactor is the password login's hook: when the user has a second factor, the session
 // waits for it instead of signing in. It reports whether it took over the response.
 func (s *Server) beginSecondFactor(w http.ResponseWriter, r *http.Request, u store.User) (bool, error) {
-	if _, err := s.store.TOTP(r.Context(), u.ID); errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	} else if err != nil {
+	hasTOTP, passkeys, err := s.store.SecondFactors(r.Context(), u.ID)
+	if err != nil || (!hasTOTP && passkeys == 0) {
 		return false, err
 	}
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
@@ -70,8 +69,22 @@ func (s *Server) getLoginMFA(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
+	s.renderLoginMFA(w, r, http.StatusOK, "")
+}
+
+// renderLoginMFA shows the second step with the factors the pending user has.
+func (s *Server) renderLoginMFA(w http.ResponseWriter, r *http.Request, status int, errMsg string) {
+	v := view.LoginMFAView{Error: errMsg}
+	if id := s.pendingMFAUser(r.Context()); id != 0 {
+		hasTOTP, passkeys, err := s.store.SecondFactors(r.Context(), id)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		v.TOTP, v.Passkey = hasTOTP, passkeys > 0 && s.wa != nil
+	}
 	p := s.page(r, "二要素認証", "Two-factor authentication")
-	s.render(w, r, http.StatusOK, p, view.LoginMFAPage(p, ""))
+	s.render(w, r, status, p, view.LoginMFAPage(p, v))
 }
 
 func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
@@ -95,15 +108,14 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		p := s.page(r, "二要素認証", "Two-factor authentication")
-		s.render(w, r, status, p, view.LoginMFAPage(p, pick(s.lang(r), ja, en)))
+		s.renderLoginMFA(w, r, status, pick(s.lang(r), ja, en))
 	}
-	byAccount, byIP, err := s.store.RecentFailures(ctx, ev.EmailKey, ev.IP, s.now().Add(-s.cfg.LoginWindow))
+	locked, err := s.secondStepLocked(ctx, ev)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
+	if locked {
 		s.clearPendingMFA(ctx)
 		fail(http.StatusTooManyRequests, "locked", lockedJA, lockedEN)
 		return
@@ -126,11 +138,12 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		secret, err := s.store.TOTP(ctx, u.ID)
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.serverError(w, r, err)
 			return
 		}
 		step, ok := auth.TOTPStep(secret, r.PostFormValue("code"), s.now())
+		ok = ok && secret != "" // a user with passkeys only has no code to give
 		if !ok {
 			fail(http.StatusUnauthorized, "totp", mfaFailJA, mfaFailEN)
 			return
@@ -143,23 +156,41 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.clearPendingMFA(ctx)
-	if err := s.establish(ctx, u, "password"); err != nil {
+	next, err := s.finishSecondStep(ctx, u, ev)
+	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// secondStepLocked applies the password login's limits to the second step: its failures are
+// recorded under the same account key, so they add up with wrong passwords.
+func (s *Server) secondStepLocked(ctx context.Context, ev store.LoginEvent) (bool, error) {
+	byAccount, byIP, err := s.store.RecentFailures(ctx, ev.EmailKey, ev.IP, s.now().Add(-s.cfg.LoginWindow))
+	if err != nil {
+		return false, err
+	}
+	return byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails, nil
+}
+
+// finishSecondStep signs the pending user in and returns where to go.
+func (s *Server) finishSecondStep(ctx context.Context, u store.User, ev store.LoginEvent) (string, error) {
+	s.clearPendingMFA(ctx)
+	if err := s.establish(ctx, u, "password"); err != nil {
+		return "", err
+	}
 	s.sessions.Put(ctx, sessMFADone, true)
-	ev.Success = true
+	ev.Success, ev.Reason = true, ""
 	if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
-		s.serverError(w, r, err)
-		return
+		return "", err
 	}
 	s.log.Info("login", "user_id", u.ID, "method", ev.Method, "request_id", requestID(ctx))
 	next := s.sessions.PopString(ctx, sessNext)
 	if !safeNext(next) {
 		next = "/"
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	return next, nil
 }
 
 // establish makes the signed-in session: a new token (no fixation), the user, the login time, the
@@ -183,7 +214,7 @@ func (s *Server) requireMFAEnrolment(next http.Handler) http.Handler {
 		ctx := r.Context()
 		u := currentUser(ctx)
 		if u == nil || s.sessions.GetBool(ctx, sessMFADone) || s.sessions.GetString(ctx, sessMethod) == "oidc" ||
-			strings.HasPrefix(r.URL.Path, "/account/mfa") || r.URL.Path == "/logout" {
+			strings.HasPrefix(r.URL.Path, "/account/mfa") || strings.HasPrefix(r.URL.Path, "/account/passkeys") || r.URL.Path == "/logout" {
 			next.ServeHTTP(w, r)
 			return
 		}

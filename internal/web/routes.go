@@ -67,6 +67,8 @@ func (s *Server) routes() http.Handler {
 		r.Get("/login/oidc/callback", s.getOIDCCallback)
 		r.Get("/login/mfa", s.getLoginMFA)
 		r.Post("/login/mfa", s.postLoginMFA)
+		r.Post("/login/mfa/passkey/begin", s.postPasskeyLoginBegin)
+		r.Post("/login/mfa/passkey/finish", s.postPasskeyLoginFinish)
 		r.Post("/lang", s.postLang)
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireLogin, s.requireMFAEnrolment)
@@ -78,6 +80,8 @@ func (s *Server) routes() http.Handler {
 			r.Get("/account/mfa/qr.png", s.getAccountMFAQR)
 			r.Post("/account/mfa", s.postAccountMFA)
 			r.Post("/account/mfa/remove", s.postAccountMFARemove)
+			r.Post("/account/passkeys/begin", s.postPasskeyRegisterBegin)
+			r.Post("/account/passkeys/finish", s.postPasskeyRegisterFinish)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)

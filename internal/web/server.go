@@ -13,6 +13,7 @@ import (
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
@@ -49,6 +50,8 @@ type Server struct {
 	pdf       *pdf.Printer
 	// sso is the OpenID Connect provider (nil: single sign-on is off; see login_oidc.go).
 	sso *sso.Provider
+	// wa is the WebAuthn relying party for passkeys (nil when the base URL's host cannot be an RP ID).
+	wa *webauthn.WebAuthn
 }
 
 // Options tune a Server; the zero value is production.
@@ -109,6 +112,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 	s.sessions = sm
 	s.sso = newSSO(s)
+	s.wa = newWebAuthn(s)
 	s.handler = s.routes()
 	return s
 }
