@@ -22,6 +22,13 @@ func endSessions(ctx context.Context, tx pgx.Tx, userID int64) error {
 	if _, err := tx.Exec(ctx, `UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1`, userID); err != nil {
 		return fmt.Errorf("store: end sessions: %w", err)
 	}
+	// The tracked sessions go at once too (the epoch also catches any not tracked).
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE token IN (SELECT token FROM user_sessions WHERE user_id = $1)`, userID); err != nil {
+		return fmt.Errorf("store: end sessions: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, userID); err != nil {
+		return fmt.Errorf("store: end sessions: %w", err)
+	}
 	return nil
 }
 

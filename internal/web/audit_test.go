@@ -88,6 +88,8 @@ var auditorMayPost = map[string]string{
 	"POST /account/passkeys/begin":    "registering one's own passkey",
 	"POST /account/passkeys/finish":   "registering one's own passkey",
 	"POST /login/mfa/passkey/begin":   "the second step of signing in",
+	"POST /account/password":          "one's own password",
+	"POST /account/sessions/{id}/end": "ending one's own session",
 	"POST /login/mfa/passkey/finish":  "the second step of signing in",
 	"POST /audit/cases/{id}/comments": "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":  "sign-offs: the auditors' own chain, never the case",

@@ -192,7 +192,14 @@ var authzTable = map[string]authzRow{
 		notes: "no registration begun: 400 for each signed-in user"},
 	"POST /login/mfa/passkey/begin":  {want: all(s401), form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "no pending password login"},
 	"POST /login/mfa/passkey/finish": {want: all(s401), form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "no pending password login"},
-	"GET /login/mfa":                 {want: all(s303), notes: "without a pending password login anon goes back to /login; signed-in users go home"},
+	"GET /account/sessions":          {want: wSignedIn},
+	"GET /account/password":          {want: wSignedIn},
+	"POST /account/password": {want: row(s303, 422, 422, 422, 422, 422, 422, 422, 422, 422), form: func(e *cellEnv) url.Values {
+		return url.Values{"current": {"not the password"}, "new": {"a new password here"}, "confirm": {"a new password here"}}
+	}, notes: "one's own password only; a wrong current password is refused (422) and recorded like a failed login"},
+	"POST /account/sessions/{id}/end": {want: row(s303, s404, s404, s404, s404, s404, s404, s404, s404, s404), form: func(e *cellEnv) url.Values { return url.Values{} },
+		notes: "one's own sessions only: the id here (a case id) is no session of the cell's user, so 404, and nothing ends"},
+	"GET /login/mfa": {want: all(s303), notes: "without a pending password login anon goes back to /login; signed-in users go home"},
 	"POST /login/mfa": {want: all(s303), form: func(e *cellEnv) url.Values { return url.Values{"code": {"000000"}} },
 		notes: "no pending second step: back to the login page"},
 	"GET /cases":     {want: wReaderList},

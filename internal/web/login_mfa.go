@@ -156,7 +156,7 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	next, err := s.finishSecondStep(ctx, u, ev)
+	next, err := s.finishSecondStep(r, u, ev)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -175,9 +175,10 @@ func (s *Server) secondStepLocked(ctx context.Context, ev store.LoginEvent) (boo
 }
 
 // finishSecondStep signs the pending user in and returns where to go.
-func (s *Server) finishSecondStep(ctx context.Context, u store.User, ev store.LoginEvent) (string, error) {
+func (s *Server) finishSecondStep(r *http.Request, u store.User, ev store.LoginEvent) (string, error) {
+	ctx := r.Context()
 	s.clearPendingMFA(ctx)
-	if err := s.establish(ctx, u, "password"); err != nil {
+	if err := s.establish(r, u, "password"); err != nil {
 		return "", err
 	}
 	s.sessions.Put(ctx, sessMFADone, true)
@@ -195,7 +196,8 @@ func (s *Server) finishSecondStep(ctx context.Context, u store.User, ev store.Lo
 
 // establish makes the signed-in session: a new token (no fixation), the user, the login time, the
 // epoch (store.EndSessions) and the method, and a fresh CSRF token.
-func (s *Server) establish(ctx context.Context, u store.User, method string) error {
+func (s *Server) establish(r *http.Request, u store.User, method string) error {
+	ctx := r.Context()
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -204,7 +206,12 @@ func (s *Server) establish(ctx context.Context, u store.User, method string) err
 	s.sessions.Put(ctx, sessEpoch, u.SessionEpoch)
 	s.sessions.Put(ctx, sessMethod, method)
 	s.sessions.Remove(ctx, sessCSRF)
-	return nil
+	return s.trackSession(r, u.ID, method)
+}
+
+// trackSession lists the new session under the user (account_self.go), so it can be seen and ended.
+func (s *Server) trackSession(r *http.Request, userID int64, method string) error {
+	return s.store.TrackSession(r.Context(), userID, s.sessions.Token(r.Context()), clientIP(r), r.UserAgent(), method)
 }
 
 // requireMFAEnrolment sends a password user whose role must use a second factor, and who has

@@ -138,7 +138,7 @@ func (s *Server) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		s.ssoFail(w, r, ev, http.StatusUnauthorized)
 		return
 	}
-	if err := s.sso2Session(ctx, u, id.IDToken); err != nil {
+	if err := s.sso2Session(r, u, id.IDToken); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -249,11 +249,11 @@ func (s *Server) ssoFirstLogin(ctx context.Context, id sso.Identity) (store.User
 }
 
 // sso2Session makes the signed-in session (establish) and keeps the ID token as the logout hint.
-func (s *Server) sso2Session(ctx context.Context, u store.User, idToken string) error {
-	if err := s.establish(ctx, u, "oidc"); err != nil {
+func (s *Server) sso2Session(r *http.Request, u store.User, idToken string) error {
+	if err := s.establish(r, u, "oidc"); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, sessIDToken, idToken)
+	s.sessions.Put(r.Context(), sessIDToken, idToken)
 	return nil
 }
 

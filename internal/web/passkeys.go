@@ -215,7 +215,7 @@ func (s *Server) postPasskeyLoginFinish(w http.ResponseWriter, r *http.Request) 
 		s.serverError(w, r, err)
 		return
 	}
-	next, err := s.finishSecondStep(ctx, u, ev)
+	next, err := s.finishSecondStep(r, u, ev)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -103,6 +103,10 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	s.sessions.Put(r.Context(), sessUserID, u.ID)
 	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
 	s.sessions.Put(r.Context(), sessEpoch, u.SessionEpoch)
+	if err := s.trackSession(r, u.ID, "password"); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
 	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
 		s.serverError(w, r, err)
