@@ -224,7 +224,7 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"user needs add, disable or list"}
+		return usageError{"user needs add, disable, list or mfa-roles"}
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	email := fs.String("email", "", "e-mail address")
@@ -293,8 +293,25 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, strings.Join(roleNames(u.Roles), ","), state)
 		}
 		return tw.Flush()
+	case "mfa-roles":
+		// The roles that must use a second factor with a password ("none" for none); the
+		// sign-in settings page (/admin/security) sets the same.
+		if *role == "" {
+			return usageError{"user mfa-roles needs --role (roles, comma-separated, or none)"}
+		}
+		var roles []auth.Role
+		if *role != "none" {
+			var ok bool
+			if roles, ok = auth.ParseRoles(strings.Split(*role, ",")); !ok {
+				return fmt.Errorf("unknown role in %q; known roles: %s", *role, rolesList())
+			}
+		}
+		if err := st.SetMFARoles(ctx, 0, roles); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "second factor required for: %s\n", *role)
 	default:
-		return usageError{"user needs add, disable or list"}
+		return usageError{"user needs add, disable, list or mfa-roles"}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
 )
 
 // TOTP returns the user's TOTP secret; ErrNotFound when they have not enrolled.
@@ -94,4 +96,15 @@ func (s *Store) MFAEnrolmentDue(ctx context.Context, userID int64) (bool, error)
 		return false, fmt.Errorf("store: mfa due: %w", err)
 	}
 	return due, nil
+}
+
+// SetMFARoles sets the roles that must use a second factor with a password (the sign-in settings
+// page sets it with the rest; `leakdesk user mfa-roles` and the load tools set it alone).
+func (s *Store) SetMFARoles(ctx context.Context, actorID int64, roles []auth.Role) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE auth_settings SET mfa_roles = $1, updated_at = now()`, roleStrings(roles)); err != nil {
+			return fmt.Errorf("store: mfa roles: %w", err)
+		}
+		return adminEvent(ctx, tx, actorID, actorID, "auth_settings", map[string]any{"mfa_roles": roleStrings(roles)})
+	})
 }
