@@ -42,6 +42,7 @@ type Config struct {
 	OIDCScopes       []string        // LEAKDESK_OIDC_SCOPES besides openid, space-separated; default "email profile"
 	OIDCGroupsClaim  string          // LEAKDESK_OIDC_GROUPS_CLAIM, default "groups"
 	OIDCGroupRoles   auth.GroupRoles // LEAKDESK_OIDC_GROUP_ROLES: group=role,…; when set, the IdP's groups decide SSO users' roles
+	SCIMToken        string          // LEAKDESK_SCIM_TOKEN: bearer token of the SCIM 2.0 provisioning endpoint (off when empty)
 }
 
 // OIDC reports whether single sign-on is configured.
@@ -106,6 +107,10 @@ func (c *Config) oidcFromEnv(getenv func(string) string) error {
 	c.OIDCClientSecret = getenv("LEAKDESK_OIDC_CLIENT_SECRET")
 	c.OIDCScopes = strings.Fields(getenv("LEAKDESK_OIDC_SCOPES"))
 	c.OIDCGroupsClaim = getenv("LEAKDESK_OIDC_GROUPS_CLAIM")
+	c.SCIMToken = getenv("LEAKDESK_SCIM_TOKEN")
+	if c.SCIMToken != "" && len(c.SCIMToken) < 32 {
+		return fmt.Errorf("config: LEAKDESK_SCIM_TOKEN must be at least 32 characters (a random secret)")
+	}
 	if c.OIDCIssuer == "" {
 		return nil
 	}

@@ -105,6 +105,6 @@ func (s *Store) SetMFARoles(ctx context.Context, actorID int64, roles []auth.Rol
 		if _, err := tx.Exec(ctx, `UPDATE auth_settings SET mfa_roles = $1, updated_at = now()`, roleStrings(roles)); err != nil {
 			return fmt.Errorf("store: mfa roles: %w", err)
 		}
-		return adminEvent(ctx, tx, actorID, actorID, "auth_settings", map[string]any{"mfa_roles": roleStrings(roles)})
+		return settingsEvent(ctx, tx, actorID, map[string]any{"mfa_roles": roleStrings(roles)})
 	})
 }

@@ -191,7 +191,7 @@ func (s *Store) SaveAuthSettings(ctx context.Context, actorID int64, a AuthSetti
 			a.PasswordLogin, bg, roleStrings(a.MFARoles)); err != nil {
 			return fmt.Errorf("store: save auth settings: %w", err)
 		}
-		return adminEvent(ctx, tx, actorID, actorID, "auth_settings", map[string]any{"password_login": a.PasswordLogin, "break_glass_user": a.BreakGlassUser,
+		return settingsEvent(ctx, tx, actorID, map[string]any{"password_login": a.PasswordLogin, "break_glass_user": a.BreakGlassUser,
 			"mfa_roles": roleStrings(a.MFARoles)})
 	})
 }
@@ -252,4 +252,14 @@ type LoginEventRow struct {
 	Method   string
 	AMR      []string
 	ACR      string
+}
+
+// settingsEvent records a change of the sign-in policy: an admin event about no user in particular
+// (actorID 0: the command line).
+func settingsEvent(ctx context.Context, tx pgx.Tx, actorID int64, detail map[string]any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO admin_events (actor_id, target_id, action, detail) VALUES (NULLIF($1, 0), NULL, 'auth_settings', $2)`, actorID, detail)
+	if err != nil {
+		return fmt.Errorf("store: admin event: %w", err)
+	}
+	return nil
 }

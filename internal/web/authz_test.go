@@ -192,6 +192,11 @@ var authzTable = map[string]authzRow{
 		notes: "no registration begun: 400 for each signed-in user"},
 	"POST /login/mfa/passkey/begin":  {want: all(s401), form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "no pending password login"},
 	"POST /login/mfa/passkey/finish": {want: all(s401), form: func(e *cellEnv) url.Values { return url.Values{} }, notes: "no pending password login"},
+	"GET /scim/v2/Users":             {want: all(s404), notes: "SCIM is off without LEAKDESK_SCIM_TOKEN; scim_test.go runs it with its bearer token, which no user holds"},
+	"GET /scim/v2/Users/{id}":        {want: all(s404)},
+	"POST /scim/v2/Users":            {want: all(s404), form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"PATCH /scim/v2/Users/{id}":      {want: all(s404), form: func(e *cellEnv) url.Values { return url.Values{} }},
+	"DELETE /scim/v2/Users/{id}":     {want: all(s404), form: func(e *cellEnv) url.Values { return url.Values{} }},
 	"GET /account/sessions":          {want: wSignedIn},
 	"GET /account/password":          {want: wSignedIn},
 	"POST /account/password": {want: row(s303, 422, 422, 422, 422, 422, 422, 422, 422, 422), form: func(e *cellEnv) url.Values {

@@ -64,11 +64,7 @@ func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config))
 		t.Fatal(err)
 	}
 	keys := pii.NewKeyring(key)
-	// Tests sign in with passwords alone unless they turn the second factor on (login_mfa_test.go);
-	// a new installation requires it for auth.DefaultMFARoles.
-	if _, err := db.Store.Pool.Exec(context.Background(), `UPDATE auth_settings SET mfa_roles = '{}'`); err != nil {
-		t.Fatal(err)
-	}
+	passwordsOnly(t, db)
 	if err := db.Store.CheckDataKey(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +217,13 @@ func (h *harness) api(method, path, token, body string, hdr ...string) resp {
 	defer r.Body.Close()
 	b, _ := io.ReadAll(r.Body)
 	return resp{Status: r.StatusCode, Header: r.Header, Body: string(b)}
+}
+
+// passwordsOnly lets the test sign in with passwords alone: a new installation requires a second
+// factor for auth.DefaultMFARoles, which login_mfa_test.go turns back on (requireMFA).
+func passwordsOnly(t *testing.T, db *testdb.DB) {
+	t.Helper()
+	if err := db.Store.SetMFARoles(context.Background(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -56,6 +56,16 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
 	})
 
+	// SCIM 2.0 provisioning (identity providers push joiners and leavers; see scim.go).
+	r.Route("/scim/v2", func(r chi.Router) {
+		r.Use(s.requireReady, s.limitBody, s.scimAuth)
+		r.Get("/Users", s.getSCIMUsers)
+		r.Post("/Users", s.postSCIMUser)
+		r.Get("/Users/{id}", s.getSCIMUser)
+		r.Patch("/Users/{id}", s.patchSCIMUser)
+		r.Delete("/Users/{id}", s.deleteSCIMUser)
+	})
+
 	// Pages: sessions, CSRF.
 	r.Group(func(r chi.Router) {
 		cop := http.NewCrossOriginProtection()
