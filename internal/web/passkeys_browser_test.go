@@ -71,6 +71,25 @@ func TestPasskey_Browser(t *testing.T) {
 
 	passwordStep()
 	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="passkey-login"]`)))
+	// A forged assertion (the challenge begun, an answer not signed by the key) is refused with the
+	// one message, logged and counted; the session stays waiting for the second factor.
+	forged := `(async () => {
+		const h = {'Content-Type': 'application/json', 'X-CSRF-Token': document.querySelector('input[name="_csrf"]').value};
+		await fetch('/login/mfa/passkey/begin', {method: 'POST', headers: h, body: '{}'});
+		const r = await fetch('/login/mfa/passkey/finish', {method: 'POST', headers: h, body: JSON.stringify({id: 'AAAA', rawId: 'AAAA', type: 'public-key',
+			response: {clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA', userHandle: ''}})});
+		return r.status + ' ' + (await r.json()).error;
+	})()`
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](forged, chromedp.EvalAwaitPromise))
+	// (before the second step the page language is the browser's: headless Chromium asks for English)
+	if err != nil || (got != "401 確認コードが正しくありません。" && got != "401 The code is not correct.") {
+		t.Errorf("forged assertion: %q %v", got, err)
+	}
+	var reason string
+	_ = h.db.Store.Pool.QueryRow(context.Background(), `SELECT reason FROM login_attempts ORDER BY id DESC LIMIT 1`).Scan(&reason)
+	if reason != "webauthn" {
+		t.Errorf("forged assertion logged as %q", reason)
+	}
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="passkey-login"]`)))
 	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-user"]`)))
 	var method string
