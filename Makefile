@@ -11,7 +11,7 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -X github.com/leakdesk/leakdesk/internal/buildinfo.Version=$(VERSION)
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: help build run db stop-db env test test-short lint generate check-generated bench bench-go soak fuzz vuln clean
+.PHONY: help build run db stop-db env test test-short lint tidy-check generate check-generated bench bench-go soak fuzz vuln clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -22,15 +22,22 @@ build: ## build bin/leakdesk
 db: build ## start (and on first use create) the local PostgreSQL cluster under .data/
 	@$(BIN) dev db start --dir $(PG_DIR) > /dev/null
 
-run: build ## local cluster (unless DATABASE_URL is set) → migrate → demo users → serve
+run: build ## PDF packages (as root) → local cluster (unless DATABASE_URL is set) → migrate (owner) → demo users → serve (app role)
+	@$(BIN) dev packages run
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
-		export DATABASE_URL="$$($(BIN) dev db start --dir $(PG_DIR))"; \
-		echo "DATABASE_URL=$$DATABASE_URL"; \
-	else echo "using DATABASE_URL from the environment"; fi; \
+		eval "$$($(BIN) dev db start --dir $(PG_DIR) --env)"; \
+		echo "DATABASE_URL=$$DATABASE_URL (serve: the app role)"; echo "LEAKDESK_MIGRATE_URL=$$LEAKDESK_MIGRATE_URL (migrate: the owner)"; \
+	else echo "using DATABASE_URL (and LEAKDESK_MIGRATE_URL, if set) from the environment"; fi; \
 	if [ -z "$${LEAKDESK_DATA_KEY:-}$${LEAKDESK_DATA_KEY_FILE:-}" ]; then \
+		mkdir -p $(DATA_DIR); \
 		if [ ! -f $(DATA_DIR)/data-key ]; then umask 077; head -c 32 /dev/urandom | base64 > $(DATA_DIR)/data-key; echo "generated a development data key in $(DATA_DIR)/data-key"; fi; \
-		export LEAKDESK_DATA_KEY_FILE="$(CURDIR)/$(DATA_DIR)/data-key"; \
+		export LEAKDESK_DATA_KEY_FILE="$(abspath $(DATA_DIR))/data-key"; \
 	fi; \
+	if [ -z "$${LEAKDESK_SIGNING_KEY_FILE:-}" ]; then \
+		if [ ! -f $(DATA_DIR)/signing-key ]; then $(BIN) audit keygen --out $(DATA_DIR)/signing-key --name leakdesk-dev; echo "generated a development checkpoint signing key in $(DATA_DIR)/signing-key"; fi; \
+		export LEAKDESK_SIGNING_KEY_FILE="$(abspath $(DATA_DIR))/signing-key"; \
+	fi; \
+	if [ -z "$${LEAKDESK_WITNESS_DIR:-}" ]; then mkdir -p $(DATA_DIR)/witness; export LEAKDESK_WITNESS_DIR="$(abspath $(DATA_DIR))/witness"; fi; \
 	$(BIN) migrate up; \
 	$(BIN) dev demo-users --out $(DATA_DIR)/demo-users.txt; \
 	echo "open $${LEAKDESK_BASE_URL:-http://$${LEAKDESK_ADDR:-127.0.0.1:8080}}/ and log in with a demo user"; \
@@ -39,7 +46,7 @@ run: build ## local cluster (unless DATABASE_URL is set) → migrate → demo us
 stop-db: build ## stop the local cluster
 	@$(BIN) dev db stop --dir $(PG_DIR)
 
-env: build ## print `export DATABASE_URL=...` for the local cluster: eval "$$(make -s env)"
+env: build ## print `export DATABASE_URL=... LEAKDESK_MIGRATE_URL=...` for the local cluster: eval "$$(make -s env)"
 	@$(BIN) dev db env --dir $(PG_DIR)
 
 # Tests run against a throwaway cluster (durability off) in a temporary directory, removed afterwards.
@@ -57,6 +64,9 @@ test-short: ## unit tests only (no database, no browser)
 lint: ## gofmt and go vet
 	@out="$$(gofmt -l cmd internal web migrations)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+tidy-check: ## fail if `go mod tidy` would change go.mod or go.sum
+	@if ! diff="$$($(GO) mod tidy -diff 2>&1)"; then echo "go.mod/go.sum are not tidy; run go mod tidy:"; echo "$$diff"; exit 1; fi
 
 generate: ## regenerate templ code
 	$(GO) tool templ generate

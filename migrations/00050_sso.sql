@@ -40,6 +40,7 @@ CREATE INDEX login_attempts_user_idx ON login_attempts (user_id, at) WHERE user_
 -- +goose Down
 DROP INDEX login_attempts_user_idx;
 ALTER TABLE login_attempts DROP COLUMN acr, DROP COLUMN amr, DROP COLUMN user_id, DROP COLUMN method;
-ALTER TABLE users DROP COLUMN session_epoch;
+-- IF EXISTS: 00060_admin_reach.sql adds and drops the same column (issue 20).
+ALTER TABLE users DROP COLUMN IF EXISTS session_epoch;
 DROP TABLE auth_settings;
 DROP TABLE user_identities;

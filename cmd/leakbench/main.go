@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/leakdesk/leakdesk/internal/checkpoint"
 	"github.com/leakdesk/leakdesk/internal/devdb"
 	"github.com/leakdesk/leakdesk/internal/loadgen"
 	"github.com/leakdesk/leakdesk/internal/pii"
@@ -131,6 +132,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		{"reads", b.reads},
 		{"CSV import and COPY", b.csvImport},
 		{"hash-chain verification", b.verify},
+		{"signed checkpoints", b.checkpoints},
 	}
 	for _, s := range steps {
 		b.logf("%s", s.name)
@@ -173,8 +175,17 @@ func (b *bench) startServer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	signingKey := filepath.Join(b.tmp, "signing-key")
+	skey, _, err := checkpoint.GenerateKey("leakbench")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(signingKey, []byte(skey+"\n"), 0o600); err != nil {
+		return err
+	}
 	cmd := exec.Command(b.o.leakdesk, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+b.cluster.URL(), "LEAKDESK_ADDR="+addr, "LEAKDESK_BASE_URL=",
+		"LEAKDESK_SIGNING_KEY_FILE="+signingKey,
 		"LEAKDESK_DATA_KEY="+b.dataKey, "LEAKDESK_DATA_KEY_FILE=", "LEAKDESK_LOG_LEVEL=warn", "LEAKDESK_SMTP_URL=")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -216,7 +216,7 @@ func (b *bench) seedOne(ctx context.Context, svc *casework.Service, i int) (int6
 	if err != nil {
 		return 0, fmt.Errorf("submit: %w", err)
 	}
-	if _, _, err := svc.Approve(ctx, req.ID, b.manager.Actor, "承認します", true); err != nil {
+	if _, _, err := svc.Approve(ctx, req.ID, b.manager.Actor, "承認します", 0); err != nil {
 		return 0, fmt.Errorf("approve: %w", err)
 	}
 	return c.ID, nil

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,10 +64,9 @@ func openStore(ctx context.Context, getenv func(string) string) (*store.Store, c
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	fs := newFlags(stdout, "serve", "serve", "Run the web server. Configuration comes from the environment (docs/operations.md):\nDATABASE_URL, LEAKDESK_ADDR, LEAKDESK_BASE_URL, LEAKDESK_DATA_KEY or LEAKDESK_DATA_KEY_FILE, LEAKDESK_SMTP_URL, …")
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -81,19 +79,30 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}
+	// Likewise the checkpoint signing key: without it serve does not start.
+	signer, err := loadSigner(cfg)
+	if err != nil {
+		return err
+	}
 	// The pool connects lazily, so a database that is down at start does not stop the server: the
 	// readiness loop keeps retrying (with backoff) and /readyz says why until it answers.
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.OpenWith(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.DB.MaxConns,
+		LockTimeout: cfg.DB.LockTimeout, StatementTimeout: cfg.DB.StatementTimeout, IdleInTxTimeout: cfg.DB.IdleInTxTimeout})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	st.Signer = signer
+	if cfg.WitnessDir == "" {
+		log.Warn("LEAKDESK_WITNESS_DIR is not set: signed checkpoints stay in the database only (docs/operations.md)")
+	}
 	offsets, err := reminder.ParseOffsets(cfg.ReminderOffsets)
 	if err != nil {
 		return fmt.Errorf("LEAKDESK_REMINDER_OFFSETS: %w", err)
 	}
 	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
-		Offsets: offsets, Logger: log.With("component", "reminder")})
+		Offsets: offsets, Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention,
+		CompensationExecutiveAbove: cfg.CompensationCEOAbove})
 	if err != nil {
 		return err
 	}
@@ -121,10 +130,26 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					return
 				} else if err != nil {
 					log.Warn("data key not checked yet, retrying", "err", err)
+				} else if n, err := st.IndexPersonText(watchCtx, keys); err != nil {
+					// Rows from before migration 00015 are not yet found by part of a name; retried.
+					log.Warn("register text index not filled yet, retrying", "err", err)
+				} else if sealed, err := st.SealPendingEvidence(watchCtx); err != nil {
+					log.Warn("evidence not sealed yet, retrying", "err", err)
 				} else if err := rem.Start(watchCtx); err != nil {
 					log.Warn("reminder workers not started, retrying", "err", err)
 				} else {
-					go anchorLoop(watchCtx, st, log)
+					if n > 0 {
+						log.Info("register text index filled", "rows", n)
+					}
+					if sealed > 0 {
+						log.Info("sealed evidence files stored in plaintext before migration 00032", "files", sealed)
+					}
+					// The history's first wall is that serve's role cannot rewrite it
+					// (docs/operations.md, "Database roles"); say so loudly when it can.
+					if why, err := st.HistoryRights(watchCtx); err == nil && why != "" {
+						log.Warn("DATABASE_URL can rewrite the history: connect serve as a member of leakdesk_app and migrate with LEAKDESK_MIGRATE_URL", "why", why)
+					}
+					go anchorLoop(watchCtx, st, cfg.WitnessDir, srv.Ready(), log)
 					return
 				}
 			}
@@ -148,6 +173,21 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (LEAKDESK_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+			MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { _ = ms.Serve(mln) }()
+		defer ms.Close()
+		log.Info("metrics serving", "addr", mln.Addr().String())
+	} else if cfg.MetricsToken == "" && cfg.Secure() {
+		log.Warn("/metrics is open on the main listener: set LEAKDESK_METRICS_ADDR or LEAKDESK_METRICS_TOKEN (docs/operations.md)")
 	}
 	log.Info("leakdesk serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "version", buildinfo.String())
 	fmt.Fprintf(stdout, "leakdesk is serving at %s\n", cfg.BaseURL)
@@ -176,10 +216,25 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) != 1 {
-		return usageError{"migrate needs one of up, down, status"}
+	sub, err := group(stdout, args, "migrate", "Manage the database schema (DATABASE_URL).", []subcommand{
+		{"up", "apply every pending migration"}, {"down", "roll the last migration back"}, {"status", "list the migrations and whether each is applied"}})
+	if err != nil {
+		return err
 	}
-	st, _, err := openStore(ctx, getenv)
+	about := map[string]string{"up": "Apply every pending migration, then River's own schema for the reminder jobs.",
+		"down": "Roll the last applied migration back.", "status": "List the migrations and whether each is applied."}[sub]
+	if err := newFlags(stdout, "migrate "+sub, "migrate "+sub, about).parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	// Migrations run as the owner of the tables (LEAKDESK_MIGRATE_URL); serve's DATABASE_URL is the
+	// app role, which may not create, alter or grant anything. A single-role setup leaves
+	// LEAKDESK_MIGRATE_URL unset and migrates over DATABASE_URL.
+	st, _, err := openStore(ctx, func(k string) string {
+		if k == "DATABASE_URL" && getenv("LEAKDESK_MIGRATE_URL") != "" {
+			return getenv("LEAKDESK_MIGRATE_URL")
+		}
+		return getenv(k)
+	})
 	if err != nil {
 		return err
 	}
@@ -216,33 +271,54 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", m.Source.Version, m.State, at, filepath.Base(m.Source.Path))
 		}
 		return tw.Flush()
-	default:
-		return usageError{"migrate needs one of up, down, status"}
 	}
 	return nil
 }
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"user needs add, disable, list or mfa-roles"}
+	sub, err := group(stdout, args, "user", "Manage the accounts that log in (DATABASE_URL).", []subcommand{
+		{"add", "create a user; the password is read from stdin"}, {"disable", "disable a user"}, {"list", "list users"},
+		{"mfa-roles", "set the roles that must use a second factor with a password"}})
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	email := fs.String("email", "", "e-mail address")
-	name := fs.String("name", "", "display name")
-	role := fs.String("role", "", "roles, comma-separated: "+rolesList())
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	var fs *cmdFlags
+	var email, name, role *string
+	switch sub {
+	case "add":
+		fs = newFlags(stdout, "user add", "user add --email E --name N --role R[,R] < password",
+			"Create a user. The password is the first line of stdin, so it never appears in the process list.")
+		email = fs.String("email", "", "e-mail address (the login)")
+		name = fs.String("name", "", "display name")
+		role = fs.String("role", "", "roles, comma-separated: "+rolesList())
+	case "disable":
+		fs = newFlags(stdout, "user disable", "user disable --email E", "Disable a user: their sessions and API tokens stop working at once.")
+		email = fs.String("email", "", "e-mail address of the user")
+	case "mfa-roles":
+		fs = newFlags(stdout, "user mfa-roles", "user mfa-roles --role R[,R]|none",
+			"Set the roles that must use a second factor with a password (none for none); the sign-in settings page (/admin/security) sets the same.")
+		role = fs.String("role", "", "roles, comma-separated, or none: "+rolesList())
+	default:
+		fs = newFlags(stdout, "user list", "user list", "List the users with their roles and state.")
+	}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	switch {
+	case sub == "add" && (*email == "" || *name == "" || *role == ""):
+		return fs.misuse("user add needs --email, --name and --role")
+	case sub == "disable" && *email == "":
+		return fs.misuse("user disable needs --email")
+	case sub == "mfa-roles" && *role == "":
+		return fs.misuse("user mfa-roles needs --role (roles, comma-separated, or none)")
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch args[0] {
+	switch sub {
 	case "add":
-		if *email == "" || *name == "" || *role == "" {
-			return usageError{"user add needs --email, --name and --role"}
-		}
 		roles, ok := auth.ParseRoles(strings.Split(*role, ","))
 		if !ok {
 			return fmt.Errorf("unknown role in %q; known roles: %s", *role, rolesList())
@@ -267,9 +343,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		fmt.Fprintf(stdout, "created user %d (%s)\n", u.ID, strings.Join(roleNames(u.Roles), ","))
 	case "disable":
-		if *email == "" {
-			return usageError{"user disable needs --email"}
-		}
 		u, err := st.UserByEmail(ctx, *email)
 		if err != nil {
 			return fmt.Errorf("find user: %w", err)
@@ -296,9 +369,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	case "mfa-roles":
 		// The roles that must use a second factor with a password ("none" for none); the
 		// sign-in settings page (/admin/security) sets the same.
-		if *role == "" {
-			return usageError{"user mfa-roles needs --role (roles, comma-separated, or none)"}
-		}
 		var roles []auth.Role
 		if *role != "none" {
 			var ok bool
@@ -310,8 +380,6 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		fmt.Fprintf(stdout, "second factor required for: %s\n", *role)
-	default:
-		return usageError{"user needs add, disable, list or mfa-roles"}
 	}
 	return nil
 }
@@ -341,17 +409,17 @@ func roleNames(rs []auth.Role) []string {
 }
 
 func cmdToken(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{"token needs create"}
+	if _, err := group(stdout, args, "token", "API tokens (Authorization: Bearer …).", []subcommand{{"create", "print a new API token once (only its hash is stored)"}}); err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
+	fs := newFlags(stdout, "token create", "token create --email E [--label L]", "Print a new API token once; only its hash is stored. The token acts as the user.")
 	email := fs.String("email", "", "the user the token acts as")
 	label := fs.String("label", "", "what the token is for")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
 	}
 	if *email == "" {
-		return usageError{"token create needs --email"}
+		return fs.misuse("token create needs --email")
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
@@ -376,16 +444,23 @@ func cmdToken(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func cmdVersion(stdout io.Writer) error {
+func cmdVersion(args []string, stdout io.Writer) error {
+	if err := newFlags(stdout, "version", "version", "Print the version.").parse(args, 0, 0); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "leakdesk %s\n", buildinfo.String())
 	return nil
 }
 
 func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"dev needs db or demo-users"}
+	sub, err := group(stdout, args, "dev", "Development helpers behind make run, make test and the benchmarks.", []subcommand{
+		{"db", "the local PostgreSQL cluster: start, stop, remove, env"}, {"demo-users", "one demo user per role"},
+		{"packages", "the Debian packages make test / make run need"}, {"seed", "generated cases for scale measurements"},
+		{"scalebench", "measure the hot pages of a running server"}})
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "db":
 		return cmdDevDB(ctx, args[1:], stdout, stderr)
 	case "demo-users":
@@ -395,38 +470,70 @@ func cmdDev(ctx context.Context, args []string, getenv func(string) string, stdo
 	case "scalebench":
 		return cmdDevScaleBench(ctx, args[1:], getenv, stdout, stderr)
 	case "packages":
-		return cmdDevPackages(ctx, args[1:], stderr)
+		return cmdDevPackages(ctx, args[1:], stdout, stderr)
 	}
-	return usageError{"dev needs db, demo-users, seed, scalebench or packages"}
+	return nil
 }
 
 // cmdDevPackages makes sure the Debian packages a make target needs are installed (as root) or stops
 // with one message naming them. `make test` calls it before building anything else.
-func cmdDevPackages(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) != 1 || args[0] != "test" {
-		return usageError{"dev packages needs test"}
+func cmdDevPackages(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sub, err := group(stdout, args, "dev packages", "Install, as root with apt-get, the Debian packages a make target needs, or stop naming them.",
+		[]subcommand{{"test", "what make test needs: chromium, poppler-utils, the IPAex fonts"},
+			{"run", "what make run needs for PDF: chromium and the IPAex fonts (serving works without them)"}})
+	if err != nil {
+		return err
+	}
+	if sub == "run" {
+		fs := newFlags(stdout, "dev packages run", "dev packages run",
+			"Install what PDF documents need (chromium, fonts-ipaexfont-*) as root; otherwise name them and\nsucceed anyway: the server serves without them and offers HTML instead of PDF.")
+		if err := fs.parse(args[1:], 0, 0); err != nil {
+			return err
+		}
+		if err := devdb.EnsurePackages(ctx, devdb.RunRequirements(), stderr); err != nil {
+			fmt.Fprintf(stderr, "%v\nmake run goes on: until then each PDF document is offered as HTML.\n", err)
+		}
+		return nil
+	}
+	fs := newFlags(stdout, "dev packages test", "dev packages test",
+		"Install what make test needs (chromium, poppler-utils, fonts-ipaexfont-*) as root; otherwise\nstop at once with one message naming the packages (exit 1).")
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
 	}
 	return devdb.EnsurePackages(ctx, devdb.TestRequirements(), stderr)
 }
 
 func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{"dev db needs start, stop or env"}
+	sub, err := group(stdout, args, "dev db", "The local PostgreSQL cluster of this checkout (installed with apt-get as root on first use).", []subcommand{
+		{"start", "start (and on first use create) the cluster; prints its DATABASE_URL"}, {"stop", "stop the cluster"},
+		{"remove", "stop the cluster and delete its directory"}, {"env", "print export DATABASE_URL=… for a running cluster"}})
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("dev db", flag.ContinueOnError)
+	fs := newFlags(stdout, "dev db "+sub, "dev db "+sub+" [--dir D]"+map[bool]string{true: " [--fast] [--env]"}[sub == "start"], map[string]string{
+		"start": "Start (and on first use create) the local cluster; print its DATABASE_URL on stdout.", "stop": "Stop the local cluster.",
+		"remove": "Stop the local cluster and delete its data directory.", "env": "Print `export DATABASE_URL=…` for the running cluster: eval \"$(leakdesk dev db env)\"."}[sub])
 	dir := fs.String("dir", ".data/pg", "data directory")
-	fast := fs.Bool("fast", false, "turn durability off (tests only)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	fast, env := new(bool), new(bool)
+	if sub == "start" {
+		fast = fs.Bool("fast", false, "turn durability off (tests only)")
+		env = fs.Bool("env", false, "print export lines for DATABASE_URL (the app role) and LEAKDESK_MIGRATE_URL (the owner) instead of the owner's URL")
 	}
-	switch args[0] {
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	switch sub {
 	case "start":
 		c, err := devdb.Start(ctx, *dir, devdb.Options{Fast: *fast, Install: true, Log: stderr})
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "PostgreSQL running: data %s, port %d\n", c.Dir, c.Port)
-		fmt.Fprintln(stdout, c.URL())
+		if *env {
+			printDBEnv(stdout, c)
+		} else {
+			fmt.Fprintln(stdout, c.URL())
+		}
 	case "stop", "remove":
 		c, err := devdb.Open(*dir)
 		if err != nil {
@@ -451,39 +558,36 @@ func cmdDevDB(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if !c.Running() {
 			return errors.New("the local cluster is not running: start it with `make run` or `make db`")
 		}
-		fmt.Fprintf(stdout, "export DATABASE_URL='%s'\n", c.URL())
-	default:
-		return usageError{"dev db needs start, stop or env"}
+		printDBEnv(stdout, c)
 	}
 	return nil
 }
 
-// anchorLoop writes a chain anchor every few minutes, so that deleting the newest events of a case
-// is detectable by `leakdesk audit verify` (several instances may run it; the store serialises).
-func anchorLoop(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		if _, err := st.WriteAnchor(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			log.Warn("chain anchor", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// printDBEnv prints the two connection strings: serve's (the app role, which cannot rewrite history)
+// and migrate's (the owner of the tables).
+func printDBEnv(w io.Writer, c *devdb.Cluster) {
+	fmt.Fprintf(w, "export DATABASE_URL='%s'\n", c.AppURL())
+	fmt.Fprintf(w, "export LEAKDESK_MIGRATE_URL='%s'\n", c.URL())
 }
 
 // cmdKey rotates the data key of the affected-person register.
 func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) == 0 || args[0] != "rotate" {
-		return usageError{"key rotate --new-key-file F"}
+	sub, err := group(stdout, args, "key", "The data key of the affected-person register (docs/persons.md).",
+		[]subcommand{{"rotate", "re-encrypt the register under a new data key"}, {"reindex", "fill the register's text index of older rows"}})
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("key rotate", flag.ContinueOnError)
+	if sub == "reindex" {
+		return cmdKeyReindex(ctx, args[1:], getenv, stdout)
+	}
+	fs := newFlags(stdout, "key rotate", "key rotate --new-key-file F",
+		"Re-encrypt and re-index the affected-person register under a new data key, in batches; safe to run\nagain after an interruption. The current key comes from LEAKDESK_DATA_KEY(_FILE). Stop every server first.")
 	newFile := fs.String("new-key-file", "", "file with the new key (base64 of 32 random bytes)")
-	if err := fs.Parse(args[1:]); err != nil || *newFile == "" {
-		return usageError{"key rotate --new-key-file F"}
+	if err := fs.parse(args[1:], 0, 0); err != nil {
+		return err
+	}
+	if *newFile == "" {
+		return fs.misuse("key rotate needs --new-key-file")
 	}
 	st, cfg, err := openStore(ctx, getenv)
 	if err != nil {
@@ -502,5 +606,33 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "rotated to key %s; point LEAKDESK_DATA_KEY(_FILE) at it and start the servers\n", newKey.ID())
+	return nil
+}
+
+// cmdKeyReindex fills the text index (migration 00015) of persons written before it; serve does the
+// same at start, this is for doing it in a maintenance window instead.
+func cmdKeyReindex(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags(stdout, "key reindex", "key reindex",
+		"Fill the search index of part of names, kana and addresses for persons written before migration 00015,\n500 rows per transaction (serve does it at start too). Needs the data key, LEAKDESK_DATA_KEY(_FILE).")
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
+	}
+	st, cfg, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	keys, err := pii.LoadKeyring(cfg)
+	if err != nil {
+		return fmt.Errorf("data key: %w", err)
+	}
+	if err := st.CheckDataKey(ctx, keys); err != nil {
+		return fmt.Errorf("data key: %w", err)
+	}
+	n, err := st.IndexPersonText(ctx, keys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "indexed %d persons\n", n)
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -34,10 +33,10 @@ var demoUsers = []struct {
 // cmdDemoUsers creates the demo accounts that do not exist yet and prints their passwords once.
 // The same lines are kept in --out (mode 0600, inside the git-ignored .data/) for the developer.
 func cmdDemoUsers(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("dev demo-users", flag.ContinueOnError)
+	fs := newFlags(stdout, "dev demo-users", "dev demo-users [--out F]", "Create the demo users that do not exist yet, one per role, and print their passwords once.")
 	out := fs.String("out", ".data/demo-users.txt", "file that keeps the printed logins")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {

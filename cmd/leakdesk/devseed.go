@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -19,16 +18,15 @@ import (
 // decided by the real domain and written with COPY, then one chain anchor covers them all so that a
 // server started afterwards does not anchor a million heads in the middle of a benchmark.
 func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev seed", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags(stdout, "dev seed", "dev seed [flags]", "Write generated cases for scale measurements (docs/performance.md) into DATABASE_URL.")
 	cases := fs.Int("cases", 1000, "number of cases to add")
 	workers := fs.Int("workers", 2, "goroutines building cases")
 	writers := fs.Int("writers", 2, "concurrent COPY transactions")
 	batch := fs.Int("batch", 500, "cases per transaction")
 	seedN := fs.Uint64("seed", 1, "random seed (the same seed gives the same cases)")
 	force := fs.Bool("force", false, "seed even though the database holds cases the seeder did not write")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
 	}
 	st, cfg, err := openStore(ctx, getenv)
 	if err != nil {
@@ -82,8 +80,7 @@ func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, 
 
 // cmdDevScaleBench measures the hot pages of a running server over loopback HTTP (docs/performance.md).
 func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev scalebench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags(stdout, "dev scalebench", "dev scalebench --email E --auditor A [flags]", "Measure the hot pages of a running server over loopback HTTP (docs/performance.md).\nThe password is SCALEBENCH_PASSWORD.")
 	base := fs.String("base", "http://127.0.0.1:8080", "server base URL")
 	email := fs.String("email", "", "a manager's e-mail")
 	auditor := fs.String("auditor", "", "an auditor's e-mail (same password)")
@@ -91,8 +88,8 @@ func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) st
 	clients := fs.String("clients", "1,32", "client counts")
 	think := fs.Duration("think", 0, "pause 0.5–1.5 × this after each response, per client (0: back to back)")
 	only := fs.String("only", "", "run only scenarios whose name contains this (the reference always runs)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := fs.parse(args, 0, 0); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -102,7 +99,7 @@ func cmdDevScaleBench(ctx context.Context, args []string, getenv func(string) st
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
-			return usageError{"--clients: " + s}
+			return fs.misuse("--clients: " + s)
 		}
 		cs = append(cs, n)
 	}

@@ -22,6 +22,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,6 +37,9 @@ import (
 
 // Format names the layout version written into every manifest.
 const Format = "leakdesk-case-file/1"
+
+// ErrPrint wraps a Renderer's failure: the archive could be built with the report as HTML.
+var ErrPrint = errors.New("archive: print report")
 
 // Renderer prints an HTML document to PDF (internal/pdf.Printer).
 type Renderer interface {
@@ -71,6 +75,10 @@ type CaseFile struct {
 	HasDocuments    bool
 	Number, Title   string // used when Case is nil
 	CaseID          int64
+	Origin          *Origin // the newest signed checkpoint's proof of the case's head; nil before the first
+	// PersonHistory is the register's change trail (person_history): person_history.jsonl, one
+	// change per line, old → new rows as stored (ciphertext and keyed hashes, no plaintext).
+	PersonHistory []PersonChange
 }
 
 // Options describe the export as a whole.
@@ -117,6 +125,7 @@ type ManifestCase struct {
 	CommentsHead     string  `json:"comments_head"`
 	CommentsOK       bool    `json:"comments_ok"`
 	CommentsFirstBad *BadRef `json:"comments_first_bad"`
+	Origin           *Origin `json:"origin,omitempty"` // the signed checkpoint covering the case (origin.go)
 }
 
 // BadRef names the first bad link of a chain.
@@ -173,14 +182,14 @@ func Build(ctx context.Context, w io.Writer, files []CaseFile, opts Options) (Ma
 		if opts.Renderer != nil {
 			pdf, err := opts.Renderer.FromHTML(ctx, html)
 			if err != nil {
-				return m, fmt.Errorf("archive: print report of %s: %w", mc.Number, err)
+				return m, fmt.Errorf("%w of %s: %w", ErrPrint, mc.Number, err)
 			}
 			report, reportName = pdf, "report.pdf"
 		}
 		for _, x := range []struct {
 			name string
 			data []byte
-		}{{reportName, report}, {"events.jsonl", events}, {"events.csv", EventsCSV(f)}, {"comments.jsonl", comments}} {
+		}{{reportName, report}, {"events.jsonl", events}, {"events.csv", EventsCSV(f)}, {"comments.jsonl", comments}, {"person_history.jsonl", personHistoryJSONL(f.PersonHistory)}} {
 			if err := add(mc.Dir+"/"+x.name, x.data); err != nil {
 				return m, err
 			}
@@ -211,7 +220,7 @@ func Build(ctx context.Context, w io.Writer, files []CaseFile, opts Options) (Ma
 
 func manifestCase(f CaseFile) ManifestCase {
 	mc := ManifestCase{CaseID: f.CaseID, Number: f.Number, Title: f.Title, Events: len(f.Events), Comments: len(f.Comments),
-		ChainOK: f.Verdict.OK, CommentsOK: f.CommentsVerdict.OK}
+		ChainOK: f.Verdict.OK, CommentsOK: f.CommentsVerdict.OK, Origin: f.Origin}
 	if f.Case != nil {
 		mc.CaseID, mc.Number, mc.Title, mc.Drill, mc.Version = f.Case.ID, f.Case.Number, f.Case.Title, f.Case.Drill, f.Case.Version
 	}
@@ -364,4 +373,29 @@ func SafeCells(cells ...string) []string {
 		out[i] = csvimport.Neutralize(c)
 	}
 	return out
+}
+
+// PersonChange is one line of person_history.jsonl.
+type PersonChange struct {
+	ID       int64           `json:"id"`
+	PersonID int64           `json:"person_id"`
+	Op       string          `json:"op"`
+	ActorID  int64           `json:"actor_id"` // 0: the system (key rotation)
+	Actor    string          `json:"actor"`
+	At       time.Time       `json:"at"`
+	Reason   string          `json:"reason"`
+	Changed  []string        `json:"changed"`
+	Old      json.RawMessage `json:"old,omitempty"`
+	New      json.RawMessage `json:"new"`
+}
+
+// personHistoryJSONL is the register's change trail, one JSON object per line.
+func personHistoryJSONL(changes []PersonChange) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, c := range changes {
+		_ = enc.Encode(c) // plain data: cannot fail
+	}
+	return buf.Bytes()
 }

@@ -29,7 +29,7 @@ var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, incident.JST())
 
 // story builds a small real history (decided and applied by the domain) with its chain, the way the
 // store stores it: payloads through JSON with exact numbers, hashes over the canonical form.
-func story(t *testing.T) archive.CaseFile {
+func story(t testing.TB) archive.CaseFile {
 	t.Helper()
 	staff := incident.Actor{UserID: 3, Name: "担当 一郎", Roles: []incident.Role{incident.RoleStaff}}
 	c := &incident.Case{}
@@ -82,7 +82,7 @@ func story(t *testing.T) archive.CaseFile {
 		Names: map[int64]string{3: "担当 一郎"}}
 }
 
-func build(t *testing.T, files ...archive.CaseFile) []byte {
+func build(t testing.TB, files ...archive.CaseFile) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if _, err := archive.Build(context.Background(), &buf, files, archive.Options{At: t0.Add(2 * time.Hour), ByID: 9, ByName: "監査 責任者", Renderer: fakePDF{}}); err != nil {
@@ -139,14 +139,14 @@ func TestVerify_FreshArchivePasses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fresh archive: %v", err)
 	}
-	if res.Files != 4 || res.Events != len(f.Events) || res.Comments != 1 || !res.Manifest.Verified {
+	if res.Files != 5 || res.Events != len(f.Events) || res.Comments != 1 || !res.Manifest.Verified {
 		t.Fatalf("result %+v", res)
 	}
 	names := map[string]bool{}
 	for _, e := range unzip(t, b) {
 		names[e.name] = true
 	}
-	for _, want := range []string{"manifest.json", "case-2026-0042/report.pdf", "case-2026-0042/events.jsonl", "case-2026-0042/events.csv", "case-2026-0042/comments.jsonl"} {
+	for _, want := range []string{"manifest.json", "case-2026-0042/report.pdf", "case-2026-0042/events.jsonl", "case-2026-0042/events.csv", "case-2026-0042/comments.jsonl", "case-2026-0042/person_history.jsonl"} {
 		if !names[want] {
 			t.Errorf("archive lacks %s (has %v)", want, names)
 		}

@@ -193,6 +193,9 @@ func ReportHTML(f CaseFile, opts Options) ([]byte, error) {
 				s := fmt.Sprintf("%s（%s、%s）", ap.Name, roleJA(ap.RoleFilled), ap.At.In(incident.JST()).Format("2006-01-02 15:04"))
 				if ap.AsDeputy {
 					s += "【代理承認】"
+					if ap.OnBehalfOfName != "" {
+						s += "（不在: " + ap.OnBehalfOfName + "）"
+					}
 				}
 				if ap.Note != "" {
 					s += " " + ap.Note

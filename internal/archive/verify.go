@@ -49,11 +49,17 @@ type Result struct {
 	Files    int
 	Events   int
 	Comments int
+	Origins  []OriginResult // the cases whose signed checkpoint verified
 }
 
 // VerifyFile opens and verifies an archive offline. A *Mismatch names the first thing that does not
 // match; other errors are I/O errors.
-func VerifyFile(path string) (Result, error) {
+func VerifyFile(path string) (Result, error) { return VerifyFileWith(path, nil) }
+
+// VerifyFileWith is VerifyFile with the public keys trusted to have signed the checkpoints; with
+// none, each case's checkpoint is checked against the key the file itself names (proving the file
+// is consistent, not who made it: compare the fingerprint with the published one).
+func VerifyFileWith(path string, trusted []string) (Result, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Result{}, err
@@ -63,13 +69,17 @@ func VerifyFile(path string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	return Verify(f, st.Size())
+	return VerifyWith(f, st.Size(), trusted)
 }
 
 // Verify checks an archive: the manifest's seal, every file's SHA-256 and size against the
 // manifest, no file missing, no file extra, and each case's event and comment chains recomputed
 // from the .jsonl files up to the heads the manifest names.
-func Verify(r io.ReaderAt, size int64) (Result, error) {
+func Verify(r io.ReaderAt, size int64) (Result, error) { return VerifyWith(r, size, nil) }
+
+// VerifyWith is Verify that also checks each case's signed origin against the trusted keys
+// (VerifyFileWith); a case without one fails when keys are given.
+func VerifyWith(r io.ReaderAt, size int64, trusted []string) (Result, error) {
 	var res Result
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -137,6 +147,13 @@ func Verify(r io.ReaderAt, size int64) (Result, error) {
 			return res, err
 		}
 		res.Events += n
+		o, err := verifyOrigin(contents, mc, trusted)
+		if err != nil {
+			return res, err
+		}
+		if o != nil {
+			res.Origins = append(res.Origins, *o)
+		}
 		n, err = verifyComments(contents, mc)
 		if err != nil {
 			var mm *Mismatch

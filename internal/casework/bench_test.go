@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
@@ -46,7 +48,7 @@ func BenchmarkRequestApprove(b *testing.B) {
 		if err != nil {
 			b.Fatalf("submit: %v", err)
 		}
-		_, r, err := svc.Approve(ctx, req.ID, manager, "承認します", true)
+		_, r, err := svc.Approve(ctx, req.ID, manager, "承認します", 0)
 		if err != nil {
 			b.Fatalf("approve: %v", err)
 		}
@@ -62,9 +64,16 @@ func BenchmarkRequestApprove(b *testing.B) {
 func BenchmarkPlainInsertCommit(b *testing.B) {
 	db := testdb.New(b)
 	ctx := context.Background()
-	if _, err := db.Store.Pool.Exec(ctx, `CREATE TABLE bench_plain (id bigserial PRIMARY KEY, note text NOT NULL)`); err != nil {
+	// The owner creates the table (the app role creates none); default privileges let the app
+	// write it like any working table.
+	owner, err := pgx.Connect(ctx, db.OwnerURL)
+	if err != nil {
 		b.Fatal(err)
 	}
+	if _, err := owner.Exec(ctx, `CREATE TABLE bench_plain (id bigserial PRIMARY KEY, note text NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	owner.Close(ctx)
 	for b.Loop() {
 		if _, err := db.Store.Pool.Exec(ctx, `INSERT INTO bench_plain (note) VALUES ($1)`, "第一報完了"); err != nil {
 			b.Fatal(err)

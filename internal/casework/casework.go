@@ -24,8 +24,15 @@ type Service struct {
 	// per case.
 	Law appi.Options
 	// PersonCount returns the number of people in a case's affected-person register, or -1 when
-	// unknown; nil means "no register".
+	// unknown; nil means "no register". Inside a command it is called with the context of the
+	// store's transaction and must read through it (store.AffectedPersonCount does).
 	PersonCount func(ctx context.Context, caseID int64) (int, error)
+	// RegisterTotals returns the register's head count and compensation total, which the approval
+	// policy reads (incident.Outside); nil means "no register".
+	RegisterTotals func(ctx context.Context, caseID int64) (count, compensation int64, err error)
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
+	// 0 = incident.DefaultCompensationExecutiveAbove.
+	CompensationExecutiveAbove int64
 }
 
 // New returns a Service with the production clock and default law options.
@@ -38,7 +45,7 @@ func (s *Service) now() time.Time { return store.Now(s.Now()) }
 // Open creates a case with its discovery facts; the actor becomes its handler.
 func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, facts map[string]any, drill bool) (*incident.Case, error) {
 	now := s.now()
-	return s.Store.OpenCase(ctx, now, func(id int64, number string) (*incident.Case, []incident.Event, error) {
+	return s.Store.OpenCaseTx(ctx, now, func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
 		c := &incident.Case{}
 		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill}, actor, now)
 		return c, events, err
@@ -49,7 +56,7 @@ func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, 
 // are checked against the request's own state instead).
 func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, cmd incident.Command) (*incident.Case, []incident.Event, error) {
 	now := s.now()
-	return s.Store.UpdateCase(ctx, caseID, ifVersion, func(c *incident.Case) ([]incident.Event, error) {
+	return s.Store.UpdateCaseTx(ctx, caseID, ifVersion, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		return s.apply(ctx, c, cmd, actor, now)
 	})
 }
@@ -69,13 +76,20 @@ func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor inc
 }
 
 // Approve adds the actor's approval to a request. Two approvals racing for the same request queue
-// on the case's row lock; the second sees the request already decided.
-func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, asDeputy bool) (*incident.Case, *incident.Request, error) {
+// on the case's row lock; the second sees the request already decided. onBehalfOf (0: none) is
+// the absent principal of a 代理承認; the domain checks the registration looked up here.
+func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, onBehalfOf int64) (*incident.Case, *incident.Request, error) {
 	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, _, err := s.Do(ctx, caseID, 0, actor, incident.Approve{RequestID: requestID, Note: note, AsDeputy: asDeputy})
+	cmd := incident.Approve{RequestID: requestID, Note: note, OnBehalfOf: onBehalfOf}
+	if onBehalfOf != 0 {
+		if cmd.Delegation, err = s.Store.DelegationFor(ctx, onBehalfOf, actor.UserID, s.now()); err != nil {
+			return nil, nil, err
+		}
+	}
+	c, _, err := s.Do(ctx, caseID, 0, actor, cmd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -105,6 +119,9 @@ func (s *Service) Apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 // apply decides cmd on c, applies the events, then re-runs the law on the resulting facts and
 // appends an assessment_changed event when the decision or a deadline moved (domain.md §3.6).
 func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Command, actor incident.Actor, now time.Time) ([]incident.Event, error) {
+	if err := s.FillOutside(ctx, c); err != nil {
+		return nil, err
+	}
 	events, err := c.Decide(cmd, actor, now)
 	if err != nil {
 		return nil, err
@@ -122,6 +139,21 @@ func (s *Service) apply(ctx context.Context, c *incident.Case, cmd incident.Comm
 		return nil, err
 	}
 	return append(events, assessed...), nil
+}
+
+// FillOutside sets what the approval policy reads about c from outside its history (the register's
+// totals, the company's compensation amount), so pages show and decisions require the same slots.
+func (s *Service) FillOutside(ctx context.Context, c *incident.Case) error {
+	c.Outside = incident.Outside{CompensationExecutiveAbove: s.CompensationExecutiveAbove}
+	if s.RegisterTotals == nil || c.ID == 0 {
+		return nil
+	}
+	n, comp, err := s.RegisterTotals(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	c.Outside.RegisterCount, c.Outside.RegisterCompensationTotal = n, comp
+	return nil
 }
 
 // assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the
@@ -149,7 +181,7 @@ func (s *Service) assess(ctx context.Context, c *incident.Case, now time.Time) (
 // show on the next change to the case. Nothing is written when nothing moved.
 func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, []incident.Event, error) {
 	now := s.now()
-	return s.Store.UpdateCase(ctx, caseID, 0, func(c *incident.Case) ([]incident.Event, error) {
+	return s.Store.UpdateCaseTx(ctx, caseID, 0, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		if c.Status != incident.StatusOpen {
 			return nil, nil
 		}
@@ -251,7 +283,7 @@ func (s *Service) AttachEvidence(ctx context.Context, caseID, ifVersion int64, a
 	cmd := incident.AttachEvidence{EvidenceID: id, Stage: stage, Name: name, Size: int64(len(data)),
 		ContentType: contentType, SHA256: hex.EncodeToString(sum[:]), Note: note}
 	now := s.now()
-	c, _, err := s.Store.AttachEvidence(ctx, caseID, ifVersion, store.EvidenceFile{ID: id, Data: data}, func(c *incident.Case) ([]incident.Event, error) {
+	c, _, err := s.Store.AttachEvidence(ctx, caseID, ifVersion, store.EvidenceFile{ID: id, Data: data}, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
 		return s.apply(ctx, c, cmd, actor, now)
 	})
 	if err != nil {

@@ -164,7 +164,7 @@ func TestApprove_ConcurrentApprovalsExactlyOne(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, _, errs[j] = e.svc.Approve(ctx, reqID, e.actors[who], "承認", false)
+				_, _, errs[j] = e.svc.Approve(ctx, reqID, e.actors[who], "承認", 0)
 			}()
 		}
 		wg.Wait()
@@ -199,7 +199,7 @@ func TestApprove_RequesterAndAuditorCannot(t *testing.T) {
 	ctx := context.Background()
 	c, reqID := e.openReady()
 	for _, who := range []string{"staff", "auditor"} {
-		if _, _, err := e.svc.Approve(ctx, reqID, e.actors[who], "", false); incident.ErrorCode(err) != incident.CodeForbidden {
+		if _, _, err := e.svc.Approve(ctx, reqID, e.actors[who], "", 0); incident.ErrorCode(err) != incident.CodeForbidden {
 			t.Errorf("%s approving: %v", who, err)
 		}
 	}

@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,6 +44,36 @@ type Config struct {
 	OIDCGroupsClaim  string          // LEAKDESK_OIDC_GROUPS_CLAIM, default "groups"
 	OIDCGroupRoles   auth.GroupRoles // LEAKDESK_OIDC_GROUP_ROLES: group=role,…; when set, the IdP's groups decide SSO users' roles
 	SCIMToken        string          // LEAKDESK_SCIM_TOKEN: bearer token of the SCIM 2.0 provisioning endpoint (off when empty)
+
+	SigningKeyFile string   // LEAKDESK_SIGNING_KEY_FILE: Ed25519 key that signs the checkpoints (serve requires it)
+	VerifyKeysFile string   // LEAKDESK_VERIFY_KEYS_FILE: earlier public keys, one per line, still trusted for verification
+	WitnessDir     string   // LEAKDESK_WITNESS_DIR: append-only directory each signed checkpoint is copied to
+	DB             DBConfig // LEAKDESK_DB_*: the server's pool size and session timeouts
+	// MetricsAddr (LEAKDESK_METRICS_ADDR) serves /metrics on its own listener (e.g. 127.0.0.1:9090)
+	// and not on Addr; MetricsToken (LEAKDESK_METRICS_TOKEN, at least 16 characters) makes /metrics
+	// require "Authorization: Bearer <token>" wherever it is served. With neither, /metrics is open
+	// on Addr: for a private network only (docs/operations.md).
+	MetricsAddr  string
+	MetricsToken string
+	// TrustedProxies (LEAKDESK_TRUSTED_PROXIES, comma-separated addresses or CIDR ranges) are the
+	// proxies whose X-Forwarded-For / Forwarded header names the client; none by default.
+	TrustedProxies []string
+	// LoginRetention (LEAKDESK_LOGIN_RETENTION, default 90 days, at least LoginWindow) is how long
+	// login attempts are kept for the login record; a periodic job deletes older ones.
+	LoginRetention time.Duration
+	// CompensationCEOAbove is the compensation total (yen) above which the CEO approves the
+	// compensation policy (domain.md §5.3); LEAKDESK_COMPENSATION_CEO_ABOVE, 0 = the domain default.
+	CompensationCEOAbove int64
+}
+
+// DBConfig sizes the server's connection pool and bounds how long a session may wait on a lock, run
+// one statement or sit idle inside a transaction; when one fires the request answers 503 with
+// Retry-After instead of hanging. The command-line tools (migrate, seed, import) do not use them.
+type DBConfig struct {
+	MaxConns         int32         // LEAKDESK_DB_MAX_CONNS, default 32
+	LockTimeout      time.Duration // LEAKDESK_DB_LOCK_TIMEOUT, default 5s
+	StatementTimeout time.Duration // LEAKDESK_DB_STATEMENT_TIMEOUT, default 60s
+	IdleInTxTimeout  time.Duration // LEAKDESK_DB_IDLE_TX_TIMEOUT, default 60s
 }
 
 // OIDC reports whether single sign-on is configured.
@@ -64,11 +95,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DataKeyFile: getenv("LEAKDESK_DATA_KEY_FILE"),
 
 		ReminderOffsets: getenv("LEAKDESK_REMINDER_OFFSETS"),
+		SigningKeyFile:  getenv("LEAKDESK_SIGNING_KEY_FILE"),
+		VerifyKeysFile:  getenv("LEAKDESK_VERIFY_KEYS_FILE"),
+		WitnessDir:      getenv("LEAKDESK_WITNESS_DIR"),
+		MetricsAddr:     getenv("LEAKDESK_METRICS_ADDR"),
+		MetricsToken:    getenv("LEAKDESK_METRICS_TOKEN"),
 		Company:         companyBlock(getenv("LEAKDESK_COMPANY")),
 	}
 	c.BaseURL = strings.TrimRight(or(getenv("LEAKDESK_BASE_URL"), "http://"+c.Addr), "/")
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("config: LEAKDESK_BASE_URL %q is not an http(s) URL", c.BaseURL)
+	}
+	for _, p := range strings.Split(getenv("LEAKDESK_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return c, fmt.Errorf("config: LEAKDESK_TRUSTED_PROXIES: %q is neither an address nor a CIDR range", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("config: LEAKDESK_METRICS_TOKEN is shorter than 16 characters")
 	}
 	var err error
 	if c.SessionIdle, err = duration(getenv, "LEAKDESK_SESSION_IDLE", 30*time.Minute); err != nil {
@@ -86,6 +134,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.EvidenceMaxBytes, err = integer(getenv, "LEAKDESK_EVIDENCE_MAX_BYTES", 20<<20); err != nil {
 		return c, err
 	}
+	if c.CompensationCEOAbove, err = integer(getenv, "LEAKDESK_COMPENSATION_CEO_ABOVE", 0); err != nil {
+		return c, err
+	}
 	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)
 	if err != nil {
 		return c, err
@@ -95,6 +146,28 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return c, err
 	}
 	c.LoginIPMaxFails = int(n)
+	if c.LoginRetention, err = duration(getenv, "LEAKDESK_LOGIN_RETENTION", 90*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.LoginRetention < c.LoginWindow {
+		return c, fmt.Errorf("config: LEAKDESK_LOGIN_RETENTION (%s) is shorter than LEAKDESK_LOGIN_WINDOW (%s)", c.LoginRetention, c.LoginWindow)
+	}
+	if n, err = integer(getenv, "LEAKDESK_DB_MAX_CONNS", 32); err != nil {
+		return c, err
+	}
+	if n > 1000 {
+		return c, fmt.Errorf("config: LEAKDESK_DB_MAX_CONNS=%d is more than 1000", n)
+	}
+	c.DB.MaxConns = int32(n)
+	if c.DB.LockTimeout, err = duration(getenv, "LEAKDESK_DB_LOCK_TIMEOUT", 5*time.Second); err != nil {
+		return c, err
+	}
+	if c.DB.StatementTimeout, err = duration(getenv, "LEAKDESK_DB_STATEMENT_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
+	if c.DB.IdleInTxTimeout, err = duration(getenv, "LEAKDESK_DB_IDLE_TX_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
 	if err := c.oidcFromEnv(getenv); err != nil {
 		return c, err
 	}

@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestFromEnv(t *testing.T) {
 	cases := []struct {
@@ -24,6 +27,22 @@ func TestFromEnv(t *testing.T) {
 		{"evidence limit default", nil, func(c Config) bool { return c.EvidenceMaxBytes == 20<<20 }, false},
 		{"evidence limit set", map[string]string{"LEAKDESK_EVIDENCE_MAX_BYTES": "5242880"}, func(c Config) bool { return c.EvidenceMaxBytes == 5<<20 }, false},
 		{"evidence limit not a number", map[string]string{"LEAKDESK_EVIDENCE_MAX_BYTES": "20MB"}, nil, true},
+		{"db defaults", nil, func(c Config) bool {
+			return c.DB.MaxConns == 32 && c.DB.LockTimeout == 5*time.Second && c.DB.StatementTimeout == time.Minute && c.DB.IdleInTxTimeout == time.Minute
+		}, false},
+		{"db set", map[string]string{"LEAKDESK_DB_MAX_CONNS": "4", "LEAKDESK_DB_LOCK_TIMEOUT": "250ms"}, func(c Config) bool {
+			return c.DB.MaxConns == 4 && c.DB.LockTimeout == 250*time.Millisecond
+		}, false},
+		{"db pool too large", map[string]string{"LEAKDESK_DB_MAX_CONNS": "5000"}, nil, true},
+		{"metrics token too short", map[string]string{"LEAKDESK_METRICS_TOKEN": "short"}, nil, true},
+		{"metrics addr and token", map[string]string{"LEAKDESK_METRICS_ADDR": "127.0.0.1:9090", "LEAKDESK_METRICS_TOKEN": "0123456789abcdef"}, func(c Config) bool {
+			return c.MetricsAddr == "127.0.0.1:9090" && c.MetricsToken == "0123456789abcdef"
+		}, false},
+		{"trusted proxies", map[string]string{"LEAKDESK_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"}, func(c Config) bool {
+			return len(c.TrustedProxies) == 2 && c.TrustedProxies[1] == "10.0.0.0/8" && c.LoginRetention == 90*24*time.Hour
+		}, false},
+		{"trusted proxy not an address", map[string]string{"LEAKDESK_TRUSTED_PROXIES": "proxy.example.jp"}, nil, true},
+		{"retention shorter than the window", map[string]string{"LEAKDESK_LOGIN_RETENTION": "1m"}, nil, true},
 		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
 		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
 		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},

@@ -29,7 +29,8 @@ type Options struct {
 	MaxErrors int   // errors kept in Result.Errors; ErrorCount still counts all
 }
 
-// Row is one valid person, normalised (NFKC, trimmed; postal code as 123-4567).
+// Row is one valid person as typed (trimmed), except the e-mail (NFKC) and the postal code
+// (123-4567); compare rows with DedupeKey, which normalises.
 type Row struct {
 	Line       int // 1-based line of the row in the file
 	Name       string
@@ -368,71 +369,77 @@ func Formula(s string) bool {
 	return false
 }
 
-// cell normalises and validates one cell; ok is false when an error was recorded or it is empty.
+// cell validates one cell and returns it as typed (trimmed); ok is false when an error was
+// recorded or it is empty. The rules are checked on the normalised form (NFKC: full-width digits,
+// ①, ㈱ …), so "０３－１２３４－５６７８" is a valid phone number and stays written as it was: a
+// notice letter must carry the name and address exactly as the person gave them. Only the e-mail
+// address and the postal code are stored in their normal form (taro@example.jp, 100-0001): they
+// are machine addresses, and a full-width e-mail address cannot be delivered.
 func (p *parser) cell(line int, f Field, raw string) (string, bool) {
 	ja, en := f.Label()
+	n := pii.Normalize(raw)
 	// Checked on the normalised value too: NFKC turns a full-width "－0" into "-0" (found by FuzzPersonForm).
-	if Formula(strings.TrimLeft(raw, " ")) || Formula(raw) || Formula(pii.Normalize(raw)) {
-		v := pii.Normalize(raw)
-		legit := (f == FieldPhone && strings.HasPrefix(v, "+") && phoneRe.MatchString(v)) || v == "-"
+	if Formula(strings.TrimLeft(raw, " ")) || Formula(raw) || Formula(n) {
+		legit := (f == FieldPhone && strings.HasPrefix(n, "+") && phoneRe.MatchString(n)) || n == "-"
 		if !legit {
 			p.errorf(line, f, fmt.Sprintf("「%s」が「=」「+」「-」「@」で始まっています。表計算ソフトで数式として実行されるおそれがあるため取り込めません（数式の埋め込み攻撃の防止）。", ja),
 				fmt.Sprintf("The %s starts with = + - or @ and would run as a spreadsheet formula (formula injection); it is refused.", en))
 			return "", false
 		}
 	}
-	v := pii.Normalize(raw)
-	if v == "-" {
+	if n == "-" {
 		return "", false // a common "none" placeholder
 	}
+	v := strings.TrimFunc(raw, unicode.IsSpace)
 	switch f {
 	case FieldAddress: // a quoted address may span lines in the sheet; one line on the letter
 		v = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(v)
 	case FieldDataItems: // one item per line is a common way to list them
-		v = pii.Normalize(strings.ReplaceAll(raw, "\r\n", "\n"))
+		v = strings.TrimFunc(strings.ReplaceAll(raw, "\r\n", "\n"), unicode.IsSpace)
 	}
-	for _, r := range v {
+	for _, r := range v + n {
 		if (unicode.IsControl(r) && !(f == FieldDataItems && r == '\n')) || r == utf8.RuneError {
 			p.errorf(line, f, fmt.Sprintf("「%s」に制御文字（改行・タブなど）が含まれています。", ja), fmt.Sprintf("The %s contains control characters (line breaks, tabs).", en))
 			return "", false
 		}
 	}
-	if v == "" {
+	if v == "" || n == "" {
 		return "", false
 	}
 	limit := map[Field]int{FieldName: 100, FieldKana: 100, FieldPostal: 10, FieldAddress: 300, FieldPhone: 30, FieldEmail: 254, FieldCustomerID: 64, FieldDataItems: 2000}[f]
-	if utf8.RuneCountInString(v) > limit {
+	if utf8.RuneCountInString(v) > limit || utf8.RuneCountInString(n) > limit {
 		p.errorf(line, f, fmt.Sprintf("「%s」が長すぎます（%d文字まで）。", ja, limit), fmt.Sprintf("The %s is too long (%d characters at most).", en, limit))
 		return "", false
 	}
 	switch f {
 	case FieldEmail:
-		if !emailRe.MatchString(v) {
+		if !emailRe.MatchString(n) {
 			p.errorf(line, f, "メールアドレスの形式が正しくありません（例: taro@example.co.jp）。", "Malformed e-mail address (e.g. taro@example.co.jp).")
 			return "", false
 		}
+		v = n
 	case FieldPostal:
-		v = strings.TrimPrefix(v, "〒")
-		v = strings.Map(func(r rune) rune {
+		n = strings.TrimPrefix(n, "〒")
+		n = strings.Map(func(r rune) rune {
 			if unicode.IsSpace(r) {
 				return -1
 			}
 			return r
-		}, v)
-		m := postalRe.FindStringSubmatch(v)
+		}, n)
+		m := postalRe.FindStringSubmatch(n)
 		if m == nil {
 			p.errorf(line, f, "郵便番号は7桁の数字で入力してください（例: 100-0001 または 1000001）。", "The postal code must be 7 digits (e.g. 100-0001 or 1000001).")
 			return "", false
 		}
 		v = m[1] + "-" + m[2]
 	case FieldPhone:
-		d := pii.NormalizePhone(v)
-		if !phoneRe.MatchString(v) || (strings.HasPrefix(v, "+") && (len(d) < 8 || len(d) > 15)) || (!strings.HasPrefix(v, "+") && (len(d) < 10 || len(d) > 11 || d[0] != '0')) {
+		d := pii.NormalizePhone(n)
+		if !phoneRe.MatchString(n) || (strings.HasPrefix(n, "+") && (len(d) < 8 || len(d) > 15)) || (!strings.HasPrefix(n, "+") && (len(d) < 10 || len(d) > 11 || d[0] != '0')) {
 			p.errorf(line, f, "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）。", "Malformed phone number (e.g. 03-1234-5678).")
 			return "", false
 		}
 	case FieldKana:
-		for _, r := range v {
+		for _, r := range n {
 			if !(unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hiragana, r) || r == 'ー' || r == '・' || r == ' ' || r == '　') {
 				p.errorf(line, f, "フリガナにカナ以外の文字が含まれています。", "The kana contains characters other than kana.")
 				return "", false
@@ -450,19 +457,21 @@ var itemSep = func(r rune) bool {
 	return false
 }
 
-// SplitItems splits a data-items cell ("氏名、住所、電話番号") into items: trimmed, without
-// duplicates. ok is false when there are more than 30 items or one is over 50 characters.
+// SplitItems splits a data-items cell ("氏名、住所、電話番号") into items: trimmed, as typed,
+// without duplicates (compared normalised). ok is false when there are more than 30 items or one
+// is over 50 characters.
 func SplitItems(s string) (items []string, ok bool) {
 	seen := map[string]bool{}
-	for _, it := range strings.FieldsFunc(pii.Normalize(s), itemSep) {
-		it = pii.Normalize(it)
-		if it == "" || seen[it] {
+	for _, it := range strings.FieldsFunc(s, itemSep) {
+		it = strings.TrimFunc(it, unicode.IsSpace)
+		n := pii.Normalize(it)
+		if n == "" || seen[n] {
 			continue
 		}
-		if utf8.RuneCountInString(it) > 50 || Formula(it) {
+		if utf8.RuneCountInString(it) > 50 || utf8.RuneCountInString(n) > 50 || Formula(it) || Formula(n) {
 			return nil, false
 		}
-		seen[it] = true
+		seen[n] = true
 		items = append(items, it)
 	}
 	return items, len(items) <= 30

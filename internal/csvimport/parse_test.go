@@ -38,8 +38,9 @@ func TestParse_EachEncodingGivesTheSameRows(t *testing.T) {
 				t.Fatalf("%d rows", len(res.Rows))
 			}
 			r := res.Rows[2]
-			// NFKC: half-width kana and full-width digits are normalised; 髙 (CP932 only) survives.
-			if r.Name != "髙橋 一郎" || r.Kana != "タカハシ イチロウ" || r.Phone != "011-222-3333" || r.Postal != "060-0001" || r.Line != 4 {
+			// Kept as typed: half-width kana and full-width digits are not rewritten (only compared
+			// normalised); 髙 (CP932 only) survives; the postal code takes its normal form.
+			if r.Name != "髙橋 一郎" || r.Kana != "ﾀｶﾊｼ ｲﾁﾛｳ" || r.Phone != "０１１－２２２－３３３３" || r.Postal != "060-0001" || r.Line != 4 {
 				t.Errorf("row 3 = %+v", r)
 			}
 			if got := strings.Join(res.Rows[0].DataItems, "|"); got != "氏名|住所|電話番号" {
@@ -204,4 +205,25 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// What was typed is what is kept (issue 12): ① and ㈱ and full-width digits stay, while the
+// duplicate check still compares the normalised forms.
+func TestParse_KeepsWhatWasTyped(t *testing.T) {
+	csv := "氏名,住所,漏えい項目\n森 ①子,みなとみらい2-2-1 ㈱ビル３階,氏名、ＩＤ番号\n森 1子,みなとみらい2-2-1 (株)ビル3階,氏名\n"
+	res, err := Parse(strings.NewReader(csv), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || res.ErrorCount != 1 {
+		t.Fatalf("rows %+v errors %+v: want the second row reported as a duplicate of the first", res.Rows, res.Errors)
+	}
+	r := res.Rows[0]
+	if r.Name != "森 ①子" || r.Address != "みなとみらい2-2-1 ㈱ビル３階" || strings.Join(r.DataItems, "|") != "氏名|ＩＤ番号" {
+		t.Errorf("row %+v: the typed text was rewritten", r)
+	}
+	row, errs := ValidateFields(map[Field]string{FieldName: "  森 ①子　", FieldEmail: "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｊｐ", FieldPostal: "１０００００１"})
+	if len(errs) != 0 || row.Name != "森 ①子" || row.Email != "taro@example.jp" || row.Postal != "100-0001" {
+		t.Errorf("form %+v %+v", row, errs)
+	}
 }

@@ -47,9 +47,23 @@ type Cluster struct {
 	RunAs  string // OS user running the server; empty when it runs as the current user
 }
 
-// URL is the superuser connection string of the application database.
+// AppGroup is the group role migrations/00030_app_role.sql grants the app's rights to, and AppUser
+// the login role in it that `make run` serves as: it may read and append history, never rewrite it.
+const (
+	AppGroup = "leakdesk_app"
+	AppUser  = "leakdesk_web"
+)
+
+// URL is the superuser connection string of the application database: the owner of the tables,
+// what `leakdesk migrate` (LEAKDESK_MIGRATE_URL) and the test harness connect as.
 func (c *Cluster) URL() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, DatabaseName)
+}
+
+// AppURL connects to the application database as AppUser, what `leakdesk serve` uses
+// (DATABASE_URL). The cluster trusts local connections, so it carries no password.
+func (c *Cluster) AppURL() string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", AppUser, c.Port, DatabaseName)
 }
 
 // AdminURL connects to the maintenance database "postgres".
@@ -278,6 +292,15 @@ func (c *Cluster) createDatabase(ctx context.Context) error {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+DatabaseName); err != nil {
 			return fmt.Errorf("devdb: create database: %w", err)
 		}
+	}
+	// The app's roles (cluster-wide): the group the migrations grant to, and a login role in it.
+	if _, err := conn.Exec(ctx, `DO $$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '`+AppGroup+`') THEN CREATE ROLE `+AppGroup+` NOLOGIN; END IF;
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '`+AppUser+`') THEN
+			CREATE ROLE `+AppUser+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT IN ROLE `+AppGroup+`;
+		END IF;
+	END $$`); err != nil {
+		return fmt.Errorf("devdb: create the app roles: %w", err)
 	}
 	return nil
 }

@@ -30,6 +30,18 @@ func TestRequirements() []Requirement {
 	}
 }
 
+// RunRequirements are what `make run` needs for PDF documents: Chromium lays them out in the IPAex
+// fonts. Without them the server still serves, and offers each document as HTML instead.
+func RunRequirements() []Requirement {
+	var out []Requirement
+	for _, r := range TestRequirements() {
+		if r.Package != "poppler-utils" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Missing returns the requirements that are not met, in order.
 func Missing(reqs []Requirement) []Requirement {
 	var out []Requirement
@@ -87,10 +99,11 @@ func commandPresent(name string) func() bool {
 
 // chromiumPresent mirrors internal/pdf's lookup (LEAKDESK_CHROMIUM, Debian's paths, PATH).
 func chromiumPresent() bool {
-	for _, p := range []string{os.Getenv("LEAKDESK_CHROMIUM"), "/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
+	if p := os.Getenv("LEAKDESK_CHROMIUM"); p != "" {
+		st, err := os.Stat(p)
+		return err == nil && !st.IsDir()
+	}
+	for _, p := range []string{"/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return true
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leakdesk/leakdesk/internal/appi"
+	"github.com/leakdesk/leakdesk/internal/checkpoint"
 	"github.com/leakdesk/leakdesk/internal/devdb"
 	"github.com/leakdesk/leakdesk/internal/mail/mailtest"
 	"github.com/leakdesk/leakdesk/internal/testdb"
@@ -156,8 +157,17 @@ func newRig(t *testing.T) *rig {
 	if err := os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	signingKey := filepath.Join(r.dir, "signing-key")
+	skey, _, err := checkpoint.GenerateKey("leakdesk-faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(signingKey, []byte(skey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r.env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
+		"LEAKDESK_SIGNING_KEY_FILE="+signingKey,
 		"LEAKDESK_DATA_KEY=",
 		"LEAKDESK_DATA_KEY_FILE="+keyFile,
 		"SMTP_URL="+smtp.URL(),

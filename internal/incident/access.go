@@ -1,6 +1,6 @@
 package incident
 
-import "strings"
+import "time"
 
 // Segregation of duties (domain.md §5.2) and what the web layer may show.
 
@@ -72,43 +72,91 @@ func CanHandle(a Actor, c *Case) bool {
 }
 
 type approvalDec struct {
-	role  Role // the slot role this approval fills
-	final bool // all required slots are now filled
+	role  Role   // the slot role this approval fills
+	final bool   // all required slots are now filled
+	slots []Role // the slots required when approving (recorded: they may depend on the register)
 }
 
 // approvalDecision applies §5.2 to an approval and works out which slot it
-// fills. The order of checks gives the most specific message first.
+// fills: the request follows its route (RouteOf), so only a holder of the
+// role of the first slot not yet stamped may stamp. The order of checks
+// gives the most specific message first.
 func approvalDecision(a Actor, r *Request, c *Case) (approvalDec, error) {
 	if err := approverBasics(a, r, c); err != nil {
 		return approvalDec{}, err
 	}
 	for _, ap := range r.Approvals {
-		if ap.UserID == a.UserID {
+		if ap.UserID == a.UserID || ap.OnBehalfOfID == a.UserID {
 			return approvalDec{}, Forbidden("既にこの申請を承認しています。同じ人が2つの承認枠を埋めることはできません。", "you already approved this request; one person fills one slot")
 		}
 	}
-	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
-	approvers := make([][]Role, 0, len(r.Approvals)+1)
-	for _, ap := range r.Approvals {
-		approvers = append(approvers, ap.Roles)
+	route := RouteOf(r, c)
+	slots := make([]Role, len(route))
+	for i, st := range route {
+		slots[i] = st.Role
 	}
-	before, _ := matchSlots(slots, approvers)
-	approvers = append(approvers, a.Roles)
-	after, assign := matchSlots(slots, approvers)
-	if after > before {
-		return approvalDec{role: slots[assign[len(assign)-1]], final: after == len(slots)}, nil
+	next := NextStep(route)
+	if next < 0 {
+		// The case changed since the stamps so that fewer slots are needed and
+		// all are stamped: any holder of a slot's role decides.
+		for _, st := range route {
+			if a.Has(st.Role) {
+				return approvalDec{role: st.Role, final: true, slots: slots}, nil
+			}
+		}
+		return approvalDec{}, Forbidden("この申請に必要な承認者の役割を持っていません。", "you do not hold a role this request needs")
 	}
-	// The facts changed since earlier approvals so that fewer slots are
-	// needed and all are filled: any remaining eligible approver finalises.
-	if before == len(slots) {
-		for _, r := range slots {
-			if a.Has(r) {
-				return approvalDec{role: r, final: true}, nil
+	role := route[next].Role
+	if !a.Has(role) {
+		return approvalDec{}, Forbidden("この申請は今「"+role.LabelJA()+"」の承認を待っています（稟議の順序）。あなたの役割ではこの枠を承認できません。",
+			"the request now waits for the "+role.LabelEN()+" slot of its route; your roles do not fill it")
+	}
+	final := true
+	for i, st := range route {
+		if i != next && st.Approval == nil {
+			final = false
+		}
+	}
+	return approvalDec{role: role, final: final, slots: slots}, nil
+}
+
+// RouteStep is one slot of a request's route (稟議の経路) and its stamp.
+type RouteStep struct {
+	Role     Role
+	Why      *Condition // nil: always required
+	Approval *Approval  // nil: not stamped yet
+}
+
+// RouteOf returns r's route on c now: the required slots in the policy
+// row's order, each with the approval that filled it. Stamps fill slots in
+// order by the role they filled; a stamp whose slot is no longer required
+// (the case changed) fills none.
+func RouteOf(r *Request, c *Case) []RouteStep {
+	slots, _ := RequiredSlots(r.Kind, r.Stage, c)
+	used := make([]bool, len(r.Approvals))
+	route := make([]RouteStep, len(slots))
+	for i, s := range slots {
+		route[i] = RouteStep{Role: s.Role, Why: s.Why}
+		for j := range r.Approvals {
+			if !used[j] && r.Approvals[j].RoleFilled == s.Role {
+				used[j] = true
+				route[i].Approval = &r.Approvals[j]
+				break
 			}
 		}
 	}
-	return approvalDec{}, Forbidden("この申請に必要な承認者の役割（残り: "+openSlotsJA(slots, approvers[:len(approvers)-1])+"）を持っていません。",
-		"you do not hold a role this request still needs")
+	return route
+}
+
+// NextStep is the index of the first slot of route not stamped yet, -1
+// when every slot is stamped.
+func NextStep(route []RouteStep) int {
+	for i, st := range route {
+		if st.Approval == nil {
+			return i
+		}
+	}
+	return -1
 }
 
 // approverBasics are the rules shared by approving and sending back.
@@ -134,23 +182,6 @@ func approverBasics(a Actor, r *Request, c *Case) error {
 	return nil
 }
 
-func openSlotsJA(slots []Role, approvers [][]Role) string {
-	_, assign := matchSlots(slots, approvers)
-	filled := make([]bool, len(slots))
-	for _, s := range assign {
-		if s >= 0 {
-			filled[s] = true
-		}
-	}
-	var names []string
-	for i, r := range slots {
-		if !filled[i] {
-			names = append(names, r.LabelJA())
-		}
-	}
-	return strings.Join(names, "・")
-}
-
 // CanApprove returns nil if the actor may add an approval to r now, else
 // the *Error Decide would return: already_decided, conflict (case closed),
 // forbidden (auditor, requester — whatever roles they hold, involved user,
@@ -161,15 +192,28 @@ func CanApprove(a Actor, r *Request, c *Case) error {
 	return err
 }
 
+// CanApproveAsDeputy returns nil if a may stamp r now as dl's deputy
+// (代理承認), else the *Error Decide would return.
+func CanApproveAsDeputy(a Actor, dl *Delegation, r *Request, c *Case, now time.Time) error {
+	d := &decider{sim: c, actor: a, now: now}
+	p, err := d.deputyFor(Approve{RequestID: r.ID, OnBehalfOf: dl.PrincipalID, Delegation: dl}, r)
+	if err != nil {
+		return err
+	}
+	_, err = approvalDecision(p, r, c)
+	return err
+}
+
 // sendBackCheck: the same separation rules as approving, and the actor
-// holds a role among the request's required slots.
+// holds the role of the slot the route waits for now (any slot's role once
+// all are stamped).
 func sendBackCheck(a Actor, r *Request, c *Case) error {
 	if err := approverBasics(a, r, c); err != nil {
 		return err
 	}
-	slots, _ := RequiredApprovals(r.Kind, r.Stage, c.Facts)
-	for _, role := range slots {
-		if a.Has(role) {
+	route := RouteOf(r, c)
+	for i, st := range route {
+		if (i == NextStep(route) || NextStep(route) < 0) && a.Has(st.Role) {
 			return nil
 		}
 	}

@@ -56,13 +56,17 @@ func (s RequestState) LabelEN() string {
 
 // Approval is one approver's approval of a request.
 type Approval struct {
-	UserID     int64     `json:"user_id"`
-	Name       string    `json:"name"`
-	Roles      []Role    `json:"roles"` // roles held when approving
-	RoleFilled Role      `json:"role_filled"`
-	AsDeputy   bool      `json:"as_deputy"` // 代理承認: the head was absent
-	Note       string    `json:"note,omitempty"`
-	At         time.Time `json:"at"`
+	UserID     int64  `json:"user_id"`
+	Name       string `json:"name"`
+	Roles      []Role `json:"roles"` // roles held when approving
+	RoleFilled Role   `json:"role_filled"`
+	AsDeputy   bool   `json:"as_deputy"` // 代理承認: the principal was absent
+	// OnBehalfOf is the absent principal a deputy approved for (0 in
+	// approvals recorded before delegations existed).
+	OnBehalfOfID   int64     `json:"on_behalf_of_id,omitempty"`
+	OnBehalfOfName string    `json:"on_behalf_of_name,omitempty"`
+	Note           string    `json:"note,omitempty"`
+	At             time.Time `json:"at"`
 }
 
 // Request asks approvers to complete, skip or defer a stage, or to close
@@ -82,6 +86,8 @@ type Request struct {
 	DecidedAt    time.Time    `json:"decided_at"`
 	DecidedBy    int64        `json:"decided_by"`
 	DecisionNote string       `json:"decision_note,omitempty"`
+	// Round counts the rounds of one 稟議: 1, then one more after each send-back.
+	Round int `json:"round"`
 }
 
 // Case is the aggregate: the current state folded from its events.
@@ -116,6 +122,9 @@ type Case struct {
 	// (Record.ID = index + 1); Evidence the files attached to stages.
 	Records  []*Record   `json:"records,omitempty"`
 	Evidence []*Evidence `json:"evidence,omitempty"`
+	// Outside is what the approval policy reads from outside the history
+	// (the register's totals); filled by the application service.
+	Outside Outside `json:"-"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with
@@ -346,11 +355,22 @@ func (c *Case) Apply(e Event) error {
 		for k, v := range pMap(p, "facts") {
 			snap[k] = coerceStored(k, v)
 		}
-		c.Requests = append(c.Requests, &Request{
+		nr := &Request{
 			ID: id, Kind: RequestKind(pStr(p, "kind")), Stage: Stage(pStr(p, "stage")),
 			ReasonCode: pStr(p, "reason_code"), Note: pStr(p, "note"), ReviewBy: pStr(p, "review_by"),
-			State: RequestPending, RequestedBy: e.ActorID, RequestedAt: at, Snapshot: snap,
-		})
+			State: RequestPending, RequestedBy: e.ActorID, RequestedAt: at, Snapshot: snap, Round: 1,
+		}
+		// After a send-back the same request made again is the next round of one 稟議: its route
+		// starts again from the first slot.
+		for i := len(c.Requests) - 1; i >= 0; i-- {
+			if o := c.Requests[i]; o.Kind == nr.Kind && o.Stage == nr.Stage {
+				if o.State == RequestSentBack {
+					nr.Round = o.Round + 1
+				}
+				break
+			}
+		}
+		c.Requests = append(c.Requests, nr)
 	case EventRequestApproved:
 		r, err := c.pendingFor(e)
 		if err != nil {
@@ -360,6 +380,7 @@ func (c *Case) Apply(e Event) error {
 			UserID: pInt(p, "approver_id"), Name: pStr(p, "approver_name"),
 			Roles: stringsToRoles(pStrs(p, "roles")), RoleFilled: Role(pStr(p, "role")),
 			AsDeputy: pBool(p, "as_deputy"), Note: pStr(p, "note"), At: at,
+			OnBehalfOfID: pInt(p, "on_behalf_of_id"), OnBehalfOfName: pStr(p, "on_behalf_of_name"),
 		})
 		if pBool(p, "final") {
 			r.State, r.DecidedAt, r.DecidedBy, r.DecisionNote = RequestApproved, at, e.ActorID, pStr(p, "note")

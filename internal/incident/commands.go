@@ -1,5 +1,7 @@
 package incident
 
+import "time"
+
 // Commands are the things a user can ask of a case. Each is decided by
 // (*Case).Decide; the comment on each states who may issue it and which
 // errors it returns besides the common ones (not_found for a case that does
@@ -82,15 +84,31 @@ type SubmitRequest struct {
 
 // Approve adds the actor's approval to a pending request. The request is
 // approved, and its effect applied, once every required slot of the
-// approval policy is filled by distinct approvers. AsDeputy records a
-// deputy head approving for the absent head (manager role required).
+// approval policy is filled by distinct approvers, in the route's order.
+// OnBehalfOf records a registered deputy approving for an absent principal.
 // Errors: not_found, already_decided, forbidden (see CanApprove),
 // unmet_criteria when the criteria no longer hold on the current facts,
 // invalid.
 type Approve struct {
 	RequestID int64
-	Note      string
-	AsDeputy  bool
+	Note      string // the reason (§5.2(8)): required
+	// OnBehalfOf, when set, is the absent principal the actor approves for
+	// (代理承認); Delegation is the admin's registration of the actor as that
+	// principal's deputy, as found by the caller (nil: none registered).
+	OnBehalfOf int64
+	Delegation *Delegation
+}
+
+// Delegation is an administrator's registration of a deputy for an absent
+// principal over a period [From, Until) (SEED003 Art. 3(2)): the deputy
+// approves in the principal's slot, with the principal's roles.
+type Delegation struct {
+	ID             int64
+	PrincipalID    int64
+	PrincipalName  string
+	PrincipalRoles []Role
+	DeputyID       int64
+	From, Until    time.Time
 }
 
 // SendBack returns a pending request to the requester with a required

@@ -402,33 +402,69 @@ func (cmd Approve) decide(d *decider) error {
 	if r == nil {
 		return NotFound("申請が見つかりません。", "request not found")
 	}
-	dec, err := approvalDecision(d.actor, r, d.sim)
+	// The slot is filled with the authority of the approver — or, for 代理承認,
+	// of the absent principal, whom the same separation rules bind.
+	authority := d.actor
+	if cmd.OnBehalfOf != 0 {
+		p, err := d.deputyFor(cmd, r)
+		if err != nil {
+			return err
+		}
+		authority = p
+	}
+	dec, err := approvalDecision(authority, r, d.sim)
 	if err != nil {
 		return err
 	}
-	if err := noteField("note", cmd.Note, false); err != nil {
+	// §5.2(8): every approval carries a reason.
+	if err := noteField("note", cmd.Note, true); err != nil {
 		return err
-	}
-	if cmd.AsDeputy && !d.actor.Has(RoleManager) {
-		return Invalid("代理承認は総務副部長（総務部長・副部長の役割）が行うものです。", "only a deputy head (manager role) approves as deputy",
-			FieldError{Field: "as_deputy", JA: "代理承認できません。", EN: "not allowed"})
 	}
 	// Re-check against the CURRENT facts: they may have changed since the
 	// request's snapshot.
 	if m := requestCriteria(d.sim, r); len(m) > 0 {
 		return Unmet("現在の記録では承認の条件を満たしていません。", "the criteria are no longer met on the current facts", m)
 	}
-	if err := d.emit(EventRequestApproved, map[string]any{
+	p := map[string]any{
 		"request_id": r.ID, "approver_id": d.actor.UserID, "approver_name": d.actor.Name,
-		"roles": rolesToStrings(d.actor.Roles), "role": string(dec.role), "as_deputy": cmd.AsDeputy,
-		"note": cmd.Note, "final": dec.final,
-	}); err != nil {
+		"roles": rolesToStrings(authority.Roles), "role": string(dec.role), "as_deputy": cmd.OnBehalfOf != 0,
+		"note": cmd.Note, "final": dec.final, "slots": rolesToStrings(dec.slots),
+	}
+	if cmd.OnBehalfOf != 0 {
+		p["on_behalf_of_id"], p["on_behalf_of_name"], p["delegation_id"] = authority.UserID, authority.Name, cmd.Delegation.ID
+	}
+	if err := d.emit(EventRequestApproved, p); err != nil {
 		return err
 	}
 	if !dec.final {
 		return nil
 	}
 	return d.finish(r)
+}
+
+// deputyFor checks a 代理承認: the actor is registered as the principal's
+// deputy for a period that includes now, and the deputy passes the
+// separation rules in person (not the requester, an editor, involved, or
+// already a stamp on the route). It returns the principal as the authority.
+func (d *decider) deputyFor(cmd Approve, r *Request) (Actor, error) {
+	dl := cmd.Delegation
+	if dl == nil || dl.PrincipalID != cmd.OnBehalfOf || dl.DeputyID != d.actor.UserID {
+		return Actor{}, Forbidden("あなたはこの承認者の代理として登録されていません（代理の登録は管理者が行います）。",
+			"you are not registered as this approver's deputy")
+	}
+	if d.now.Before(dl.From) || !d.now.Before(dl.Until) {
+		period := dl.From.In(jst).Format("2006-01-02 15:04") + "〜" + dl.Until.In(jst).Format("2006-01-02 15:04")
+		return Actor{}, Forbidden("代理の期間外です（登録された期間: "+period+"）。", "outside the registered deputy period")
+	}
+	if err := approverBasics(d.actor, r, d.sim); err != nil {
+		return Actor{}, err
+	}
+	for _, ap := range r.Approvals {
+		if ap.UserID == d.actor.UserID || ap.OnBehalfOfID == d.actor.UserID || ap.OnBehalfOfID == dl.PrincipalID {
+			return Actor{}, Forbidden("既にこの申請を承認しています。同じ人が2つの承認枠を埋めることはできません。", "one person fills one slot")
+		}
+	}
+	return Actor{UserID: dl.PrincipalID, Name: dl.PrincipalName, Roles: dl.PrincipalRoles}, nil
 }
 
 // requestCriteria is what must hold when a request is approved.

@@ -223,7 +223,7 @@ func (h *harness) passG1() {
 	h.patch(staff, discoveryFacts())
 	h.ticks(staff, discoveryTicks...)
 	id := h.submit(staff, KindComplete, StageDiscovery, "", "")
-	h.do(manager, Approve{RequestID: id})
+	h.do(manager, Approve{RequestID: id, Note: "確認しました"})
 }
 
 func caseJSON(c *Case) (string, error) {

@@ -4,7 +4,10 @@ package incident
 // slots; each slot names one role and is filled by one person. N slots need
 // N DISTINCT approvers: a person holding two roles fills one slot only.
 // A slot with a condition is required only while the condition holds on
-// the case's CURRENT facts (evaluated at each approval).
+// the CURRENT case (evaluated at each approval). Conditions are named (see
+// conditions.go): each reads the case as a whole — facts, stage records,
+// the notice decision, the register — so a record and a fact that mean the
+// same thing cannot disagree about who must approve.
 //
 // Decision recorded here where domain.md leaves room: a "not reportable"
 // finding is approved twice over — as the completion of the investigation
@@ -37,52 +40,10 @@ func (k RequestKind) Valid() bool {
 // CaseLevel reports whether the kind concerns the whole case, not a stage.
 func (k RequestKind) CaseLevel() bool { return k == KindClose || k == KindCloseNotIncident }
 
-// CondOp is the comparison of a slot condition.
-type CondOp string
-
-// Condition operators.
-const (
-	OpEquals   CondOp = "equals"   // fact == one of Values
-	OpContains CondOp = "contains" // set fact contains one of Values
-	OpIsTrue   CondOp = "is_true"  // bool fact is true
-	OpRecorded CondOp = "recorded" // fact has a value
-)
-
-// Condition is a test on one fact.
-type Condition struct {
-	Fact   string
-	Op     CondOp
-	Values []string
-	JA, EN string // why the slot is needed, for the approval screen
-}
-
-// Holds evaluates the condition on facts.
-func (c Condition) Holds(f Facts) bool {
-	switch c.Op {
-	case OpEquals:
-		for _, v := range c.Values {
-			if f.Str(c.Fact) == v {
-				return true
-			}
-		}
-	case OpContains:
-		for _, v := range c.Values {
-			if f.setHas(c.Fact, v) {
-				return true
-			}
-		}
-	case OpIsTrue:
-		return f.isTrue(c.Fact)
-	case OpRecorded:
-		return f.has(c.Fact)
-	}
-	return false
-}
-
 // Slot is one required approval.
 type Slot struct {
 	Role Role
-	When *Condition // nil = always required
+	When CondID // "" = always required
 }
 
 // PolicyRule gives the slots for one (kind, stage). Stage is "" for the
@@ -101,33 +62,25 @@ func always(roles ...Role) []Slot {
 	return out
 }
 
-func when(r Role, c Condition) Slot { return Slot{Role: r, When: &c} }
+func when(r Role, c CondID) Slot { return Slot{Role: r, When: c} }
 
 var approvalPolicy = []PolicyRule{
 	// G1: the head of general affairs, or the deputy when absent.
 	{KindComplete, StageDiscovery, always(RoleManager)},
-	{KindComplete, StageInvestigation, append(always(RoleManager),
-		when(RolePrivacyOfficer, Condition{Fact: "reportability_finding", Op: OpEquals, Values: []string{"not_reportable"},
-			JA: "「報告対象外」の判断は個人情報保護管理者の承認も必要です。", EN: "A not-reportable finding also needs the privacy officer."}))},
-	{KindComplete, StagePoliceReport, append(always(RoleManager),
-		when(RoleExecutive, Condition{Fact: "police_actions", Op: OpContains, Values: []string{"accusation"},
-			JA: "告発は代表取締役の承認も必要です。", EN: "An accusation also needs the CEO."}))},
+	{KindComplete, StageInvestigation, append(always(RoleManager), when(RolePrivacyOfficer, CondNotReportable))},
+	{KindComplete, StagePoliceReport, append(always(RoleManager), when(RoleExecutive, CondAccusation))},
 	{KindSkip, StagePoliceReport, always(RoleManager)},
-	{KindComplete, StageContainment, append(always(RoleManager),
-		when(RoleExecutive, Condition{Fact: "injunction_filed_at", Op: OpRecorded,
-			JA: "差止め訴訟は代表取締役の承認も必要です。", EN: "An injunction suit also needs the CEO."}))},
-	{KindComplete, StageCustomerNotice, append(always(RoleManager),
-		when(RoleExecutive, Condition{Fact: "publication_done", Op: OpIsTrue,
-			JA: "公表は代表取締役の承認も必要です。", EN: "Publication also needs the CEO."}))},
+	{KindComplete, StageContainment, append(always(RoleManager), when(RoleExecutive, CondInjunction))},
+	{KindComplete, StageCustomerNotice, append(always(RoleManager), when(RoleExecutive, CondPublication), when(RoleExecutive, CondCompensationAbove))},
 	{KindSkip, StageCustomerNotice, always(RoleManager, RolePrivacyOfficer)},
 	{KindDefer, StageCustomerNotice, always(RoleManager, RolePrivacyOfficer)},
 	// The final report is countersigned by the privacy officer.
 	{KindComplete, StageRegulatorReport, always(RoleManager, RolePrivacyOfficer)},
 	{KindSkip, StageRegulatorReport, always(RoleManager, RolePrivacyOfficer)},
 	{KindComplete, StageRecurrencePrevention, always(RolePrivacyOfficer)},
-	{KindComplete, StageDiscipline, append(always(RoleHR),
-		when(RoleExecutive, Condition{Fact: "sanction", Op: OpEquals, Values: []string{"advised_resignation", "disciplinary_dismissal"},
-			JA: "解雇相当の処分は代表取締役の承認も必要です。", EN: "A dismissal-level sanction also needs the CEO."}))},
+	// HR decides sanctions; an accusation is general affairs' act (SEED003 Art. 10(2)) and needs
+	// the CEO (§5.3), as does a dismissal-level sanction.
+	{KindComplete, StageDiscipline, append(always(RoleHR), when(RoleManager, CondAccusation), when(RoleExecutive, CondAccusation), when(RoleExecutive, CondDismissal))},
 	{KindSkip, StageDiscipline, always(RoleHR, RoleManager)},
 	{KindClose, "", always(RolePrivacyOfficer)},
 	{KindCloseNotIncident, "", always(RoleManager, RolePrivacyOfficer)},
@@ -148,70 +101,49 @@ func policyRule(kind RequestKind, stage Stage) (PolicyRule, bool) {
 	return PolicyRule{}, false
 }
 
-// RequiredApprovals returns the roles of the slots required for (kind,
-// stage) on the given facts, one entry per slot; ok is false when the
-// policy has no rule, i.e. the request kind is not allowed for the stage.
-func RequiredApprovals(kind RequestKind, stage Stage, f Facts) (roles []Role, ok bool) {
+// RequiredSlot is one slot required on a case now, with the condition that
+// makes it required (nil for a slot that is always required).
+type RequiredSlot struct {
+	Role Role
+	Why  *Condition
+}
+
+// RequiredSlots returns the slots required for (kind, stage) on c now, in
+// route order (the policy row's order). Two conditional slots of the same
+// role (publication and compensation both asking for the CEO) are one slot:
+// one person fills it. ok is false when the policy has no rule, i.e. the
+// request kind is not allowed for the stage.
+func RequiredSlots(kind RequestKind, stage Stage, c *Case) (slots []RequiredSlot, ok bool) {
 	r, ok := policyRule(kind, stage)
 	if !ok {
 		return nil, false
 	}
+	seen := map[Role]bool{}
 	for _, s := range r.Slots {
-		if s.When == nil || s.When.Holds(f) {
-			roles = append(roles, s.Role)
-		}
-	}
-	return roles, true
-}
-
-// matchSlots returns the largest number of slots that distinct approvers
-// can fill, each approver filling at most one slot whose role they held
-// when approving, and one such assignment (approver index → slot index,
-// -1 for none). Slots are few (≤ 3), so simple augmenting paths suffice;
-// matching (rather than first-fit) means the order in which people with
-// several roles approve never blocks a later approver.
-func matchSlots(slots []Role, approvers [][]Role) (int, []int) {
-	slotOwner := make([]int, len(slots))
-	for i := range slotOwner {
-		slotOwner[i] = -1
-	}
-	var try func(a int, seen []bool) bool
-	try = func(a int, seen []bool) bool {
-		for s, role := range slots {
-			if seen[s] || !hasRole(approvers[a], role) {
+		var why *Condition
+		if s.When != "" {
+			cond := conditionOf(s.When)
+			if !cond.Holds(c) {
 				continue
 			}
-			seen[s] = true
-			if slotOwner[s] == -1 || try(slotOwner[s], seen) {
-				slotOwner[s] = a
-				return true
-			}
+			why = cond
 		}
-		return false
-	}
-	n := 0
-	for a := range approvers {
-		if try(a, make([]bool, len(slots))) {
-			n++
+		if seen[s.Role] {
+			continue
 		}
+		seen[s.Role] = true
+		slots = append(slots, RequiredSlot{Role: s.Role, Why: why})
 	}
-	assign := make([]int, len(approvers))
-	for i := range assign {
-		assign[i] = -1
-	}
-	for s, a := range slotOwner {
-		if a >= 0 {
-			assign[a] = s
-		}
-	}
-	return n, assign
+	return slots, true
 }
 
-func hasRole(roles []Role, r Role) bool {
-	for _, x := range roles {
-		if x == r {
-			return true
-		}
+// RequiredApprovals returns the roles of the slots required for (kind,
+// stage) on c now, one entry per slot, in route order; ok is false when the
+// policy has no rule.
+func RequiredApprovals(kind RequestKind, stage Stage, c *Case) (roles []Role, ok bool) {
+	slots, ok := RequiredSlots(kind, stage, c)
+	for _, s := range slots {
+		roles = append(roles, s.Role)
 	}
-	return false
+	return roles, ok
 }

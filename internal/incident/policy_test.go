@@ -35,7 +35,7 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 		{KindCloseNotIncident, "", nil, []Role{RoleManager, RolePrivacyOfficer}},
 	}
 	for _, tt := range tests {
-		got, ok := RequiredApprovals(tt.kind, tt.stage, tt.facts)
+		got, ok := RequiredApprovals(tt.kind, tt.stage, &Case{Facts: tt.facts})
 		if !ok || !slices.Equal(got, tt.want) {
 			t.Errorf("%s %s %v: got %v (%v), want %v", tt.kind, tt.stage, tt.facts, got, ok, tt.want)
 		}
@@ -44,29 +44,8 @@ func TestRequiredApprovals_EveryPolicyRow(t *testing.T) {
 		k RequestKind
 		s Stage
 	}{{KindSkip, StageDiscovery}, {KindSkip, StageInvestigation}, {KindSkip, StageContainment}, {KindSkip, StageRecurrencePrevention}, {KindDefer, StageRegulatorReport}} {
-		if _, ok := RequiredApprovals(bad.k, bad.s, nil); ok {
+		if _, ok := RequiredApprovals(bad.k, bad.s, &Case{}); ok {
 			t.Errorf("%s %s must not be allowed", bad.k, bad.s)
-		}
-	}
-}
-
-func TestMatchSlots_DistinctPeople(t *testing.T) {
-	slots := []Role{RoleManager, RolePrivacyOfficer}
-	both := []Role{RoleManager, RolePrivacyOfficer}
-	tests := []struct {
-		name      string
-		approvers [][]Role
-		want      int
-	}{
-		{"one person with both roles fills one slot", [][]Role{both}, 1},
-		{"both-roles then manager: matched by reassignment", [][]Role{both, {RoleManager}}, 2},
-		{"two managers fill only one", [][]Role{{RoleManager}, {RoleManager}}, 1},
-		{"manager and officer", [][]Role{{RoleManager}, {RolePrivacyOfficer}}, 2},
-		{"unrelated role fills none", [][]Role{{RoleExecutive}, {RoleAdmin}}, 0},
-	}
-	for _, tt := range tests {
-		if got, _ := matchSlots(slots, tt.approvers); got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }

@@ -257,7 +257,7 @@ func TestRecords_WritersAndVisibility(t *testing.T) {
 	f := investigationFacts()
 	h.patch(staff, f)
 	h.ticks(staff, investigationTicks...)
-	h.do(manager, Approve{RequestID: h.submit(staff, KindComplete, StageInvestigation, "", "")}) // opens discipline
+	h.do(manager, Approve{RequestID: h.submit(staff, KindComplete, StageInvestigation, "", ""), Note: "確認しました"}) // opens discipline
 	mon := AddRecord{Kind: RecMonitoring, Values: map[string]any{"date": "2026-05-02", "searched_where": "web", "result": "nothing_found"}}
 	disc := AddRecord{Kind: RecDiscipline, Values: map[string]any{"employee": "E1", "culpability": "negligence", "sanction": "reprimand"}}
 	h.fail(auditor, mon, CodeForbidden)

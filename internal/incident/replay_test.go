@@ -49,33 +49,33 @@ func storyS2a(t *testing.T) *harness {
 	h.ticks(staff, containmentTicks...)
 	h.records(staff, containmentRecords()...)
 	con := h.submit(staff, KindComplete, StageContainment, "", "")
-	h.do(manager, Approve{RequestID: pol})
-	h.do(deputy, Approve{RequestID: con, AsDeputy: true, Note: "部長出張中"})
+	h.do(manager, Approve{RequestID: pol, Note: "確認しました"})
+	h.do(deputy, Approve{RequestID: con, Note: "部長出張中のため副部長が確認"})
 
 	inv := h.submit(staff, KindComplete, StageInvestigation, "", "")
 	h.do(manager, SendBack{RequestID: inv, Note: "発生時刻の根拠を追記してください"})
 	h.patch(staff2, map[string]any{"cause_analysis_notes": "発生時刻は乗車記録から推定"})
 	inv = h.submit(staff, KindComplete, StageInvestigation, "", "")
-	h.do(manager, Approve{RequestID: inv}) // opens discipline
+	h.do(manager, Approve{RequestID: inv, Note: "確認しました"}) // opens discipline
 
 	// Regulator report and the plan it needs.
 	h.patch(staff, regulatorFacts())
 	h.ticks(staff, regulatorTicks...)
 	reg := h.submit(staff, KindComplete, StageRegulatorReport, "", "")
-	h.do(manager, Approve{RequestID: reg})
+	h.do(manager, Approve{RequestID: reg, Note: "確認しました"})
 	h.do(officer, Approve{RequestID: reg, Note: "確報を確認"})
 
 	h.patch(staff, noticeFacts())
-	h.do(manager, Approve{RequestID: h.submit(staff, KindComplete, StageCustomerNotice, "", "")})
+	h.do(manager, Approve{RequestID: h.submit(staff, KindComplete, StageCustomerNotice, "", ""), Note: "確認しました"})
 
 	h.patch(staff, recurrenceFacts())
 	h.ticks(staff, recurrenceTicks...)
 	h.records(staff, recurrenceRecords()...)
-	h.do(officer, Approve{RequestID: h.submit(staff, KindComplete, StageRecurrencePrevention, "", "")})
+	h.do(officer, Approve{RequestID: h.submit(staff, KindComplete, StageRecurrencePrevention, "", ""), Note: "確認しました"})
 
 	h.patch(hr, disciplineFacts())
 	h.ticks(hr, disciplineTicks...)
-	h.do(hrHead, Approve{RequestID: h.submit(hr, KindComplete, StageDiscipline, "", "")})
+	h.do(hrHead, Approve{RequestID: h.submit(hr, KindComplete, StageDiscipline, "", ""), Note: "確認しました"})
 	return h
 }
 

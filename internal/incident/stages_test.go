@@ -66,10 +66,10 @@ func TestStageMatrix(t *testing.T) {
 					}
 					h.do(writerOf(s), cmd)
 					h.wantState(s, StateAwaitingApproval)
-					roles, _ := RequiredApprovals(k, s, h.c.Facts)
+					roles, _ := RequiredApprovals(k, s, h.c)
 					for i, role := range roles {
 						a := Actor{UserID: int64(300 + i), Name: string(role), Roles: []Role{role}}
-						evs := h.do(a, Approve{RequestID: 900})
+						evs := h.do(a, Approve{RequestID: 900, Note: "確認しました"})
 						final := pBool(evs[0].Payload, "final")
 						if final != (i == len(roles)-1) {
 							t.Fatalf("approval %d of %d: final=%v", i+1, len(roles), final)
@@ -157,7 +157,7 @@ func TestSkipReasons(t *testing.T) {
 			h.patch(staff, investigationFacts())
 			h.ticks(staff, investigationTicks...)
 			id := h.submit(staff, KindComplete, StageInvestigation, "", "")
-			h.do(manager, Approve{RequestID: id})
+			h.do(manager, Approve{RequestID: id, Note: "確認しました"})
 			h.wantState(tt.stage, StateInProgress)
 			cmd := SubmitRequest{RequestID: 800, Kind: KindSkip, Stage: tt.stage, ReasonCode: tt.code, Note: "理由を記載"}
 
@@ -177,9 +177,9 @@ func TestSkipReasons(t *testing.T) {
 				h.patch(staff, tt.facts)
 			}
 			h.do(tt.writer, cmd)
-			roles, _ := RequiredApprovals(KindSkip, tt.stage, h.c.Facts)
+			roles, _ := RequiredApprovals(KindSkip, tt.stage, h.c)
 			for i, r := range roles {
-				h.do(Actor{UserID: int64(600 + i), Roles: []Role{r}}, Approve{RequestID: 800})
+				h.do(Actor{UserID: int64(600 + i), Roles: []Role{r}}, Approve{RequestID: 800, Note: "確認しました"})
 			}
 			h.wantState(tt.stage, StateSkipped)
 			if st := h.c.Stages[tt.stage]; st.SkipReasonCode != tt.code || st.SkipReasonText != "理由を記載" {
@@ -217,7 +217,7 @@ func TestEntry_G1OpensFourParallelStages(t *testing.T) {
 	}
 	h.ticks(staff, discoveryTicks...)
 	id := h.submit(staff, KindComplete, StageDiscovery, "", "")
-	evs := h.do(manager, Approve{RequestID: id})
+	evs := h.do(manager, Approve{RequestID: id, Note: "確認しました"})
 	var got []string
 	for _, e := range evs {
 		got = append(got, e.Type+":"+pStr(e.Payload, "stage")+pStr(e.Payload, "to"))
@@ -274,7 +274,7 @@ func TestEntry_LaterStages(t *testing.T) {
 		h.wantState(StageRecurrencePrevention, StateInProgress) // root_cause recorded
 		h.patch(staff, map[string]any{"secondary_damage_exists": "no", "root_cause": nil})
 		id := h.submit(staff, KindComplete, StageInvestigation, "", "")
-		h.do(manager, Approve{RequestID: id})
+		h.do(manager, Approve{RequestID: id, Note: "確認しました"})
 		h.wantState(StageDiscipline, StateInProgress)
 		h.wantState(StageCustomerNotice, StateInProgress)
 	})

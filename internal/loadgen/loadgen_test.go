@@ -142,7 +142,8 @@ func TestTreeCPU_CountsReapedChildren(t *testing.T) {
 		t.Fatalf("tree CPU grew by %v, want at least the child's ~300ms", after-before)
 	}
 	own, err := ProcessCPU(os.Getpid())
-	if err != nil || own <= 0 || own > after {
+	// The test process itself may have used less than one clock tick (10 ms) of CPU: 0 is valid.
+	if err != nil || own < 0 || own > after {
 		t.Fatalf("own CPU %v (tree %v): %v", own, after, err)
 	}
 }

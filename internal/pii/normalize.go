@@ -8,7 +8,8 @@ import (
 )
 
 // Normalize is NFKC (full-width Latin and digits to ASCII, half-width kana to full-width) with
-// surrounding white space trimmed. Every stored value is normalised this way.
+// surrounding white space trimmed. It is the form values are compared in (blind indexes,
+// de-duplication, search); stored values keep what was typed (after trimming).
 func Normalize(s string) string {
 	return strings.TrimFunc(norm.NFKC.String(s), unicode.IsSpace)
 }

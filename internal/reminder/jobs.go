@@ -151,11 +151,7 @@ func (s *Service) workWaiting(ctx context.Context, job *river.Job[WaitingArgs]) 
 // sendOnce claims the reminder in reminders_sent, sends the mail and completes the job, all in tx.
 // A concurrent claim of the same reminder waits on the primary key until this transaction ends,
 // then finds the row and sends nothing. A send error rolls the claim back for River to retry.
-func sendOnceTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, s *Service, job *river.Job[T], caseID int64, kind string, dueAt time.Time, label string, ci caseInfo, msg mail.Message) error {
-	to, err := recipients(ctx, tx, caseID, ci)
-	if err != nil {
-		return err
-	}
+func sendOnceTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, s *Service, job *river.Job[T], caseID int64, kind string, dueAt time.Time, label string, ci caseInfo, to []string, msg mail.Message) error {
 	tag, err := tx.Exec(ctx, `INSERT INTO reminders_sent (case_id, kind, due_at, reminder, sent_at, recipients, drill, job_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
 		caseID, kind, dueAt, label, s.now().UTC(), len(to), ci.Drill, job.ID)
@@ -181,11 +177,15 @@ func sendOnceTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, s *Service, job
 }
 
 func (s *Service) sendOnce(ctx context.Context, tx pgx.Tx, job any, caseID int64, kind string, dueAt time.Time, label string, ci caseInfo, msg mail.Message) error {
+	to, err := recipients(ctx, tx, caseID, ci)
+	if err != nil {
+		return err
+	}
 	switch j := job.(type) {
 	case *river.Job[DeadlineArgs]:
-		return sendOnceTx(ctx, tx, s, j, caseID, kind, dueAt, label, ci, msg)
+		return sendOnceTx(ctx, tx, s, j, caseID, kind, dueAt, label, ci, to, msg)
 	case *river.Job[WaitingArgs]:
-		return sendOnceTx(ctx, tx, s, j, caseID, kind, dueAt, label, ci, msg)
+		return sendOnceTx(ctx, tx, s, j, caseID, kind, dueAt, label, ci, to, msg)
 	}
 	return fmt.Errorf("reminder: unknown job type %T", job)
 }
@@ -195,6 +195,8 @@ func (s *Service) complete(ctx context.Context, tx pgx.Tx, job any) error {
 	case *river.Job[DeadlineArgs]:
 		return completeTx(ctx, tx, j)
 	case *river.Job[WaitingArgs]:
+		return completeTx(ctx, tx, j)
+	case *river.Job[RequestNoticeArgs]:
 		return completeTx(ctx, tx, j)
 	}
 	return fmt.Errorf("reminder: unknown job type %T", job)

@@ -73,6 +73,16 @@ type Config struct {
 	Sender mail.Sender
 	// FetchPollInterval overrides River's poll interval (tests).
 	FetchPollInterval time.Duration
+	// LoginRetention is how long login attempts are kept; older ones are deleted by an hourly
+	// periodic job (prune.go). 0 disables the job.
+	LoginRetention time.Duration
+	// GrantNoticeInterval is how often admin events are checked for grants to announce (grants.go;
+	// default a minute).
+	GrantNoticeInterval time.Duration
+	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves
+	// (LEAKDESK_COMPENSATION_CEO_ABOVE; 0 = the domain default): request notices work out the next
+	// slot as the case service does.
+	CompensationExecutiveAbove int64
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -82,6 +92,7 @@ type Config struct {
 type Service struct {
 	*Reader
 	cfg    Config
+	store  *store.Store
 	pool   *pgxpool.Pool
 	client *river.Client[pgx.Tx]
 	sender mail.Sender
@@ -123,24 +134,30 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("reminder: %w", err)
 		}
 	}
-	s := &Service{cfg: cfg, pool: st.Pool, sender: sender, log: log, now: time.Now}
+	s := &Service{cfg: cfg, pool: st.Pool, store: st, sender: sender, log: log, now: time.Now}
 	if cfg.Now != nil {
 		s.now = cfg.Now
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deadlineWorker{s: s})
 	river.AddWorker(workers, &waitingWorker{s: s})
+	river.AddWorker(workers, &digestWorker{s: s})
+	river.AddWorker(workers, &pruneLoginsWorker{s: s})
+	river.AddWorker(workers, &notifyGrantsWorker{s: s})
+	river.AddWorker(workers, &noticeWorker{s: s})
 	rc := &river.Config{
-		Queues:      map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
-		Workers:     workers,
-		MaxAttempts: cfg.MaxAttempts,
-		RetryPolicy: cappedRetry{now: s.now},
-		JobTimeout:  time.Minute,
-		Logger:      log.With("component", "river"),
+		PeriodicJobs: append(pruneLoginsJob(cfg.LoginRetention), notifyGrantsJob(cfg.GrantNoticeInterval)),
+		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
+		Workers:      workers,
+		MaxAttempts:  cfg.MaxAttempts,
+		RetryPolicy:  cappedRetry{now: s.now},
+		JobTimeout:   time.Minute,
+		Logger:       log.With("component", "river"),
 		// Completed jobs are kept a week so /admin/jobs and an investigation can see them.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,
 	}
+	rc.PeriodicJobs = append(rc.PeriodicJobs, s.digestJob())
 	if cfg.Now != nil {
 		rc.Test.Time = clock(cfg.Now)
 	}
@@ -258,6 +275,7 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 			InsertOpts: s.insertOpts(due, now),
 		})
 	}
+	params = append(params, noticeJobs(s, c, events)...)
 	if len(params) == 0 {
 		return nil
 	}

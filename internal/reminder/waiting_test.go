@@ -59,7 +59,7 @@ func TestReminders_ApprovalWaitingOverFourWorkingHours(t *testing.T) {
 	}
 	waiting, waitingReq := submit("USBメモリ紛失（山田太郎様ほか）")
 	decided, decidedReq := submit("誤送信（顧客名簿）")
-	if _, _, err := e.svc.Approve(ctx, decidedReq, e.actors["manager"], "確認しました", false); err != nil {
+	if _, _, err := e.svc.Approve(ctx, decidedReq, e.actors["manager"], "確認しました", 0); err != nil {
 		t.Fatalf("approve: %v", err)
 	}
 

@@ -71,9 +71,9 @@ func tick(id string) func(*script) incident.Command {
 	return func(*script) incident.Command { return incident.TickChecklist{ItemID: id, Checked: true} }
 }
 
-func approve(label, note string, deputy bool) func(*script) incident.Command {
+func approve(label, note string) func(*script) incident.Command {
 	return func(s *script) incident.Command {
-		return incident.Approve{RequestID: s.reqs[label], Note: note, AsDeputy: deputy}
+		return incident.Approve{RequestID: s.reqs[label], Note: note}
 	}
 }
 
@@ -124,7 +124,7 @@ func fullStory() []step {
 		{staff, tick("discovery.evidence_preserved"), 2 * m},
 		{staff, tick("discovery.prelim_screen"), 2 * m},
 		{staff, sub("g1", incident.KindComplete, incident.StageDiscovery, "第一報の記録完了"), 5 * m},
-		{manager, approve("g1", "受理", false), 40 * m},
+		{manager, approve("g1", "受理"), 40 * m},
 		{staff2, p(func(s *script) map[string]any {
 			return map[string]any{"occurred_at": s.at(-14 * h), "occurred_at_precision": "exact",
 				"event_types": []any{"leak"}, "certainty": "suspected", "route": "media_lost", "medium": "usb"}
@@ -167,8 +167,8 @@ func fullStory() []step {
 				"query": "社名 顧客 流出", "result": "nothing_found"}}
 		}, 10 * m},
 		{staff, sub("con", incident.KindComplete, incident.StageContainment, ""), 5 * m},
-		{manager, approve("pol", "", false), 2 * h},
-		{deputy, approve("con", "部長出張中", true), 1 * h},
+		{manager, approve("pol", "内容を確認した"), 2 * h},
+		{deputy, approve("con", "部長出張中のため副部長が確認"), 1 * h},
 		{staff, sub("inv1", incident.KindComplete, incident.StageInvestigation, ""), 4 * h},
 		{manager, func(s *script) incident.Command {
 			return incident.SendBack{RequestID: s.reqs["inv1"], Note: "発生時刻の根拠を追記してください"}
@@ -177,7 +177,7 @@ func fullStory() []step {
 			return map[string]any{"cause_analysis_notes": "発生時刻は乗車記録から推定"}
 		}), 5 * h},
 		{staff, sub("inv2", incident.KindComplete, incident.StageInvestigation, ""), 1 * h},
-		{manager, approve("inv2", "", false), 3 * h},
+		{manager, approve("inv2", "内容を確認した"), 3 * h},
 		{staff, p(func(s *script) map[string]any {
 			return map[string]any{"report_destination": "PPC", "prelim_submitted_at": s.at(2 * d),
 				"final_submitted_at": s.at(20 * d), "final_receipt_no": fmt.Sprintf("PPC-%05d", s.rng.IntN(100000)), "supplement_status": "none_needed",
@@ -185,8 +185,8 @@ func fullStory() []step {
 		}), 19 * d},
 		{staff, tick("regulator_report.web_form"), 10 * m},
 		{staff, sub("reg", incident.KindComplete, incident.StageRegulatorReport, ""), 10 * m},
-		{manager, approve("reg", "", false), 3 * h},
-		{officer, approve("reg", "確報を確認", false), 5 * h},
+		{manager, approve("reg", "内容を確認した"), 3 * h},
+		{officer, approve("reg", "確報を確認"), 5 * h},
 		{staff, p(func(s *script) map[string]any {
 			return map[string]any{"notice_decision": "notify_individually", "notice_method": []any{"letter"},
 				"notice_started_at": s.at(7 * d), "notice_completed_at": s.at(11 * d),
@@ -195,7 +195,7 @@ func fullStory() []step {
 				"compensation_form": "none", "unjust_claims_procedure": "弁護士に相談の上で拒否"}
 		}), 1 * d},
 		{staff, sub("not", incident.KindComplete, incident.StageCustomerNotice, ""), 1 * h},
-		{manager, approve("not", "", false), 2 * h},
+		{manager, approve("not", "内容を確認した"), 2 * h},
 		{staff, p(func(s *script) map[string]any {
 			return map[string]any{"recurrence_plan_summary": "実施済み: 注意喚起。予定: USB暗号化（情報システム部）",
 				"effectiveness_review_at": s.day(150 * d)}
@@ -207,15 +207,15 @@ func fullStory() []step {
 				"safeguard": "technical", "scope": "company_wide", "owner": "情報システム部長", "due_date": s.day(60 * d), "status": "planned"}}
 		}, 10 * m},
 		{staff, sub("rec", incident.KindComplete, incident.StageRecurrencePrevention, ""), 10 * m},
-		{officer, approve("rec", "", false), 4 * h},
+		{officer, approve("rec", "内容を確認した"), 4 * h},
 		{hr, p(func(s *script) map[string]any {
 			return map[string]any{"sanction": "reprimand", "culpability": "negligence", "discipline_decided_at": s.at(31 * d), "accusation_filed": false}
 		}), 2 * d},
 		{hr, tick("discipline.work_rules"), 10 * m},
 		{hr, sub("dis", incident.KindComplete, incident.StageDiscipline, ""), 10 * m},
-		{hrHead, approve("dis", "", false), 5 * h},
+		{hrHead, approve("dis", "内容を確認した"), 5 * h},
 		{manager, sub("close", incident.KindClose, "", "全段階完了"), 1 * d},
-		{officer, approve("close", "", false), 4 * h},
+		{officer, approve("close", "内容を確認した"), 4 * h},
 	}
 }
 
@@ -225,7 +225,7 @@ func notIncident() []step {
 		{staff2, func(s *script) incident.Command {
 			return s.submit("cni", incident.KindCloseNotIncident, "", "USBは社内で発見。持出しの事実なし")
 		}, 6 * time.Hour},
-		{manager, approve("cni", "", false), 2 * time.Hour},
-		{officer, approve("cni", "", false), 3 * time.Hour},
+		{manager, approve("cni", "内容を確認した"), 2 * time.Hour},
+		{officer, approve("cni", "内容を確認した"), 3 * time.Hour},
 	}
 }

@@ -65,12 +65,13 @@ func (s *Store) EndUserSession(ctx context.Context, userID, id int64) error {
 	})
 }
 
-// ChangeOwnPassword replaces the user's password and ends every other session and every API token
-// of theirs; it returns the new session epoch for the session that stays.
+// ChangeOwnPassword replaces the user's password (a temporary one set by an admin included, so
+// must_change_password is cleared) and ends every other session and every API token of theirs; it
+// returns the new session epoch for the session that stays.
 func (s *Store) ChangeOwnPassword(ctx context.Context, userID int64, hash, keepToken string) (int64, error) {
 	var epoch int64
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, updated_at = now(), version = version + 1 WHERE id = $1`, userID, hash); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, must_change_password = false, updated_at = now(), version = version + 1 WHERE id = $1`, userID, hash); err != nil {
 			return fmt.Errorf("store: change password: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, userID); err != nil {

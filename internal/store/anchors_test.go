@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/store"
 )
 
 // superExec runs SQL as the cluster superuser with triggers (the append-only ones included) off,
@@ -175,11 +176,16 @@ func TestAnchorHeads_MigrationBackfillsExistingAnchors(t *testing.T) {
 	e := newAuditEnv(t)
 	ctx := context.Background()
 	c, _ := anchoredPair(t, e)
-	// The app role migrated the test database (it owns the tables), as `leakdesk migrate` does.
+	// The owner migrates (the app role may not), as `leakdesk migrate` does.
 	// Down to just before 00012 (later migrations first).
+	owner, err := store.Open(ctx, e.db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
 	for v := int64(99); v >= 12; {
 		var err error
-		if v, err = e.db.Store.MigrateDown(ctx); err != nil {
+		if v, err = owner.MigrateDown(ctx); err != nil {
 			t.Fatalf("migrate down: version %d, %v", v, err)
 		}
 	}
@@ -187,7 +193,7 @@ func TestAnchorHeads_MigrationBackfillsExistingAnchors(t *testing.T) {
 	if err := e.db.Store.Pool.QueryRow(ctx, `SELECT to_regclass('chain_anchor_heads') IS NULL`).Scan(&gone); err != nil || !gone {
 		t.Fatalf("after migrating down chain_anchor_heads is still there (%v)", err)
 	}
-	if v, err := e.db.Store.MigrateUp(ctx); err != nil || v < 12 {
+	if v, err := owner.MigrateUp(ctx); err != nil || v < 12 {
 		t.Fatalf("migrate up: version %d, %v", v, err)
 	}
 	if rows, bad := sideTableMismatches(t, e); rows != 3 || bad != 0 {
@@ -236,9 +242,8 @@ func benchVerifyOneCase(b *testing.B, n int) {
 		INSERT INTO chain_anchor_heads (case_id, anchor_seq, seq, hash) SELECT case_id, (SELECT seq FROM a), seq, hash FROM heads`, n); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE chain_anchors, chain_anchor_heads`); err != nil {
-		b.Fatal(err)
-	}
+	// Only the owner may analyze (for the app role PostgreSQL skips it with a warning).
+	ownerExec(b, e.db.OwnerURL, `ANALYZE chain_anchors, chain_anchor_heads`)
 	if res, err := e.db.Store.Verify(ctx, c.ID); err != nil || !res.OK {
 		b.Fatalf("verify: %+v %v", res.FirstBad, err)
 	}

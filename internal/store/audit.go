@@ -36,7 +36,10 @@ type AuditFilter struct {
 	Reportable  string   // "yes", "no", "undetermined"
 	Missed      bool     // at least one deadline missed (done late or open past due) at Now
 	Drills      bool     // include training cases (left out by default)
-	Now         time.Time
+	// ViewerID leaves out the cases the viewer is recorded as involved in (domain.md §5.2): the
+	// auditor's desk is a case surface like any other. 0 = no viewer (tools, tests).
+	ViewerID int64
+	Now      time.Time
 	// Keyset cursor: (created_at, id) of the last row of the previous page.
 	AfterCreated time.Time
 	AfterID      int64
@@ -135,6 +138,9 @@ func (s *Store) AuditCases(ctx context.Context, f AuditFilter) ([]AuditCaseRow, 
 	if !f.Drills {
 		where = append(where, "NOT c.drill")
 	}
+	if f.ViewerID != 0 {
+		where = append(where, "NOT ("+arg(f.ViewerID)+"::bigint = ANY(c.involved_ids))")
+	}
 	if f.AfterID != 0 {
 		where = append(where, fmt.Sprintf("(c.created_at, c.id) < (%s, %s)", arg(f.AfterCreated), arg(f.AfterID)))
 	}
@@ -170,6 +176,14 @@ func (s *Store) AuditCases(ctx context.Context, f AuditFilter) ([]AuditCaseRow, 
 // AuditHistories loads the histories of the cases whose recognition date (or creation date, when
 // not recorded) lies in [from, to), drills only when asked, in one query. Zero times are open ends.
 func (s *Store) AuditHistories(ctx context.Context, from, to time.Time, drills bool) ([][]incident.Event, error) {
+	hs, _, err := s.AuditHistoriesFor(ctx, from, to, drills, 0)
+	return hs, err
+}
+
+// AuditHistoriesFor is AuditHistories for a viewer: the cases the viewer is recorded as involved in
+// are left out of the histories and only their numbers are returned (withheld), so the review can
+// say that a case was withheld without counting or showing it.
+func (s *Store) AuditHistoriesFor(ctx context.Context, from, to time.Time, drills bool, viewerID int64) ([][]incident.Event, []string, error) {
 	var where []string
 	var args []any
 	if !from.IsZero() {
@@ -183,6 +197,19 @@ func (s *Store) AuditHistories(ctx context.Context, from, to time.Time, drills b
 	if !drills {
 		where = append(where, "NOT c.drill")
 	}
+	var withheld []string
+	if viewerID != 0 {
+		wq := `SELECT c.number FROM cases c WHERE ` + strings.Join(append(append([]string(nil), where...), fmt.Sprintf("$%d::bigint = ANY(c.involved_ids)", len(args)+1)), " AND ") + ` ORDER BY c.number`
+		rows, err := s.Pool.Query(ctx, wq, append(append([]any(nil), args...), viewerID)...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: audit histories: withheld: %w", err)
+		}
+		if withheld, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return nil, nil, fmt.Errorf("store: audit histories: withheld: %w", err)
+		}
+		args = append(args, viewerID)
+		where = append(where, fmt.Sprintf("NOT ($%d::bigint = ANY(c.involved_ids))", len(args)))
+	}
 	q := `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash
 		FROM cases c JOIN case_events e ON e.case_id = c.id`
 	if len(where) > 0 {
@@ -190,7 +217,7 @@ func (s *Store) AuditHistories(ctx context.Context, from, to time.Time, drills b
 	}
 	rows, err := s.Pool.Query(ctx, q+" ORDER BY e.case_id, e.seq", args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: audit histories: %w", err)
+		return nil, nil, fmt.Errorf("store: audit histories: %w", err)
 	}
 	defer rows.Close()
 	var out [][]incident.Event
@@ -200,11 +227,11 @@ func (s *Store) AuditHistories(ctx context.Context, from, to time.Time, drills b
 		var e StoredEvent
 		var payload []byte
 		if err := rows.Scan(&cid, &e.Seq, &e.Type, &e.ActorID, &e.At, &payload, &e.PrevHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("store: audit histories: %w", err)
+			return nil, nil, fmt.Errorf("store: audit histories: %w", err)
 		}
 		p, err := decodePayload(payload)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		e.Payload, e.At = p, e.At.UTC()
 		if cid != cur {
@@ -214,9 +241,9 @@ func (s *Store) AuditHistories(ctx context.Context, from, to time.Time, drills b
 		out[len(out)-1] = append(out[len(out)-1], e.Event)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit histories: %w", err)
+		return nil, nil, fmt.Errorf("store: audit histories: %w", err)
 	}
-	return out, nil
+	return out, withheld, nil
 }
 
 // UserNames returns the display names of the given users (unknown ids are left out).
@@ -440,6 +467,8 @@ func (s *Store) RecordExport(ctx context.Context, userID int64, caseIDs []int64,
 
 // AccessFilter narrows the access review. Zero values mean "any".
 type AccessFilter struct {
+	// ViewerID leaves out reads of cases the viewer is recorded as involved in. 0 = no viewer.
+	ViewerID int64
 	UserID   int64
 	CaseID   int64
 	From, To time.Time // [From, To)
@@ -474,6 +503,9 @@ func (s *Store) AccessLog(ctx context.Context, f AccessFilter) ([]AccessRow, err
 	}
 	if f.UserID != 0 {
 		where = append(where, "a.user_id = "+arg(f.UserID))
+	}
+	if f.ViewerID != 0 {
+		where = append(where, "NOT COALESCE("+arg(f.ViewerID)+"::bigint = ANY(c.involved_ids), false)")
 	}
 	if f.CaseID != 0 {
 		where = append(where, "a.case_id = "+arg(f.CaseID))

@@ -15,6 +15,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/pdf"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/testdb"
 )
@@ -26,6 +27,7 @@ type auditEnv struct {
 	svc    *casework.Service
 	actors map[string]incident.Actor
 	now    time.Time
+	keys   *pii.Keyring // the data key (evidence is sealed with it)
 }
 
 var auditJST = incident.JST()
@@ -36,6 +38,15 @@ func newAuditEnv(t testing.TB) *auditEnv {
 	e := &auditEnv{t: t, db: db, svc: casework.New(db.Store), actors: map[string]incident.Actor{},
 		now: time.Date(2026, 6, 10, 9, 0, 0, 0, auditJST)}
 	e.svc.Now = func() time.Time { e.now = e.now.Add(time.Minute); return e.now }
+	// The data key seals evidence files as in production (serve checks it at start).
+	key, err := pii.NewKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.keys = pii.NewKeyring(key)
+	if err := db.Store.CheckDataKey(context.Background(), e.keys); err != nil {
+		t.Fatal(err)
+	}
 	for key, roles := range map[string][]auth.Role{
 		"staff": {auth.RoleStaff}, "staff2": {auth.RoleStaff}, "manager": {auth.RoleManager}, "deputy": {auth.RoleManager},
 		"officer": {auth.RolePrivacyOfficer}, "hr": {auth.RoleHR}, "hrhead": {auth.RoleHR}, "auditor": {auth.RoleAuditor},
@@ -95,9 +106,9 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 		check(got, err)
 		return req.ID
 	}
-	approve := func(who string, id int64, note string, deputy bool) {
+	approve := func(who string, id int64, note string) {
 		e.t.Helper()
-		got, _, err := e.svc.Approve(ctx, id, a[who], note, deputy)
+		got, _, err := e.svc.Approve(ctx, id, a[who], note, 0)
 		check(got, err)
 	}
 	got, err := e.svc.Open(ctx, a["staff"], title, map[string]any{
@@ -114,7 +125,7 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 		"involves_my_number": "no", "exec_notification_decision": "notify_now", "exec_notified_at": "2026-05-01T09:30",
 		"first_report_late_reason": "発覚が深夜で翌朝の報告になった"})
 	ticks("staff", "discovery.report_to_soumu", "discovery.direct_report_30min", "discovery.evidence_preserved", "discovery.prelim_screen")
-	approve("manager", submit("staff", incident.StageDiscovery, "第一報の記録完了"), "受理", false)
+	approve("manager", submit("staff", incident.StageDiscovery, "第一報の記録完了"), "受理")
 
 	patch("staff2", map[string]any{"occurred_at": "2026-04-30T19:10", "occurred_at_precision": "exact",
 		"event_types": []any{"leak"}, "certainty": "suspected", "route": "media_lost", "medium": "usb"})
@@ -138,14 +149,20 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 	ticks("staff", "containment.provisional_measures", "containment.identify_destination", "containment.prevent_further_damage")
 	do("staff", incident.AddRecord{Kind: incident.RecMonitoring, Values: map[string]any{"date": "2026-05-02", "searched_where": "web", "result": "nothing_found"}})
 	con := submit("staff", incident.StageContainment, "")
-	approve("manager", pol, "", false)
-	approve("deputy", con, "部長出張中", true)
+	approve("manager", pol, "内容を確認した")
+	// 代理承認: the head is away; the deputy head is registered as his deputy for the period.
+	if _, err := e.db.Store.CreateDelegation(ctx, a["officer"].UserID, a["manager"].UserID, a["deputy"].UserID,
+		e.now.Add(-time.Hour), e.now.Add(90*24*time.Hour), "部長出張中"); err != nil {
+		e.t.Fatal(err)
+	}
+	got, _, err = e.svc.Approve(ctx, con, a["deputy"], "部長出張中", a["manager"].UserID)
+	check(got, err)
 
 	inv := submit("staff", incident.StageInvestigation, "")
 	got, _, err = e.svc.SendBack(ctx, inv, a["manager"], "発生時刻の根拠を追記してください")
 	check(got, err)
 	patch("staff2", map[string]any{"cause_analysis_notes": "発生時刻は乗車記録から推定"})
-	approve("manager", submit("staff", incident.StageInvestigation, ""), "", false)
+	approve("manager", submit("staff", incident.StageInvestigation, ""), "内容を確認した")
 
 	patch("staff", map[string]any{"report_destination": "PPC", "prelim_submitted_at": "2026-05-02T10:00"})
 	// Changed after the preliminary report was filed: an auditor must see this.
@@ -154,24 +171,24 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 		"recurrence_plan_summary": "実施済み: 注意喚起。予定: USB暗号化（6月末、情報システム部）"})
 	ticks("staff", "regulator_report.web_form")
 	reg := submit("staff", incident.StageRegulatorReport, "")
-	approve("manager", reg, "", false)
-	approve("officer", reg, "確報を確認", false)
+	approve("manager", reg, "内容を確認した")
+	approve("officer", reg, "確報を確認")
 
 	patch("staff", map[string]any{"notice_decision": "notify_individually", "notice_method": []any{"letter"},
 		"notice_started_at": "2026-05-08T10:00", "notice_completed_at": "2026-05-12T10:00",
 		"publication_done": false, "publication_omission_reason": "個別通知で足りる",
 		"inquiry_desk_opened_at": "2026-05-08T09:00", "inquiry_desk_close_date": "2026-08-31",
 		"compensation_form": "none", "unjust_claims_procedure": "弁護士に相談の上で拒否"})
-	approve("manager", submit("staff", incident.StageCustomerNotice, ""), "", false)
+	approve("manager", submit("staff", incident.StageCustomerNotice, ""), "内容を確認した")
 	patch("staff", map[string]any{"effectiveness_review_at": "2026-10-01"})
 	ticks("staff", "recurrence_prevention.measures_four_points", "recurrence_prevention.corrective_action_cycle")
 	do("staff", incident.AddRecord{Kind: incident.RecMeasure, Values: map[string]any{"description": "USBメモリの暗号化", "safeguard": "technical",
 		"scope": "company_wide", "owner": "情報システム部長", "due_date": "2026-06-30", "status": "planned"}})
 	do("staff2", incident.UpdateRecord{RecordID: 2, Version: 1, Values: map[string]any{"status": "in_progress"}})
-	approve("officer", submit("staff", incident.StageRecurrencePrevention, ""), "", false)
+	approve("officer", submit("staff", incident.StageRecurrencePrevention, ""), "内容を確認した")
 	patch("hr", map[string]any{"sanction": "reprimand", "culpability": "negligence", "discipline_decided_at": "2026-06-01T10:00", "accusation_filed": false})
 	ticks("hr", "discipline.work_rules")
-	approve("hrhead", submit("hr", incident.StageDiscipline, ""), "", false)
+	approve("hrhead", submit("hr", incident.StageDiscipline, ""), "内容を確認した")
 	return c
 }
 
@@ -577,7 +594,7 @@ func BenchmarkAudit_ReplayAndExport10k(b *testing.B) {
 		f := archive.CaseFile{CaseID: c.ID, Number: c.Number, Title: c.Title}
 		for i, s := range stored {
 			events[i] = s.Event
-			f.Events = append(f.Events, archive.Event{Event: s.Event, PrevHash: s.PrevHash, Hash: s.Hash})
+			f.Events = append(f.Events, archive.Event{Event: s.Hashed(), PrevHash: s.PrevHash, Hash: s.Hash})
 		}
 		if f.Case, err = audit.AsOf(events, int64(len(events))); err != nil {
 			b.Fatal(err)

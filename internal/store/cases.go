@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,12 @@ import (
 // events it decides on to c and returns them, or returns an error that rolls everything back. It
 // must have no side effects outside c.
 type CaseFunc func(c *incident.Case) ([]incident.Event, error)
+
+// TxCaseFunc is CaseFunc given a context that carries the transaction: the store's reads made
+// with it (AffectedPersonCount) run on the transaction's own connection. A command must never take
+// a second connection while it holds the case's lock — with as many writers as the pool has
+// connections, none would be given back.
+type TxCaseFunc func(ctx context.Context, c *incident.Case) ([]incident.Event, error)
 
 // staleError marks UpdateCase's refusal of a write based on an older version. It unwraps to the
 // domain's conflict error, which pages and the API show; ErrStale recognises it by type, not by
@@ -49,6 +57,13 @@ func Now(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 // decide produce the opening events for a case with that id and number, stores the events with
 // their hash chain, the projection and the registry entry.
 func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
+	return s.OpenCaseTx(ctx, now, func(_ context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
+		return decide(id, number)
+	})
+}
+
+// OpenCaseTx is OpenCase whose decide gets a context carrying the transaction (see TxCaseFunc).
+func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error)) (*incident.Case, error) {
 	var c *incident.Case
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64
@@ -64,7 +79,7 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 		number := fmt.Sprintf("%d-%04d", year, n)
 		var events []incident.Event
 		var err error
-		c, events, err = decide(id, number)
+		c, events, err = decide(withTx(ctx, tx), id, number)
 		if err != nil {
 			return err
 		}
@@ -93,6 +108,11 @@ func (s *Store) OpenCase(ctx context.Context, now time.Time, decide func(id int6
 // transaction, so a crash leaves either the whole change with its events or none of it. Two writers
 // on one case queue on the row lock; the second sees the first's result.
 func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+	return s.updateCase(ctx, caseID, ifVersion, func(_ context.Context, c *incident.Case) ([]incident.Event, error) { return fn(c) }, nil)
+}
+
+// UpdateCaseTx is UpdateCase whose fn gets a context carrying the transaction (see TxCaseFunc).
+func (s *Store) UpdateCaseTx(ctx context.Context, caseID, ifVersion int64, fn TxCaseFunc) (*incident.Case, []incident.Event, error) {
 	return s.updateCase(ctx, caseID, ifVersion, fn, nil)
 }
 
@@ -100,7 +120,7 @@ func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 // the events are appended.
 type txFunc func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
-func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
+func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
 	var c *incident.Case
 	var events []incident.Event
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -126,7 +146,7 @@ func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn Case
 		if c.Version != version {
 			return fmt.Errorf("store: case %d projection at version %d but history at %d", caseID, version, c.Version)
 		}
-		events, err = fn(c)
+		events, err = fn(withTx(ctx, tx), c)
 		if err != nil {
 			return err
 		}
@@ -202,11 +222,29 @@ func (s *Store) CaseEvents(ctx context.Context, caseID int64) ([]StoredEvent, er
 	return stored, err
 }
 
-// StoredEvent is an event as stored, with its chain links.
+// StoredEvent is an event as stored, with its chain links. The embedded Event is what the domain
+// replays: its payload without the salt, which is kept in Salt ("" for events stored before salts).
 type StoredEvent struct {
 	incident.Event
 	PrevHash []byte
 	Hash     []byte
+	Salt     string
+}
+
+// Hashed is the event exactly as hashed: the payload with its salt, for verifiers and for readers
+// who may recompute the hash (incident.ShownPayload decides who gets it).
+func (e StoredEvent) Hashed() incident.Event {
+	if e.Salt == "" {
+		return e.Event
+	}
+	p := make(map[string]any, len(e.Payload)+1)
+	for k, v := range e.Payload {
+		p[k] = v
+	}
+	p[incident.SaltKey] = e.Salt
+	out := e.Event
+	out.Payload = p
+	return out
 }
 
 type querier interface {
@@ -223,6 +261,10 @@ func scanStoredEvent(r pgx.CollectableRow) (StoredEvent, error) {
 	p, err := decodePayload(payload)
 	if err != nil {
 		return e, err
+	}
+	if salt, ok := p[incident.SaltKey].(string); ok {
+		e.Salt = salt
+		delete(p, incident.SaltKey)
 	}
 	e.Payload = p
 	e.At = e.At.UTC()
@@ -272,10 +314,23 @@ func decodePayload(b []byte) (map[string]any, error) {
 
 // canonicalForm turns a payload into what will be stored and read back (JSON with exact numbers),
 // so that the hash computed now is the hash a verifier recomputes from the row later.
+//
+// Every event gets a fresh random salt in its payload (incident.SaltKey) before it is hashed: a
+// reader shown a redacted payload and the hash could otherwise find the redacted value by hashing
+// each option of its list. Events stored before salts keep their unsalted payloads and hashes.
 func canonicalForm(e incident.Event) (incident.Event, []byte, error) {
-	if e.Payload == nil {
-		e.Payload = map[string]any{}
+	salted := make(map[string]any, len(e.Payload)+1)
+	for k, v := range e.Payload {
+		salted[k] = v
 	}
+	if _, ok := salted[incident.SaltKey]; !ok {
+		salt := make([]byte, 16)
+		if _, err := rand.Read(salt); err != nil {
+			return e, nil, fmt.Errorf("store: event salt: %w", err)
+		}
+		salted[incident.SaltKey] = hex.EncodeToString(salt)
+	}
+	e.Payload = salted
 	raw, err := json.Marshal(e.Payload)
 	if err != nil {
 		return e, nil, fmt.Errorf("store: encode payload of %s: %w", e.Type, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/seed"
+	"github.com/leakdesk/leakdesk/internal/store"
 
 	"github.com/leakdesk/leakdesk/internal/testdb"
 )
@@ -32,13 +33,19 @@ func TestMigrations_DownToZeroAndUpAgain(t *testing.T) {
 	if _, err := db.Store.WriteAnchor(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	latest, err := db.Store.MigrateUp(ctx)
+	// Migrations run as the owner (LEAKDESK_MIGRATE_URL), never as the app role.
+	owner, err := store.Open(ctx, db.OwnerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	latest, err := owner.MigrateUp(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := latest
 	for v > 0 {
-		nv, err := db.Store.MigrateDown(ctx)
+		nv, err := owner.MigrateDown(ctx)
 		if err != nil {
 			t.Fatalf("down from %d: %v", v, err)
 		}
@@ -47,7 +54,7 @@ func TestMigrations_DownToZeroAndUpAgain(t *testing.T) {
 		}
 		v = nv
 	}
-	again, err := db.Store.MigrateUp(ctx)
+	again, err := owner.MigrateUp(ctx)
 	if err != nil {
 		t.Fatalf("up again: %v", err)
 	}

@@ -49,8 +49,9 @@ type Person struct {
 	UpdatedAt time.Time
 }
 
-// PersonFilter selects persons of one case. Search is an exact e-mail, phone or customer ID,
-// matched by blind index (never by scanning plaintext).
+// PersonFilter selects persons of one case. Search is an exact e-mail, phone or customer ID, or
+// part of a name, kana or address (two characters or more), compared in pii.SearchNorm form:
+// candidates are selected by blind index (never by scanning plaintext) and checked decrypted.
 type PersonFilter struct {
 	CaseID  int64
 	Status  string
@@ -86,6 +87,7 @@ const personCols = `id, case_id, name_enc, kana_enc, postal_enc, address_enc, ph
 type sealed struct {
 	enc                                      [7][]byte // name, kana, postal, address, phone, email, customer_id
 	email, phone, customer, nameAddr, dedupe []byte
+	text                                     [][]byte // the text index (name, kana, address pairs)
 	keyID                                    string
 }
 
@@ -95,7 +97,7 @@ func (d PersonData) values() [7]string {
 	return [7]string{d.Name, d.Kana, d.Postal, d.Address, d.Phone, d.Email, d.CustomerID}
 }
 
-func seal(kr *pii.Keyring, id int64, d PersonData) sealed {
+func seal(kr *pii.Keyring, caseID, id int64, d PersonData) sealed {
 	var s sealed
 	for i, v := range d.values() {
 		s.enc[i] = kr.SealString(pii.AAD(personTable, id, encFields[i]), v)
@@ -108,7 +110,16 @@ func seal(kr *pii.Keyring, id int64, d PersonData) sealed {
 	s.nameAddr = k.BlindIndex(pii.IndexNameAddress, pii.NormalizeNameAddress(d.Name, d.Address))
 	kind, norm := dedupeKey(d)
 	s.dedupe = k.BlindIndex(kind, norm)
+	s.text = textIndex(k, caseID, d)
 	return s
+}
+
+// textIndex is the index of the pairs of d's name, kana and address (see PersonFilter.Search).
+func textIndex(k *pii.Key, caseID int64, d PersonData) [][]byte {
+	if ix := k.TextIndex(caseID, pii.TextGrams(d.Name, d.Kana, d.Address)); ix != nil {
+		return ix
+	}
+	return [][]byte{} // indexed, with nothing to index (NULL means "not indexed yet")
 }
 
 // dedupeKey is the person's identity: customer ID, else e-mail, else phone, else name+address.
@@ -187,23 +198,36 @@ func (s *Store) CheckDataKey(ctx context.Context, kr *pii.Keyring) error {
 		if active.ID != k.ID() || !hmac.Equal(active.Check, k.CheckValue()) {
 			return fmt.Errorf("%w (database key ID %s, configured key ID %s): set LEAKDESK_DATA_KEY or LEAKDESK_DATA_KEY_FILE to the key in use", ErrWrongDataKey, active.ID, k.ID())
 		}
+		// The key of this database: evidence is sealed with it from now on.
+		s.keys.Store(kr)
 		return nil
 	}
 	return fmt.Errorf("store: check data key: no active key recorded")
 }
 
 // AffectedPersonCount is the number of persons in the case's register (the case's affected count).
+// Called with a command's transaction context (TxCaseFunc) it reads on that transaction.
 func (s *Store) AffectedPersonCount(ctx context.Context, caseID int64) (int64, error) {
 	var n int64
-	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM affected_persons WHERE case_id = $1`, caseID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count persons: %w", err)
 	}
 	return n, nil
 }
 
+// RegisterTotals are the register's head count and its compensation total (yen): what the
+// approval policy reads from the register (a CEO slot above a set compensation amount).
+func (s *Store) RegisterTotals(ctx context.Context, caseID int64) (count, compensation int64, err error) {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*), coalesce(sum(compensation_amount), 0)::bigint FROM affected_persons WHERE case_id = $1`,
+		caseID).Scan(&count, &compensation); err != nil {
+		return 0, 0, fmt.Errorf("store: register totals: %w", err)
+	}
+	return count, compensation, nil
+}
+
 // PersonStatusCounts counts the persons of a case by notice status.
 func (s *Store) PersonStatusCounts(ctx context.Context, caseID int64) (map[string]int64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT notice_status, count(*) FROM affected_persons WHERE case_id = $1 GROUP BY 1`, caseID)
+	rows, err := s.q(ctx).Query(ctx, `SELECT notice_status, count(*) FROM affected_persons WHERE case_id = $1 GROUP BY 1`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("store: person counts: %w", err)
 	}
@@ -220,8 +244,11 @@ func (s *Store) PersonStatusCounts(ctx context.Context, caseID int64) (map[strin
 	return out, rows.Err()
 }
 
-func (f PersonFilter) where(kr *pii.Keyring) (string, []any) {
-	args := []any{f.CaseID}
+// where is the SQL condition of f. recheck is true when the condition selects candidates only (a
+// text search: the index of character pairs cannot tell "森1子" from "1子森"), and each row must
+// then pass f.matches once decrypted.
+func (f PersonFilter) where(kr *pii.Keyring) (cond string, args []any, recheck bool) {
+	args = []any{f.CaseID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
@@ -242,6 +269,13 @@ func (f PersonFilter) where(kr *pii.Keyring) (string, []any) {
 				or = append(or, c.col+" = ANY("+arg(ix)+")")
 			}
 		}
+		// Part of a name, kana or address: every pair of the term is among the row's pairs.
+		if grams := pii.TextGrams(q); len(grams) > 0 {
+			for _, k := range kr.Keys() {
+				or = append(or, "text_bidx @> "+arg(k.TextIndex(f.CaseID, grams)))
+			}
+			recheck = true
+		}
 		if len(or) == 0 {
 			or = []string{"false"}
 		}
@@ -253,33 +287,49 @@ func (f PersonFilter) where(kr *pii.Keyring) (string, []any) {
 	if f.AfterID > 0 {
 		w = append(w, "id > "+arg(f.AfterID))
 	}
-	return strings.Join(w, " AND "), args
+	return strings.Join(w, " AND "), args, recheck
+}
+
+// matches is the exact form of f.Search for a decrypted person (see where).
+func (f PersonFilter) matches(p Person) bool {
+	q := strings.TrimSpace(f.Search)
+	if q == "" {
+		return true
+	}
+	eq := func(norm func(string) string, v string) bool { n := norm(q); return n != "" && norm(v) == n }
+	return eq(pii.NormalizeEmail, p.Email) || eq(pii.NormalizePhone, p.Phone) || eq(pii.NormalizeCustomerID, p.CustomerID) ||
+		pii.MatchText(q, p.Name, p.Kana, p.Address)
 }
 
 // ListPersons returns the persons matching f in register order (by id), decrypted.
 func (s *Store) ListPersons(ctx context.Context, kr *pii.Keyring, f PersonFilter) ([]Person, error) {
-	where, args := f.where(kr)
-	q := `SELECT ` + personCols + ` FROM affected_persons WHERE ` + where + ` ORDER BY id`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	rows, err := s.Pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: list persons: %w", err)
-	}
-	defer rows.Close()
 	var out []Person
-	for rows.Next() {
-		p, err := scanPerson(kr, rows)
+	for {
+		where, args, recheck := f.where(kr)
+		q := `SELECT ` + personCols + ` FROM affected_persons WHERE ` + where + ` ORDER BY id`
+		want := f.Limit - len(out)
+		if f.Limit > 0 {
+			q += fmt.Sprintf(" LIMIT %d", want)
+		}
+		rows, err := s.Pool.Query(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: list persons: %w", err)
 		}
-		out = append(out, p)
+		got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) { return scanPerson(kr, r) })
+		if err != nil {
+			return nil, fmt.Errorf("store: list persons: %w", err)
+		}
+		for _, p := range got {
+			if !recheck || f.matches(p) {
+				out = append(out, p)
+			}
+		}
+		// A page short of its limit only because candidates were dropped reads on.
+		if !recheck || f.Limit == 0 || len(got) < want || len(out) >= f.Limit {
+			return out, nil
+		}
+		f.AfterID = got[len(got)-1].ID
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list persons: %w", err)
-	}
-	return out, nil
 }
 
 // GetPerson returns one person of the case; ErrNotFound otherwise.
@@ -409,6 +459,9 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 		if err := lockRegister(ctx, tx, m.CaseID); err != nil {
 			return err
 		}
+		if err := stampPersonChange(ctx, tx, m.UserID, "CSV取り込み"); err != nil {
+			return err
+		}
 		set, err := loadIdentities(ctx, tx, m.CaseID, 0)
 		if err != nil {
 			return err
@@ -444,17 +497,17 @@ func (s *Store) ImportPersons(ctx context.Context, kr *pii.Keyring, m ImportMeta
 		now := time.Now()
 		_, err = tx.CopyFrom(ctx, pgx.Identifier{"affected_persons"}, []string{"id", "case_id", "key_id",
 			"name_enc", "kana_enc", "postal_enc", "address_enc", "phone_enc", "email_enc", "customer_id_enc",
-			"email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "data_items",
+			"email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "text_bidx", "data_items",
 			"import_id", "created_by", "created_at", "updated_at"},
 			pgx.CopyFromSlice(len(fresh), func(i int) ([]any, error) {
 				d := fresh[i]
-				sl := seal(kr, ids[i], d)
+				sl := seal(kr, m.CaseID, ids[i], d)
 				items := d.DataItems
 				if items == nil {
 					items = []string{}
 				}
 				return []any{ids[i], m.CaseID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
-					sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items, out.ImportID, m.UserID, now, now}, nil
+					sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, sl.text, items, out.ImportID, m.UserID, now, now}, nil
 			}))
 		return err
 	})
@@ -496,21 +549,24 @@ func (s *Store) CreatePerson(ctx context.Context, kr *pii.Keyring, caseID, userI
 		if taken {
 			return ErrDuplicate
 		}
+		if err := stampPersonChange(ctx, tx, userID, "対象者の追加"); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('affected_persons', 'id'))`).Scan(&id); err != nil {
 			return err
 		}
-		sl := seal(kr, id, d)
+		sl := seal(kr, caseID, id, d)
 		items := d.DataItems
 		if items == nil {
 			items = []string{}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO affected_persons (id, case_id, key_id, name_enc, kana_enc, postal_enc, address_enc, phone_enc,
 			email_enc, customer_id_enc, email_bidx, phone_bidx, customer_bidx, name_addr_bidx, dedupe_bidx, data_items,
-			notice_status, notice_method, notice_date, compensation_kind, compensation_amount, inquiries, created_by)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23)`,
+			notice_status, notice_method, notice_date, compensation_kind, compensation_amount, inquiries, created_by, text_bidx)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)`,
 			id, caseID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
 			sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items,
-			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, userID)
+			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, userID, sl.text)
 		return err
 	})
 	switch {
@@ -552,7 +608,10 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 		if taken {
 			return ErrDuplicate
 		}
-		sl := seal(kr, id, d)
+		if err := stampPersonChange(ctx, tx, 0, "対象者の編集"); err != nil {
+			return err
+		}
+		sl := seal(kr, caseID, id, d)
 		items := d.DataItems
 		if items == nil {
 			items = []string{}
@@ -560,11 +619,11 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 		_, err = tx.Exec(ctx, `UPDATE affected_persons SET key_id = $3, name_enc = $4, kana_enc = $5, postal_enc = $6, address_enc = $7,
 			phone_enc = $8, email_enc = $9, customer_id_enc = $10, email_bidx = $11, phone_bidx = $12, customer_bidx = $13,
 			name_addr_bidx = $14, dedupe_bidx = $15, data_items = $16, notice_status = $17, notice_method = $18, notice_date = $19,
-			compensation_kind = $20, compensation_amount = $21, inquiries = $22, version = version + 1, updated_at = now()
+			compensation_kind = $20, compensation_amount = $21, inquiries = $22, text_bidx = $23, version = version + 1, updated_at = now()
 			WHERE case_id = $1 AND id = $2`,
 			caseID, id, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
 			sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items,
-			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries)
+			n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, sl.text)
 		return err
 	})
 	switch {
@@ -582,15 +641,32 @@ func (s *Store) UpdatePerson(ctx context.Context, kr *pii.Keyring, caseID, id, v
 // f.IDs for a selection) in one statement, and returns how many rows changed.
 func (s *Store) BulkSetNotice(ctx context.Context, kr *pii.Keyring, f PersonFilter, status, method string, date *time.Time) (int64, error) {
 	f.AfterID, f.Limit = 0, 0
-	where, args := f.where(kr)
+	if _, _, recheck := f.where(kr); recheck {
+		// A text search selects candidates only: the rows that really match are named by ID, so
+		// that a bulk change never reaches a row the list did not show.
+		list, err := s.ListPersons(ctx, kr, f)
+		if err != nil {
+			return 0, fmt.Errorf("store: bulk notice: %w", err)
+		}
+		f = PersonFilter{CaseID: f.CaseID, Status: f.Status, IDs: ids(list)}
+	}
+	where, args, _ := f.where(kr)
 	n := len(args)
 	args = append(args, status, method, date)
-	tag, err := s.Pool.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
+	var changed int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := stampPersonChange(ctx, tx, 0, "通知状況の一括更新"); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, fmt.Sprintf(`UPDATE affected_persons SET notice_status = $%d, notice_method = $%d, notice_date = $%d,
 		version = version + 1, updated_at = now() WHERE `+where, n+1, n+2, n+3), args...)
+		changed = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: bulk notice: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	return changed, nil
 }
 
 // SaveImportUpload stages an uploaded file, encrypted, between preview and commit; it returns the
@@ -637,6 +713,14 @@ func (s *Store) LoadImportUpload(ctx context.Context, kr *pii.Keyring, caseID, u
 		return nil, fmt.Errorf("store: load upload: %w", err)
 	}
 	return b, nil
+}
+
+func ids(ps []Person) []int64 {
+	out := make([]int64, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID
+	}
+	return out
 }
 
 func uploadTokenHash(token string) []byte {
@@ -705,6 +789,10 @@ func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key) er
 			break
 		}
 	}
+	// The evidence files too (and any still in plaintext from before 00032).
+	if _, err := sealEvidence(ctx, s, ring); err != nil {
+		return fmt.Errorf("store: rotate: %w", err)
+	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM person_import_uploads`); err != nil {
 			return err
@@ -734,14 +822,17 @@ func rotateBatch(ctx context.Context, s *Store, ring *pii.Keyring) (int, error) 
 			return err
 		}
 		n = len(people)
+		if err := stampPersonChange(ctx, tx, 0, "データ鍵の更新（再暗号化）"); err != nil {
+			return err
+		}
 		batch := &pgx.Batch{}
 		for _, p := range people {
-			sl := seal(ring, p.ID, p.PersonData)
+			sl := seal(ring, p.CaseID, p.ID, p.PersonData)
 			batch.Queue(`UPDATE affected_persons SET key_id = $2, name_enc = $3, kana_enc = $4, postal_enc = $5, address_enc = $6,
 				phone_enc = $7, email_enc = $8, customer_id_enc = $9, email_bidx = $10, phone_bidx = $11, customer_bidx = $12,
-				name_addr_bidx = $13, dedupe_bidx = $14 WHERE id = $1`,
+				name_addr_bidx = $13, dedupe_bidx = $14, text_bidx = $15 WHERE id = $1`,
 				p.ID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
-				sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe)
+				sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, sl.text)
 		}
 		if n == 0 {
 			return nil

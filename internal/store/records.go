@@ -41,7 +41,7 @@ func (s *Store) NextEvidenceID(ctx context.Context) (int64, error) {
 // AttachEvidence runs fn (which decides the AttachEvidence command) like UpdateCase and, in the same
 // transaction, stores the file's bytes: either the evidence_attached event and the bytes are both
 // stored, or neither. The bytes must match the event's size and hash.
-func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f EvidenceFile, fn CaseFunc) (*incident.Case, []incident.Event, error) {
+func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f EvidenceFile, fn TxCaseFunc) (*incident.Case, []incident.Event, error) {
 	return s.updateCase(ctx, caseID, ifVersion, fn, func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error {
 		var attached *incident.Event
 		for i := range events {
@@ -57,11 +57,21 @@ func (s *Store) AttachEvidence(ctx context.Context, caseID, ifVersion int64, f E
 		if ev == nil || ev.SHA256 != hex.EncodeToString(sum[:]) || ev.Size != int64(len(f.Data)) {
 			return fmt.Errorf("store: attach evidence %d: event does not describe the bytes", f.ID)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO case_evidence (id, case_id, stage, name, content_type, size, sha256, data, uploaded_by, uploaded_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			f.ID, caseID, string(ev.Stage), ev.Name, ev.ContentType, ev.Size, sum[:], f.Data, attached.ActorID, Now(attached.At))
+		keys := s.keys.Load()
+		if keys == nil {
+			return errNoDataKey
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_evidence (id, case_id, stage, name, content_type, size, sha256, uploaded_by, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			f.ID, caseID, string(ev.Stage), ev.Name, ev.ContentType, ev.Size, sum[:], attached.ActorID, Now(attached.At))
 		if err != nil {
 			return fmt.Errorf("store: insert evidence: %w", err)
+		}
+		// Hashed before encryption (the event and case_evidence hold the plaintext's SHA-256).
+		_, err = tx.Exec(ctx, `INSERT INTO case_evidence_blobs (evidence_id, key_id, data) VALUES ($1, $2, $3)`,
+			f.ID, keys.Primary().ID(), keys.Seal(evidenceAAD(f.ID), f.Data))
+		if err != nil {
+			return fmt.Errorf("store: insert evidence bytes: %w", err)
 		}
 		return nil
 	})
@@ -76,14 +86,19 @@ var ErrEvidenceCorrupt = errors.New("store: evidence bytes do not match their SH
 func (s *Store) Evidence(ctx context.Context, caseID, id, userID int64) (EvidenceFile, error) {
 	var f EvidenceFile
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id, case_id, stage, name, content_type, size, sha256, data, uploaded_by, uploaded_at
-			FROM case_evidence WHERE case_id = $1 AND id = $2`, caseID, id).
-			Scan(&f.ID, &f.CaseID, &f.Stage, &f.Name, &f.ContentType, &f.Size, &f.SHA256, &f.Data, &f.UploadedBy, &f.UploadedAt)
+		var keyID *string
+		var stored []byte
+		err := tx.QueryRow(ctx, `SELECT e.id, e.case_id, e.stage, e.name, e.content_type, e.size, e.sha256, b.key_id, b.data, e.uploaded_by, e.uploaded_at
+			FROM case_evidence e JOIN case_evidence_blobs b ON b.evidence_id = e.id WHERE e.case_id = $1 AND e.id = $2`, caseID, id).
+			Scan(&f.ID, &f.CaseID, &f.Stage, &f.Name, &f.ContentType, &f.Size, &f.SHA256, &keyID, &stored, &f.UploadedBy, &f.UploadedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return incident.NotFound("ファイルが見つかりません。", "File not found.")
 		}
 		if err != nil {
 			return fmt.Errorf("store: read evidence: %w", err)
+		}
+		if f.Data, err = s.openEvidence(f.ID, keyID, stored); err != nil {
+			return fmt.Errorf("%w: case %d file %d: %v", ErrEvidenceCorrupt, caseID, id, err)
 		}
 		sum := sha256.Sum256(f.Data)
 		if !bytes.Equal(sum[:], f.SHA256) || int64(len(f.Data)) != f.Size {

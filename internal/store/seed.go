@@ -83,6 +83,9 @@ func SeedYear(t time.Time) int { return t.In(jst).Year() }
 // several writers overlap everything else).
 func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := stampPersonChange(ctx, tx, 0, "開発用データの投入"); err != nil {
+			return err
+		}
 		var cases, events, requests, deadlines, persons [][]any
 		for _, sc := range batch {
 			c := sc.Case
@@ -124,7 +127,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 				deadlines = append(deadlines, []any{c.ID, d.Kind, d.DueAt, d.Due, d.MetAt, d.Basis, d.LabelJA, d.LabelEN, d.Drill, d.CaseOpen, owner, d.EventSeq, d.UpdatedAt})
 			}
 			for _, p := range sc.Persons {
-				sl := seal(kr, p.ID, p.Data)
+				sl := seal(kr, c.ID, p.ID, p.Data)
 				items := p.Data.DataItems
 				if items == nil {
 					items = []string{}
@@ -132,7 +135,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 				n := normNotice(p.Notice)
 				persons = append(persons, []any{p.ID, c.ID, sl.keyID, sl.enc[0], sl.enc[1], sl.enc[2], sl.enc[3], sl.enc[4], sl.enc[5], sl.enc[6],
 					sl.email, sl.phone, sl.customer, sl.nameAddr, sl.dedupe, items,
-					n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, p.CreatedBy, p.At, p.At})
+					n.Status, n.Method, n.Date, n.CompensationKind, n.CompensationAmount, n.Inquiries, p.CreatedBy, p.At, p.At, sl.text})
 			}
 		}
 		copies := []struct {
@@ -147,7 +150,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 			{"affected_persons", []string{"id", "case_id", "key_id", "name_enc", "kana_enc", "postal_enc", "address_enc", "phone_enc",
 				"email_enc", "customer_id_enc", "email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "data_items",
 				"notice_status", "notice_method", "notice_date", "compensation_kind", "compensation_amount", "inquiries", "created_by",
-				"created_at", "updated_at"}, persons},
+				"created_at", "updated_at", "text_bidx"}, persons},
 		}
 		for _, cp := range copies {
 			if len(cp.rows) == 0 {

@@ -8,7 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,7 +17,9 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/leakdesk/leakdesk/internal/checkpoint"
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/migrations"
 )
 
@@ -34,26 +36,21 @@ type Store struct {
 	// CaseHooks run inside the transaction of every case change, after its events are appended, so
 	// that work caused by the change (e.g. scheduling reminders) commits or rolls back with it.
 	CaseHooks []CaseHook
+	// Signer, when set, signs a checkpoint of the whole history with every anchor (WriteAnchor);
+	// serve sets it from LEAKDESK_SIGNING_KEY_FILE.
+	Signer *checkpoint.Signer
+	// keys is the data key CheckDataKey accepted: evidence bytes are sealed with it like the
+	// register (evidence.go).
+	keys atomic.Pointer[pii.Keyring]
 }
 
 // CaseHook is called with the changed case (after the events were applied) and the new events.
 type CaseHook func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
-// Open connects to url and returns a Store; it does not migrate.
+// Open connects to url with the default pool size and no session timeouts (for the command-line
+// tools; the server uses OpenWith); it does not migrate.
 func Open(ctx context.Context, url string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("store: parse DATABASE_URL: %w", err)
-	}
-	cfg.MaxConns = 32
-	cfg.MaxConnIdleTime = 5 * time.Minute
-	cfg.ConnConfig.RuntimeParams["application_name"] = "leakdesk"
-	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("store: connect: %w", err)
-	}
-	return &Store{Pool: pool}, nil
+	return OpenWith(ctx, url, PoolOptions{})
 }
 
 // Close releases the pool.

@@ -207,20 +207,6 @@ func (s *Store) RecordLogin(ctx context.Context, emailKey, ip string, success bo
 	return nil
 }
 
-// RecentFailures counts failed logins for the account key and for the IP since the given time,
-// each counted from the last successful login of that key (a success resets the account's count).
-func (s *Store) RecentFailures(ctx context.Context, emailKey, ip string, since time.Time) (byAccount, byIP int, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM login_attempts WHERE email_key = $1 AND NOT success AND at > GREATEST($3,
-			COALESCE((SELECT max(at) FROM login_attempts WHERE email_key = $1 AND success), $3))),
-		(SELECT count(*) FROM login_attempts WHERE ip = $2 AND NOT success AND at > $3)`,
-		emailKey, ip, since).Scan(&byAccount, &byIP)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: count failures: %w", err)
-	}
-	return byAccount, byIP, nil
-}
-
 // LoginAttempt is a row of the login record for the admin page.
 type LoginAttempt struct {
 	At       time.Time

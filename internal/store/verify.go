@@ -453,8 +453,12 @@ func (s *Store) WriteAnchor(ctx context.Context, now time.Time) (int, error) {
 			return err
 		}
 		heads, err := changedHeads(ctx, tx, seq+1, since)
-		if err != nil || len(heads) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(heads) == 0 {
+			// Nothing new to anchor; an anchor written while signing was off is still signed.
+			return s.maybeCheckpoint(ctx, tx)
 		}
 		list := make([][3]any, len(heads))
 		for i, h := range heads {
@@ -474,7 +478,10 @@ func (s *Store) WriteAnchor(ctx context.Context, now time.Time) (int, error) {
 			seq+1, at, raw, prev, chain.Hash(prev, canon)); err != nil {
 			return err
 		}
-		return copyAnchorHeads(ctx, tx, heads)
+		if err := copyAnchorHeads(ctx, tx, heads); err != nil {
+			return err
+		}
+		return s.maybeCheckpoint(ctx, tx)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: write anchor: %w", err)

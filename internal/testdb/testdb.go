@@ -1,5 +1,9 @@
 // Package testdb gives each test its own migrated PostgreSQL database, cloned from a template with
 // pgtestdb, on the throwaway cluster that `make test` starts (DATABASE_URL, a superuser).
+//
+// Three roles, as in production (docs/operations.md): the migrations run as the owner
+// (leakdesk_test_owner, not a superuser), the store connects as a login role that is only a member
+// of the group leakdesk_app (leakdesk_test_app), and tests that tamper use the cluster superuser.
 package testdb
 
 import (
@@ -11,8 +15,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for pgtestdb
 	"github.com/peterldowns/pgtestdb"
@@ -52,9 +58,9 @@ func Base(t testing.TB) pgtestdb.Config {
 		Password:   pw,
 		Database:   strings.TrimPrefix(u.Path, "/"),
 		Options:    u.RawQuery,
-		// The app role of the tests is not a superuser, as in production: triggers and grants
-		// are tested as they will run.
-		TestRole:                  &pgtestdb.Role{Username: "leakdesk_test_app", Password: "leakdesk_test_app", Capabilities: "NOSUPERUSER NOCREATEDB NOCREATEROLE"},
+		// The migrations run as an owner that is not a superuser, as in production; the store
+		// then connects as AppRole (New), so triggers and grants are tested as they will run.
+		TestRole:                  &pgtestdb.Role{Username: "leakdesk_test_owner", Password: "leakdesk_test_owner", Capabilities: "NOSUPERUSER NOCREATEDB NOCREATEROLE"},
 		ForceTerminateConnections: true,
 	}
 }
@@ -101,25 +107,71 @@ func (m composite) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config
 	return reminder.Migrate(ctx, pool)
 }
 
+// AppRole is the login role the tests' store connects as: a member of leakdesk_app and nothing
+// else, like the role `serve` uses in production.
+const AppRole = "leakdesk_test_app"
+
 // DB is an isolated, migrated database for one test.
 type DB struct {
 	Store *store.Store
-	// URL connects as the (non-superuser) app role; SuperURL as the cluster superuser to the same
-	// database, for tests that tamper with rows the app itself cannot touch.
-	URL, SuperURL string
+	// URL connects as the app role (AppRole); OwnerURL as the role that ran the migrations and owns
+	// the tables (what `leakdesk migrate` uses); SuperURL as the cluster superuser, for tests that
+	// tamper with rows neither of the others may touch.
+	URL, OwnerURL, SuperURL string
 }
 
 // New creates a fresh database for t and closes it at the end of the test.
 func New(t testing.TB) *DB {
 	t.Helper()
 	base := Base(t)
+	ensureAppRole(t, base)
 	conf := pgtestdb.Custom(t, base, Migrator())
-	st, err := store.Open(context.Background(), conf.URL())
+	app := *conf
+	app.User, app.Password = AppRole, AppRole
+	st, err := store.Open(context.Background(), app.URL())
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(st.Close)
 	super := base
 	super.Database = conf.Database
-	return &DB{Store: st, URL: conf.URL(), SuperURL: super.URL()}
+	return &DB{Store: st, URL: app.URL(), OwnerURL: conf.URL(), SuperURL: super.URL()}
+}
+
+var appRoleOnce sync.Once
+var appRoleErr error
+
+// ensureAppRole creates (as the superuser, once per process) the group role the migrations grant to
+// and the tests' login role in it. Several test binaries start at once on one cluster: the session
+// advisory lock orders them, and the statements only create what is missing.
+func ensureAppRole(t testing.TB, base pgtestdb.Config) {
+	t.Helper()
+	appRoleOnce.Do(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, base.URL())
+		if err != nil {
+			appRoleErr = err
+			return
+		}
+		defer conn.Close(ctx)
+		for _, q := range []string{
+			`SELECT pg_advisory_lock(7310090)`,
+			`DO $$ BEGIN
+				IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'leakdesk_app') THEN CREATE ROLE leakdesk_app NOLOGIN; END IF;
+				IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '` + AppRole + `') THEN
+					CREATE ROLE ` + AppRole + ` LOGIN PASSWORD '` + AppRole + `' NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT;
+				END IF;
+			END $$`,
+			`GRANT leakdesk_app TO ` + AppRole,
+			`SELECT pg_advisory_unlock(7310090)`,
+		} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				appRoleErr = fmt.Errorf("%s: %w", q, err)
+				return
+			}
+		}
+	})
+	if appRoleErr != nil {
+		t.Fatalf("testdb: app role: %v", appRoleErr)
+	}
 }

@@ -62,7 +62,7 @@ func (s *Server) postAccountSessionEnd(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getAccountPassword(w http.ResponseWriter, r *http.Request) {
 	p := s.page(r, "パスワードの変更", "Change password")
-	s.render(w, r, http.StatusOK, p, view.AccountPasswordPage(p, view.PasswordForm{SSO: currentUser(r.Context()).PasswordHash == ""}))
+	s.render(w, r, http.StatusOK, p, view.AccountPasswordPage(p, view.PasswordForm{SSO: currentUser(r.Context()).PasswordHash == "", Forced: mustChange(r.Context())}))
 }
 
 func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request) {
@@ -70,28 +70,35 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(ctx)
 	lang := s.lang(r)
 	cur, pw, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
-	f := view.PasswordForm{Errors: map[string]string{}, SSO: u.PasswordHash == ""}
+	f := view.PasswordForm{Errors: map[string]string{}, SSO: u.PasswordHash == "", Forced: mustChange(ctx)}
 	if f.SSO {
 		s.fail(w, r, http.StatusBadRequest, errMalformed)
 		return
 	}
 	// The current password is checked like a login: a wrong one is recorded and counts towards the
 	// account's lockout, so a left-open session cannot be used to guess it.
+	// Checked and counted in one step like the login (store.BeginLogin); a locked attempt is
+	// refused before hashing.
 	key := strings.ToLower(u.Email)
-	byAccount, byIP, err := s.store.RecentFailures(ctx, key, clientIP(r), s.now().Add(-s.cfg.LoginWindow))
+	ev := store.LoginEvent{EmailKey: key, IP: s.clientIP(r), Method: "password", UserID: u.ID}
+	attempt, locked, err := s.beginLogin(ctx, key, ev.IP)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
-		auth.BurnTime(cur)
+	if locked {
+		ev.Reason = "locked"
 		f.Errors["current"] = pick(lang, lockedJA, lockedEN)
 	} else if err := auth.VerifyPassword(cur, u.PasswordHash); err != nil {
-		if err := s.store.RecordLoginEvent(ctx, store.LoginEvent{EmailKey: key, IP: clientIP(r), Reason: "password_change", Method: "password", UserID: u.ID}); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
+		ev.Reason = "password_change"
 		f.Errors["current"] = pick(lang, "現在のパスワードが正しくありません。", "The current password is incorrect.")
+	} else {
+		// The right current password is not a login: it neither counts nor resets the count.
+		ev.Reason = "password_verified"
+	}
+	if err := s.store.FinishLoginEvent(ctx, attempt, ev); err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	if ja, en, ok := auth.CheckPasswordPolicy(pw); !ok {
 		f.Errors["new"] = pick(lang, ja, en)
@@ -119,5 +126,9 @@ func (s *Server) postAccountPassword(w http.ResponseWriter, r *http.Request) {
 	s.sessions.Put(ctx, sessEpoch, epoch) // this session stays; every other one is over
 	s.log.Info("password changed", "user_id", u.ID, "request_id", requestID(ctx))
 	s.flash(r, flashSuccess, "パスワードを変更しました。他の端末のログインと API トークンは無効になりました。", "Password changed. Your other sessions and API tokens have ended.")
+	if f.Forced {
+		http.Redirect(w, r, "/", http.StatusSeeOther) // the temporary password is gone: on to the app
+		return
+	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }

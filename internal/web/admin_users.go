@@ -66,7 +66,9 @@ func (s *Server) postAdminUser(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	_, err = s.store.CreateUser(r.Context(), currentUser(r.Context()).ID, form.Email, form.Name, roles, hash)
+	// The account starts without roles and with a temporary password; its roles wait for a second
+	// administrator or the privacy officer (store.CreateUserPending).
+	_, err = s.store.CreateUserPending(r.Context(), currentUser(r.Context()).ID, form.Email, form.Name, roles, hash)
 	if errors.Is(err, store.ErrDuplicate) {
 		form.Errors["email"] = pick(lang, "このメールアドレスは既に登録されています。", "This e-mail address is already registered.")
 		s.adminUsersPage(w, r, http.StatusUnprocessableEntity, form, "")
@@ -76,7 +78,8 @@ func (s *Server) postAdminUser(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	// The initial password is shown once on this response and never stored in plain text.
+	// The initial password is shown once on this response and never stored in plain text; the user
+	// must change it at the first login.
 	s.adminUsersPage(w, r, http.StatusCreated, view.UserForm{}, pw)
 }
 
@@ -123,8 +126,30 @@ func (s *Server) postAdminUserRoles(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
 		return
 	}
-	err := s.store.UpdateUser(r.Context(), currentUser(r.Context()).ID, id, version, name, roles)
-	s.afterUserChange(w, r, err, "役割を保存しました。", "Roles saved.")
+	target, err := s.store.UserByID(r.Context(), id)
+	if err != nil {
+		s.afterUserChange(w, r, err, "", "")
+		return
+	}
+	if !store.GrantNeedsApproval(target.Roles, roles) {
+		err = s.store.UpdateUser(r.Context(), currentUser(r.Context()).ID, id, version, name, roles)
+		s.afterUserChange(w, r, err, "役割を保存しました。", "Roles saved.")
+		return
+	}
+	if id == currentUser(r.Context()).ID {
+		// An administrator who could give itself auditor or HR would read every case.
+		s.flash(r, flashError, "自分自身に役割を付与することはできません。", "You cannot grant roles to yourself.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	err = s.store.RequestGrant(r.Context(), currentUser(r.Context()).ID, id, version, name, roles)
+	if errors.Is(err, store.ErrConflict) {
+		s.flash(r, flashError, "このユーザーには承認待ちの付与があるか、他の管理者が先に変更しました。", "A grant for this user is already waiting, or another administrator changed the user first.")
+		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
+		return
+	}
+	s.afterUserChange(w, r, err, "役割の付与を依頼しました。他の管理者又は個人情報保護管理者の承認で有効になります。",
+		"Grant requested: it takes effect when another administrator or the privacy officer approves.")
 }
 
 func (s *Server) postAdminUserDisable(w http.ResponseWriter, r *http.Request) {
@@ -153,7 +178,8 @@ func (s *Server) postAdminUserPassword(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if err := s.store.SetPassword(r.Context(), currentUser(r.Context()).ID, id, version, hash); err != nil {
+	// A temporary password: the user changes it at the next login; every session and token ends.
+	if err := s.store.ResetPassword(r.Context(), currentUser(r.Context()).ID, id, version, hash); err != nil {
 		s.afterUserChange(w, r, err, "", "")
 		return
 	}

@@ -120,6 +120,7 @@ func (s *Server) parseAuditFilter(q url.Values) (view.AuditFilter, store.AuditFi
 
 func (s *Server) getAuditHome(w http.ResponseWriter, r *http.Request) {
 	vf, sf := s.parseAuditFilter(r.URL.Query())
+	sf.ViewerID = currentUser(r.Context()).ID
 	rows, err := s.store.AuditCases(r.Context(), sf)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -266,6 +267,18 @@ func (s *Server) renderAuditCase(w http.ResponseWriter, r *http.Request, status 
 		v.Comments = append(v.Comments, view.AuditComment{Seq: cm.Seq, Kind: cm.Kind, Author: cm.AuthorName, At: cm.At,
 			CaseVersion: cm.CaseVersion, Body: cm.Body, Scope: cm.Scope, ReviewedOn: cm.ReviewedOn})
 	}
+	changes, err := s.store.PersonHistory(ctx, c.ID, 500)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, ch := range changes {
+		actor := ch.ActorName
+		if ch.ActorID == 0 {
+			actor = pick(lang, "システム", "system")
+		}
+		v.PersonHistory = append(v.PersonHistory, view.AuditPersonChange{At: ch.At, Actor: actor, PersonID: ch.PersonID, Op: ch.Op, Reason: ch.Reason, Changed: ch.Changed})
+	}
 	p := s.page(r, "監査: "+c.Number, "Audit: "+c.Number)
 	s.render(w, r, status, p, view.AuditCasePage(p, v))
 }
@@ -341,6 +354,9 @@ func requestView(rq *incident.Request, name func(int64) string, lang string) vie
 		s := ap.Name + " (" + view.JST(ap.At) + ")"
 		if ap.AsDeputy {
 			s += pick(lang, "【代理承認】", " [as deputy]")
+			if ap.OnBehalfOfName != "" {
+				s += pick(lang, "（不在: "+ap.OnBehalfOfName+"）", " for "+ap.OnBehalfOfName)
+			}
 		}
 		if ap.Note != "" {
 			s += " " + ap.Note
@@ -534,13 +550,16 @@ func (s *Server) caseFile(ctx context.Context, c *incident.Case) (archive.CaseFi
 		return f, err
 	}
 	for _, e := range stored {
-		f.Events = append(f.Events, archive.Event{Event: e.Event, PrevHash: e.PrevHash, Hash: e.Hash})
+		f.Events = append(f.Events, archive.Event{Event: e.Hashed(), PrevHash: e.PrevHash, Hash: e.Hash})
 	}
 	res, err := s.store.Verify(ctx, c.ID)
 	if err != nil {
 		return f, err
 	}
 	f.Verdict = archive.Verdict{OK: res.OK, Checked: res.Checked}
+	if f.Origin, err = s.caseOrigin(ctx, c.ID); err != nil {
+		return f, err
+	}
 	if res.FirstBad != nil {
 		f.Verdict.BadSeq, f.Verdict.Reason = res.FirstBad.Seq, res.FirstBad.Reason
 	}
@@ -571,6 +590,15 @@ func (s *Server) caseFile(ctx context.Context, c *incident.Case) (archive.CaseFi
 	if f.Documents, f.HasDocuments, err = s.store.CaseDocuments(ctx, c.ID); err != nil {
 		return f, err
 	}
+	// The register's trail: who changed which person when and why, old → new as stored (ciphertext).
+	changes, err := s.store.PersonHistory(ctx, c.ID, 0)
+	if err != nil {
+		return f, err
+	}
+	for _, ch := range changes {
+		f.PersonHistory = append(f.PersonHistory, archive.PersonChange{ID: ch.ID, PersonID: ch.PersonID, Op: ch.Op, ActorID: ch.ActorID,
+			Actor: ch.ActorName, At: ch.At, Reason: ch.Reason, Changed: ch.Changed, Old: ch.Old, New: ch.New})
+	}
 	return f, nil
 }
 
@@ -590,15 +618,33 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request, cases []*in
 	}
 	now := s.now()
 	opts := archive.Options{At: now, ByID: u.ID, ByName: u.Name}
-	// A printer per export: exports are rare, and the browser is closed as soon as it is done.
-	if p, err := pdf.New(); err == nil {
-		defer p.Close()
-		opts.Renderer = p
-	} else {
-		s.log.Warn("export without PDF: no Chromium", "err", err, "request_id", requestID(ctx))
+	// The report is a PDF, printed by the server's shared browser, unless the user chose the HTML
+	// version (report=html) after a PDF could not be made.
+	htmlReport := r.FormValue("report") == "html"
+	var perr error
+	if !htmlReport {
+		var p *pdf.Printer
+		if p, perr = s.printer(); perr == nil {
+			opts.Renderer = p
+		}
 	}
 	var buf bytes.Buffer
 	m, err := archive.Build(ctx, &buf, files, opts)
+	if perr == nil && err != nil && errors.Is(err, archive.ErrPrint) {
+		perr = err
+	}
+	if perr != nil {
+		v := view.PDFUnavailable{What: "案件ファイルの報告書（report.pdf）"}
+		if r.Method == http.MethodPost {
+			v.PostURL, v.Fields, v.FieldOrder = r.URL.Path, map[string][]string{"ids": r.PostForm["ids"]}, []string{"ids"}
+		} else {
+			q := r.URL.Query()
+			q.Set("report", "html")
+			v.HTMLURL = r.URL.Path + "?" + q.Encode()
+		}
+		s.pdfUnavailable(w, r, perr, v)
+		return
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -689,8 +735,13 @@ func (s *Server) getAuditVerify(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
+	k, err := s.signingKeys(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	p := s.page(r, "改ざん検証", "Chain verification")
-	s.render(w, r, http.StatusOK, p, view.AuditVerifyPage(p, v))
+	s.render(w, r, http.StatusOK, p, view.AuditVerifyPage(p, v, k))
 }
 
 type apiBadLink struct {
@@ -723,7 +774,7 @@ func (s *Server) apiAuditVerify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getAuditAccess(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	vf := view.AuditAccessFilter{User: q.Get("user"), Case: q.Get("case"), From: q.Get("from"), To: q.Get("to")}
-	f := store.AccessFilter{Limit: 100}
+	f := store.AccessFilter{Limit: 100, ViewerID: currentUser(r.Context()).ID}
 	if id, err := strconv.ParseInt(vf.User, 10, 64); err == nil && id > 0 {
 		f.UserID = id
 	} else {
@@ -810,10 +861,12 @@ func (s *Server) reviewPeriod(q url.Values) (from, to time.Time, vf view.AuditRe
 	return from, to.AddDate(0, 0, 1), vf
 }
 
-func (s *Server) reviewFigures(ctx context.Context, from, to time.Time, drills bool) (audit.Review, error) {
-	hs, err := s.store.AuditHistories(ctx, from, to, drills)
+// reviewFigures computes the review over the period's cases, leaving out (and returning the numbers
+// of) the cases the viewer is recorded as involved in.
+func (s *Server) reviewFigures(ctx context.Context, from, to time.Time, drills bool) (audit.Review, []string, error) {
+	hs, withheld, err := s.store.AuditHistoriesFor(ctx, from, to, drills, currentUser(ctx).ID)
 	if err != nil {
-		return audit.Review{}, err
+		return audit.Review{}, nil, err
 	}
 	in := make([]audit.History, len(hs))
 	for i, h := range hs {
@@ -823,8 +876,11 @@ func (s *Server) reviewFigures(ctx context.Context, from, to time.Time, drills b
 	if len(bad) > 0 {
 		s.log.Error("review: histories that do not replay were left out", "cases", bad)
 	}
-	return rv, nil
+	return rv, withheld, nil
 }
+
+// Withheld is what the review shows for a case left out because the viewer is involved in it.
+const withheldJA, withheldEN = "非表示（閲覧者が関係者）", "withheld: reviewer involved"
 
 func daysText(d time.Duration, lang string) string {
 	return strconv.FormatFloat(d.Hours()/24, 'f', 1, 64) + pick(lang, "日", " d")
@@ -839,7 +895,7 @@ func optDur(d *time.Duration, lang string) string {
 
 func (s *Server) getAuditReview(w http.ResponseWriter, r *http.Request) {
 	from, to, vf := s.reviewPeriod(r.URL.Query())
-	rv, err := s.reviewFigures(r.Context(), from, to, vf.Drills)
+	rv, withheld, err := s.reviewFigures(r.Context(), from, to, vf.Drills)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -890,6 +946,9 @@ func (s *Server) getAuditReview(w http.ResponseWriter, r *http.Request) {
 			pick(lang, causeJA, causeEN), audit.ReportabilityJA(c.Reportability), optDur(c.ToFirstReport, lang), optDur(c.ToPrelim, lang),
 			optDur(c.ToFinal, lang), strconv.Itoa(c.Missed)}})
 	}
+	for _, n := range withheld {
+		v.CaseRows = append(v.CaseRows, view.AuditTableRow{Cells: []string{n, pick(lang, withheldJA, withheldEN), "", "", "", "", "", "", "", ""}})
+	}
 	p := s.page(r, "マネジメントレビュー", "Management review")
 	s.render(w, r, http.StatusOK, p, view.AuditReviewPage(p, vf, v))
 }
@@ -898,7 +957,7 @@ func (s *Server) getAuditReview(w http.ResponseWriter, r *http.Request) {
 // cells neutralised): section, key, label, value columns, then one row per case.
 func (s *Server) getAuditReviewCSV(w http.ResponseWriter, r *http.Request) {
 	from, to, vf := s.reviewPeriod(r.URL.Query())
-	rv, err := s.reviewFigures(r.Context(), from, to, vf.Drills)
+	rv, withheld, err := s.reviewFigures(r.Context(), from, to, vf.Drills)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -946,6 +1005,9 @@ func (s *Server) getAuditReviewCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, c := range rv.Rows {
 		row("case", c.Number, c.Title, strconv.FormatBool(c.Drill), c.Route, c.Cause, c.Reportability, optH(c.ToFirstReport), optH(c.ToPrelim), optH(c.ToFinal), strconv.Itoa(c.Missed))
+	}
+	for _, n := range withheld {
+		row("case", n, withheldJA+" / "+withheldEN)
 	}
 	cw.Flush()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -118,6 +118,10 @@ var (
 	// register writers (staff, manager, privacy officer).
 	wRegWrite = row(s303, s303, s303, s403, s303, s303, s403, s403, s403, s403)
 	wRegPage  = row(s303, s200, s200, s403, s200, s200, s403, s403, s403, s403)
+	// editing one person shows their data: a register writer who needs to know (the case's handler,
+	// the privacy officer); "other" staff and a manager not on the case are refused.
+	wRegEdit    = row(s303, s200, s403, s403, s403, s200, s403, s403, s403, s403)
+	wRegEdit303 = row(s303, s303, s403, s403, s403, s303, s403, s403, s403, s403)
 	// administrators only.
 	wAdminPage = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200)
 	wAdminPost = row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s303)
@@ -148,6 +152,8 @@ var authzTable = map[string]authzRow{
 	// JSON API (bearer token; anon sends none).
 	"GET /api/v1/me":                 {want: row(s401, s200, s200, s200, s200, s200, s200, s200, s200, s200)},
 	"GET /api/v1/cases/{id}/persons": {want: aCaseRead, notes: "exec and hr get the masked list"},
+	"POST /api/v1/cases/{id}/persons/search": {want: aCaseRead, json: func(e *cellEnv) string { return `{"q":"taro@example.jp"}` },
+		notes: "a read: the search's query in the body, never the URL"},
 	"POST /api/v1/cases": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string {
 			return `{"title":"API で登録した案件（` + e.col + `）","facts":{"recognized_at":"2026-04-30T22:40"}}`
@@ -201,7 +207,7 @@ var authzTable = map[string]authzRow{
 	"GET /account/password":          {want: wSignedIn},
 	"POST /account/password": {want: row(s303, 422, 422, 422, 422, 422, 422, 422, 422, 422), form: func(e *cellEnv) url.Values {
 		return url.Values{"current": {"not the password"}, "new": {"a new password here"}, "confirm": {"a new password here"}}
-	}, notes: "one's own password only; a wrong current password is refused (422) and recorded like a failed login"},
+	}, notes: "one's own password only; a wrong current password is refused (422) and recorded like a failed login, without changing the column's password"},
 	"POST /account/sessions/{id}/end": {want: row(s303, s404, s404, s404, s404, s404, s404, s404, s404, s404), form: func(e *cellEnv) url.Values { return url.Values{} },
 		notes: "one's own sessions only: the id here (a case id) is no session of the cell's user, so 404, and nothing ends"},
 	"GET /login/mfa": {want: all(s303), notes: "without a pending password login anon goes back to /login; signed-in users go home"},
@@ -213,8 +219,14 @@ var authzTable = map[string]authzRow{
 
 	// The affected-person register.
 	"GET /cases/{id}/persons": {want: wCaseRead},
-	"GET /cases/{id}/persons/export": {want: row(s303, s200, s200, s403, s200, s200, s403, s403, s200, s403),
-		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: staff, managers, privacy officer, auditor"},
+	"POST /cases/{id}/persons/search": {want: row(s303, s303, s303, s403, s303, s303, s303, s303, s303, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"q": {"taro@example.jp"}}
+	}, notes: "a read: the query travels in the body and comes back as a search token"},
+	"GET /cases/{id}/persons/export": {want: row(s303, s200, s403, s403, s403, s200, s403, s403, s200, s403),
+		query: "?kind=list&enc=utf8bom&reason=" + url.QueryEscape("権限確認"), notes: "decrypted data: a decrypting role and need-to-know (the case's handler, the privacy officer, auditors; other staff and managers need a grant)"},
+	"POST /cases/{id}/persons/grants": {want: row(s303, s403, s403, s403, s403, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
+		return url.Values{"user_id": {e.itoa(e.otherID)}, "reason": {"権限確認のため"}, "hours": {"2"}}
+	}, notes: "need-to-know grants: the privacy officer alone"},
 	"POST /cases/{id}/persons": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"name": {"山田 花子"}, "kana": {"ヤマダ ハナコ"}, "email": {"hanako+" + e.col + "@example.jp"}, "notice_status": {"unnotified"}}
 	}},
@@ -226,8 +238,8 @@ var authzTable = map[string]authzRow{
 	"POST /cases/{id}/persons/bulk-notice": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"status": {"notified"}, "method": {"post"}, "date": {"2026-05-10"}, "ids": {e.itoa(e.personID)}}
 	}},
-	"GET /cases/{id}/persons/{pid}": {want: wRegPage},
-	"POST /cases/{id}/persons/{pid}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+	"GET /cases/{id}/persons/{pid}": {want: wRegEdit, notes: "the edit form shows decrypted data: need-to-know"},
+	"POST /cases/{id}/persons/{pid}": {want: wRegEdit303, form: func(e *cellEnv) url.Values {
 		return url.Values{"version": {e.itoa(e.personVersion)}, "name": {"佐藤 一郎"}, "email": {"ichiro@example.jp"}, "notice_status": {"notified"}}
 	}},
 
@@ -299,6 +311,7 @@ var authzTable = map[string]authzRow{
 	"GET /audit":                   {want: wDesk},
 	"GET /audit/verify":            {want: wDesk},
 	"GET /audit/access":            {want: wDesk},
+	"GET /audit/admin-events":      {want: wDesk, notes: "admin_events: what administrators did to accounts (issue 21)"},
 	"GET /audit/review":            {want: wDesk},
 	"GET /audit/review.csv":        {want: wDesk},
 	"GET /audit/cases/{id}":        {want: wDeskCase},
@@ -320,6 +333,11 @@ var authzTable = map[string]authzRow{
 	"POST /admin/security": {want: wAdminPost, form: func(e *cellEnv) url.Values {
 		return url.Values{"password_login": {"true"}, "break_glass": {"0"}}
 	}},
+	"GET /admin/delegations": {want: wAdminPage},
+	"POST /admin/delegations": {want: wAdminPost, form: func(e *cellEnv) url.Values {
+		return url.Values{"principal_id": {e.itoa(e.victimID)}, "deputy_id": {e.itoa(e.otherID)}, "valid_from": {"2026-05-01T09:00"},
+			"valid_until": {"2026-05-08T18:00"}, "reason": {"出張"}}
+	}},
 	"POST /admin/users": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, http.StatusCreated), form: func(e *cellEnv) url.Values {
 		return url.Values{"email": {"new-" + e.col + "-" + e.itoa(e.seq) + "@example.jp"}, "name": {"新規 利用者"}, "roles": {"staff"}}
 	}},
@@ -332,6 +350,13 @@ var authzTable = map[string]authzRow{
 	"POST /admin/users/{id}/password": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s403, s200), form: func(e *cellEnv) url.Values {
 		return url.Values{"version": {e.itoa(e.victimVersion)}}
 	}, notes: "the new password is shown once on the answer (200)"},
+	// Issue 20: the four-eyes approval of role grants (one's own password is above, with issue 18's
+	// account routes: the one change form serves both; the forced change is
+	// TestAdminReach_ResetIsTemporaryAndEndsSessions).
+	"GET /role-grants": {want: row(s303, s403, s403, s403, s403, s200, s403, s403, s403, s200)},
+	"POST /role-grants/{gid}": {want: row(s303, s403, s403, s403, s403, s404, s403, s403, s403, s404), form: func(e *cellEnv) url.Values {
+		return url.Values{"decision": {"approve"}}
+	}, notes: "404 = authorised, and no grant has that id; the decisions are TestAdminReach_GrantsNeedASecondPerson"},
 }
 
 // auditorMayWrite are the non-GET routes the auditor column may pass. Issue 6: an auditor changes
@@ -463,7 +488,7 @@ func (e *authzEnv) fixture(t *testing.T, kind fixKind) (caseID, requestID, perso
 		}
 		requestID = req.ID
 		if kind == fixDone || kind == fixRecord {
-			if c, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", false); err != nil {
+			if c, _, err = e.svc.Approve(ctx, req.ID, e.setup, "承認", 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -681,6 +706,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return e.itoa(e.requestID)
 				case "eid":
 					return e.itoa(e.evidenceID)
+				case "gid":
+					return "999999"
 				case "pid":
 					return e.itoa(e.personID)
 				case "kind":

@@ -67,6 +67,7 @@ func TestBrowser_CaseStory(t *testing.T) {
 	b.open("/approvals")
 	b.screenshot("inbox.png")
 	b.submit("open-request-"+strconv.FormatInt(rq.ID, 10), `[data-testid="approve-`+strconv.FormatInt(rq.ID, 10)+`"]`)
+	b.do(chromedp.SendKeys(`#approve-note-`+strconv.FormatInt(rq.ID, 10), "第一報の内容を確認した"))
 	b.submit("approve-"+strconv.FormatInt(rq.ID, 10), `[data-testid="stage-discovery"][data-state="done"]`)
 	for _, st := range []string{"investigation", "containment", "police_report", "regulator_report"} {
 		if got := b.text(`[data-testid="stage-` + st + `"] .stage-state`); got != "対応中" {
@@ -105,6 +106,7 @@ func TestBrowser_CaseStory(t *testing.T) {
 	b.login("manager")
 	b.open("/approvals")
 	b.submit("open-request-"+invID, `[data-testid="approve-`+invID+`"]`)
+	b.do(chromedp.SendKeys(`#approve-note-`+invID, "調査結果を確認した"))
 	b.submit("approve-"+invID, `[data-testid="stage-investigation"][data-state="done"]`)
 	if got := b.text(`[data-testid="stage-investigation"] .stage-state`); got != "完了" {
 		t.Fatalf("investigation after approval: %q", got)

@@ -103,6 +103,10 @@ func (s *Server) readCase(w http.ResponseWriter, r *http.Request, page string, h
 	} else {
 		c, err = s.store.GetCase(r.Context(), id)
 	}
+	if err == nil {
+		// The approval slots shown must be those a decision would require (the register's totals).
+		err = s.svc.FillOutside(r.Context(), c)
+	}
 	if err != nil {
 		s.failErr(w, r, err)
 		return nil, nil, incident.Actor{}, false

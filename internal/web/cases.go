@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -205,12 +206,12 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 	if errs == nil {
 		errs = map[string]string{}
 	}
-	restricted := incident.CanSeeRestricted(a)
+	restricted := incident.CanSeeRestrictedIn(a, c)
 	facts := incident.VisibleFacts(a, c)
 	v := view.CaseView{C: c, Stage: stage, Restricted: restricted, FormErrors: errs, Conflict: conflict,
 		Owner: nameOr(names, c.OwnerID, pick(s.lang(r), "未定", "none"))}
 	for _, st := range incident.Stages {
-		ss := c.Stages[st]
+		ss := incident.VisibleStageStatus(a, c, st)
 		card := view.StageCard{Stage: st, State: c.StateOf(st), Active: st == stage}
 		if ss != nil {
 			card.ChangedAt, card.ChangedBy, card.Note = ss.ChangedAt, names[ss.ChangedBy], ss.Note
@@ -228,7 +229,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		t := c.Checklist[item.ID]
 		v.Checklist = append(v.Checklist, view.CheckView{Item: item, Tick: t, By: names[t.By]})
 	}
-	v.Missing = incident.ExitCriteria(stage, c.ExitInput())
+	v.Missing = incident.VisibleExitCriteria(a, c, stage)
 	for _, act := range incident.AvailableActions(a, c) {
 		act := act
 		switch act.Kind {
@@ -261,7 +262,12 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		}
 	}
 	lang := s.lang(r)
-	v.Requests = requestViews(c, a, names, lang)
+	dels, err := s.deputyDelegations(r.Context(), a.UserID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v.Requests = requestViews(c, a, names, lang, dels, s.now())
 	for _, u := range users {
 		if !u.Disabled && auth.Has(u.Roles, auth.RoleStaff, auth.RoleManager) {
 			v.Users = append(v.Users, view.UserOption{ID: u.ID, Name: u.Name})
@@ -273,8 +279,9 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 			return
 		}
 	}
+	hashes := incident.ShownHashes(a, c, storedEvents(history))
 	for i := len(history) - 1; i >= 0; i-- {
-		v.History = append(v.History, eventView(history[i], names, lang, restricted))
+		v.History = append(v.History, caseEventView(c, a, history[i], hashes[i], names, lang))
 	}
 	s.fillRecords(&v, c, a, names, lang, typed, errs, s.now())
 	v.Links = s.caseLinks(c, a)
@@ -333,17 +340,72 @@ func (s *Server) userNames(ctx context.Context) (map[int64]string, []store.User,
 	return names, users, nil
 }
 
-func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, lang string) []view.RequestView {
+// routeBoxes lays out a request's 稟議 route as 印 boxes: a decided-approved request shows its
+// stamps as made; otherwise the route on the case now, the first unstamped slot waiting (or, after a
+// send-back, marked sent back) and the rest still to come.
+func routeBoxes(rq *incident.Request, c *incident.Case) []view.RouteBox {
+	var out []view.RouteBox
+	if rq.State == incident.RequestApproved {
+		for _, ap := range rq.Approvals {
+			out = append(out, view.RouteBox{Role: ap.RoleFilled, State: "approved", Name: ap.Name, At: ap.At, Note: ap.Note, AsDeputy: ap.AsDeputy})
+		}
+		return out
+	}
+	route := incident.RouteOf(rq, c)
+	next := incident.NextStep(route)
+	for i, st := range route {
+		b := view.RouteBox{Role: st.Role, State: "later"}
+		switch {
+		case st.Approval != nil:
+			b.State, b.Name, b.At, b.Note, b.AsDeputy = "approved", st.Approval.Name, st.Approval.At, st.Approval.Note, st.Approval.AsDeputy
+		case i == next && rq.State == incident.RequestSentBack:
+			b.State, b.Note, b.At = "sent_back", rq.DecisionNote, rq.DecidedAt
+		case i == next && rq.State == incident.RequestPending:
+			b.State = "waiting"
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// deputyDelegations are the registrations that make userID a deputy now, with each principal's roles.
+func (s *Server) deputyDelegations(ctx context.Context, userID int64) ([]*incident.Delegation, error) {
+	now := s.now()
+	rows, err := s.store.DelegationsOf(ctx, userID, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []*incident.Delegation
+	for _, d := range rows {
+		dl, err := s.store.DelegationFor(ctx, d.PrincipalID, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		if dl != nil {
+			out = append(out, dl)
+		}
+	}
+	return out, nil
+}
+
+func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, lang string, dels []*incident.Delegation, now time.Time) []view.RequestView {
 	var pending, decided []view.RequestView
 	for i := len(c.Requests) - 1; i >= 0; i-- {
-		rq := c.Requests[i]
+		full := c.Requests[i]
+		rq := incident.VisibleRequest(a, c, full)
 		rv := view.RequestView{R: rq, By: names[rq.RequestedBy], DecidedBy: names[rq.DecidedBy]}
 		for _, ap := range rq.Approvals {
-			rv.Approvals = append(rv.Approvals, view.ApprovalView{Name: ap.Name, Role: ap.RoleFilled, AsDeputy: ap.AsDeputy, At: ap.At, Note: ap.Note})
+			rv.Approvals = append(rv.Approvals, view.ApprovalView{Name: ap.Name, For: ap.OnBehalfOfName, Role: ap.RoleFilled, AsDeputy: ap.AsDeputy, At: ap.At, Note: ap.Note})
 		}
+		rv.Route = routeBoxes(rq, c)
 		if rq.State == incident.RequestPending {
-			rv.CanApprove = incident.CanApprove(a, rq, c) == nil
-			if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+			rv.CanApprove = incident.CanApprove(a, full, c) == nil
+			for _, dl := range dels {
+				if incident.CanApproveAsDeputy(a, dl, full, c, now) == nil {
+					rv.OnBehalf = append(rv.OnBehalf, view.UserOption{ID: dl.PrincipalID, Name: dl.PrincipalName})
+				}
+			}
+			if roles, ok := incident.VisibleNeeds(a, c, full); ok {
 				var parts []string
 				for _, r := range roles {
 					parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))
@@ -355,7 +417,7 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 					rv.CanSendBack = true
 				}
 				if act.RequestID == rq.ID && act.Kind == incident.ActionApprove {
-					rv.Blocked = act.Blocked
+					rv.Blocked = incident.VisibleMissing(a, c, rq.Stage, act.Blocked)
 				}
 			}
 			pending = append(pending, rv)
@@ -364,6 +426,76 @@ func requestViews(c *incident.Case, a incident.Actor, names map[int64]string, la
 		}
 	}
 	return append(pending, decided...)
+}
+
+// caseEventView is the timeline entry of event e of case c as the actor may see it: eventView for
+// what the actor may read; for an HR-compartment event outside the compartment only what the stage
+// board shows, and for an approval of a discipline request (opaque: who approved tells the
+// sanction) not even the type or the approver. hash says whether the hash may be shown.
+func caseEventView(c *incident.Case, a incident.Actor, e store.StoredEvent, hash bool, names map[int64]string, lang string) view.EventView {
+	restricted := incident.CanSeeRestrictedIn(a, c)
+	var ev view.EventView
+	switch {
+	case restricted || !c.EventRestricted(e.Event):
+		ev = eventView(e, names, lang, restricted)
+	case e.Type == incident.EventFactsChanged ||
+		(e.Type == incident.EventRequestSubmitted && incident.Stage(fmt.Sprint(e.Payload["stage"])) != incident.StageDiscipline):
+		// Open content next to restricted facts (a change of several stages' facts, a request whose
+		// snapshot holds discipline facts): the open part is shown as usual.
+		red := e
+		red.Payload = c.RedactedPayload(e.Event)
+		ev = eventView(red, names, lang, false)
+		if e.Type == incident.EventFactsChanged {
+			ev.Lines = append(ev.Lines, pick(lang, incident.StageDiscipline.LabelJA(), incident.StageDiscipline.LabelEN())+" "+pick(lang, "（閲覧権限がありません）", "(restricted)"))
+		}
+	default:
+		p := c.RedactedPayload(e.Event)
+		st := incident.Stage(fmt.Sprint(p["stage"]))
+		if r := c.Request(pInt64(e.Payload["request_id"])); r != nil {
+			st = r.Stage
+		}
+		ev = view.EventView{Seq: e.Seq, At: e.At, Actor: nameOr(names, e.ActorID, pick(lang, "システム", "system")), Type: eventLabel(e.Type, lang)}
+		if c.Opaque(e.Event) {
+			ev.Actor, ev.Type = pick(lang, "（非表示）", "(hidden)"), pick(lang, "人事の非公開記録", "HR record (restricted)")
+		}
+		line := pick(lang, "（閲覧権限がありません）", "(restricted)")
+		if st.Valid() {
+			line = pick(lang, st.LabelJA(), st.LabelEN()) + " " + line
+		}
+		if e.Type == incident.EventStageChanged {
+			lp := view.Page{Lang: lang}
+			line = fmt.Sprintf("%s: %s → %s", pick(lang, st.LabelJA(), st.LabelEN()),
+				lp.StateLabel(incident.StageState(fmt.Sprint(p["from"]))), lp.StateLabel(incident.StageState(fmt.Sprint(p["to"]))))
+		}
+		ev.Lines = []string{line}
+	}
+	if hash {
+		ev.Hash = hex.EncodeToString(e.Hash)[:16]
+	} else {
+		ev.Hash = ""
+	}
+	return ev
+}
+
+func storedEvents(stored []store.StoredEvent) []incident.Event {
+	out := make([]incident.Event, len(stored))
+	for i := range stored {
+		out[i] = stored[i].Hashed()
+	}
+	return out
+}
+
+func pInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	}
+	return 0
 }
 
 // eventView summarises one event for the timeline; discipline facts are hidden from viewers who may
@@ -520,6 +652,9 @@ func (s *Server) caseWriteFailed(w http.ResponseWriter, r *http.Request, caseID,
 		return
 	}
 	fresh, gerr := s.store.GetCase(r.Context(), caseID)
+	if gerr == nil {
+		gerr = s.svc.FillOutside(r.Context(), fresh)
+	}
 	if gerr != nil {
 		s.serverError(w, r, gerr)
 		return
@@ -539,9 +674,10 @@ func (s *Server) caseWriteFailed(w http.ResponseWriter, r *http.Request, caseID,
 			s.serverError(w, r, eerr)
 			return
 		}
-		for _, e := range events {
+		hashes := incident.ShownHashes(a, fresh, storedEvents(events))
+		for i, e := range events {
 			if e.Seq > version {
-				conflict.Changes = append(conflict.Changes, eventView(e, names, lang, incident.CanSeeRestricted(a)))
+				conflict.Changes = append(conflict.Changes, caseEventView(fresh, a, e, hashes[i], names, lang))
 			}
 		}
 	} else {
@@ -585,7 +721,7 @@ func (s *Server) postChecklist(w http.ResponseWriter, r *http.Request) {
 // (POST /api/v1/cases/{id}/requests decodes into it); whether the request is allowed is the domain's
 // decision.
 type requestInput struct {
-	Stage      string `form:"stage" json:"stage" validate:"required,max=40" label:"段階|stage"`
+	Stage      string `form:"stage" json:"stage" validate:"required_if=Kind complete,required_if=Kind skip,required_if=Kind defer,max=40" label:"段階|stage"` // none for the case-level kinds (close, close_not_incident)
 	Kind       string `form:"kind" json:"kind" validate:"required,oneof=complete skip defer close close_not_incident" label:"依頼の種類|kind"`
 	ReasonCode string `form:"reason_code" json:"reason_code" validate:"max=64" label:"理由コード|reason code"`
 	Note       string `form:"note" json:"note" validate:"max=2000" label:"コメント|note"`
@@ -652,7 +788,8 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 	a := actor(u)
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if approve {
-		_, _, err = s.svc.Approve(r.Context(), id, a, note, r.PostFormValue("as_deputy") == "true")
+		onBehalf, _ := strconv.ParseInt(r.PostFormValue("on_behalf_of"), 10, 64)
+		_, _, err = s.svc.Approve(r.Context(), id, a, note, onBehalf)
 	} else {
 		_, _, err = s.svc.SendBack(r.Context(), id, a, note)
 	}
@@ -702,24 +839,28 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 	for _, pr := range pending {
 		c := cache[pr.CaseID]
 		if c == nil {
-			if c, err = s.store.GetCase(r.Context(), pr.CaseID); err != nil {
+			if c, err = s.store.GetCase(r.Context(), pr.CaseID); err == nil {
+				err = s.svc.FillOutside(r.Context(), c)
+			}
+			if err != nil {
 				s.serverError(w, r, err)
 				return
 			}
 			cache[pr.CaseID] = c
 		}
 		rq := c.Request(pr.ID)
-		if rq == nil || rq.State != incident.RequestPending || c.Involved[u.ID] {
+		// Only what waits for the viewer's slot of its route now (CanApprove also refuses the
+		// requester, the stage's editors and involved users).
+		if rq == nil || rq.State != incident.RequestPending || c.Involved[u.ID] || incident.CanApprove(a, rq, c) != nil {
 			continue
 		}
 		row := view.InboxRow{RequestID: rq.ID, CaseID: c.ID, CaseNumber: c.Number, CaseTitle: c.Title, Drill: c.Drill,
 			Kind: pick(lang, kindJA(rq.Kind), string(rq.Kind)), StageJA: rq.Stage.LabelJA(), StageEN: rq.Stage.LabelEN(),
-			RequestedBy: names[rq.RequestedBy], RequestedAt: rq.RequestedAt, Mine: rq.RequestedBy == u.ID,
-			Eligible: incident.CanApprove(a, rq, c) == nil}
+			RequestedBy: names[rq.RequestedBy], RequestedAt: rq.RequestedAt}
 		if rq.Stage == "" {
 			row.StageJA, row.StageEN = "案件全体", "Whole case"
 		}
-		if roles, ok := incident.RequiredApprovals(rq.Kind, rq.Stage, c.Facts); ok {
+		if roles, ok := incident.VisibleNeeds(a, c, rq); ok {
 			var parts []string
 			for _, r := range roles {
 				parts = append(parts, pick(lang, r.LabelJA(), r.LabelEN()))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/incident"
-	"github.com/leakdesk/leakdesk/internal/store"
 )
 
 // apiStage is one stage in the API's case object.
@@ -30,8 +29,11 @@ type apiApproval struct {
 	Name     string        `json:"name"`
 	Role     incident.Role `json:"role"`
 	AsDeputy bool          `json:"as_deputy"`
-	Note     string        `json:"note,omitempty"`
-	At       time.Time     `json:"at"`
+	// OnBehalfOf is the absent principal of a 代理承認.
+	OnBehalfOfID   int64     `json:"on_behalf_of_id,omitempty"`
+	OnBehalfOfName string    `json:"on_behalf_of_name,omitempty"`
+	Note           string    `json:"note,omitempty"`
+	At             time.Time `json:"at"`
 }
 
 type apiRequest struct {
@@ -65,14 +67,16 @@ type apiCase struct {
 	Updated  time.Time           `json:"updated_at"`
 }
 
-func toAPIRequest(c *incident.Case, r *incident.Request) apiRequest {
+func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) apiRequest {
+	r := incident.VisibleRequest(a, c, full)
 	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy,
 		State: r.State, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Approvals: []apiApproval{}, DecisionNote: r.DecisionNote}
 	for _, a := range r.Approvals {
-		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy, Note: a.Note, At: a.At})
+		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy,
+			OnBehalfOfID: a.OnBehalfOfID, OnBehalfOfName: a.OnBehalfOfName, Note: a.Note, At: a.At})
 	}
 	if r.State == incident.RequestPending {
-		out.Needs, _ = incident.RequiredApprovals(r.Kind, r.Stage, c.Facts)
+		out.Needs, _ = incident.VisibleNeeds(a, c, full)
 	}
 	return out
 }
@@ -85,7 +89,7 @@ func toAPICase(c *incident.Case, a incident.Actor) apiCase {
 	}
 	for _, st := range incident.Stages {
 		as := apiStage{Stage: st, State: c.StateOf(st)}
-		if ss := c.Stages[st]; ss != nil {
+		if ss := incident.VisibleStageStatus(a, c, st); ss != nil {
 			if !ss.ChangedAt.IsZero() {
 				t := ss.ChangedAt
 				as.ChangedAt = &t
@@ -95,7 +99,7 @@ func toAPICase(c *incident.Case, a incident.Actor) apiCase {
 		out.Stages = append(out.Stages, as)
 	}
 	for _, r := range c.Requests {
-		out.Requests = append(out.Requests, toAPIRequest(c, r))
+		out.Requests = append(out.Requests, toAPIRequest(c, a, r))
 	}
 	return out
 }
@@ -261,12 +265,15 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
-	writeJSON(w, http.StatusCreated, toAPIRequest(nc, req))
+	writeJSON(w, http.StatusCreated, toAPIRequest(nc, a, req))
 }
 
 type apiDecision struct {
-	Note     string `json:"note" validate:"max=2000" label:"コメント|note"`
-	AsDeputy bool   `json:"as_deputy"`
+	Note string `json:"note" validate:"max=2000" label:"コメント|note"`
+	// OnBehalfOf is the absent principal a registered deputy approves for (代理承認).
+	OnBehalfOf int64 `json:"on_behalf_of" validate:"gte=0" label:"代理する承認者|on_behalf_of"`
+	// AsDeputy is the former free checkbox; a 代理承認 now names its principal.
+	AsDeputy bool `json:"as_deputy"`
 }
 
 func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool) {
@@ -282,6 +289,11 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 			s.fail(w, r, status, ue)
 			return
 		}
+	}
+	if in.AsDeputy && in.OnBehalfOf == 0 {
+		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "代理承認では不在の承認者（on_behalf_of）を指定してください。",
+			EN: "A deputy approval names the absent principal (on_behalf_of).", Fields: []fieldError{{Field: "on_behalf_of"}}})
+		return
 	}
 	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
 	if err != nil {
@@ -300,7 +312,7 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 	var nc *incident.Case
 	var req *incident.Request
 	if approve {
-		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.AsDeputy)
+		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.OnBehalfOf)
 	} else {
 		nc, req, err = s.svc.SendBack(r.Context(), id, actor(u), in.Note)
 	}
@@ -308,7 +320,7 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 		s.failErr(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toAPIRequest(nc, req))
+	writeJSON(w, http.StatusOK, toAPIRequest(nc, actor(u), req))
 }
 
 func (s *Server) apiApprove(w http.ResponseWriter, r *http.Request)  { s.apiDecide(w, r, true) }
@@ -324,9 +336,12 @@ type apiEvent struct {
 	Hash     string         `json:"hash"`
 }
 
-// apiEvents returns the history with its hashes. Discipline facts inside facts_changed payloads
-// are redacted for viewers who may not see them; the hashes are unchanged, so such a viewer cannot
-// recompute those links (auditors can).
+// apiEvents returns the history with its hashes, as the reader may see it (incident.ShownPayload,
+// ShownHashes): outside the HR compartment restricted payloads are redacted and carry no salt, an
+// approval of a discipline request shows neither its type nor its approver, and an unsalted
+// restricted event (written before salts) ends the hashes shown, since they could be recomputed
+// from guessed values. Compartment readers and auditors get every payload with its salt and every
+// hash, and can recompute the chain.
 func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 	c, a, ok := s.loadCase(w, r, "api_events")
 	if !ok {
@@ -337,55 +352,21 @@ func (s *Server) apiEvents(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	restricted := incident.CanSeeRestricted(a)
+	hashes := incident.ShownHashes(a, c, storedEvents(events))
 	out := make([]apiEvent, 0, len(events))
-	for _, e := range events {
-		ae := apiEvent{Seq: e.Seq, Type: e.Type, At: e.At, Payload: e.Payload, PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
+	for i, e := range events {
+		ae := apiEvent{Seq: e.Seq, Type: e.Type, At: e.At, Payload: c.ShownPayload(a, e.Hashed())}
+		if hashes[i] {
+			ae.PrevHash, ae.Hash = hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)
+		}
 		if e.ActorID != 0 {
 			id := e.ActorID
 			ae.Actor = &id
 		}
-		if !restricted {
-			ae.Payload = redactRestricted(e)
+		if !incident.CanSeeRestrictedIn(a, c) && c.Opaque(e.Event) {
+			ae.Type, ae.Actor = "restricted", nil
 		}
 		out = append(out, ae)
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-func redactRestricted(e store.StoredEvent) map[string]any {
-	if incident.RestrictedRecordEvent(e.Event) {
-		return redactRecordEvent(e.Payload)
-	}
-	if e.Type != incident.EventFactsChanged && e.Type != incident.EventRequestSubmitted {
-		return e.Payload
-	}
-	p := map[string]any{}
-	for k, v := range e.Payload {
-		p[k] = v
-	}
-	if list, ok := p["changes"].([]any); ok {
-		var out []any
-		for _, x := range list {
-			m, _ := x.(map[string]any)
-			name, _ := m["field"].(string)
-			if f, ok := incident.LookupField(name); ok && f.Restricted {
-				out = append(out, map[string]any{"field": name, "old": "[restricted]", "new": "[restricted]"})
-				continue
-			}
-			out = append(out, x)
-		}
-		p["changes"] = out
-	}
-	if snap, ok := p["facts"].(map[string]any); ok {
-		clean := map[string]any{}
-		for k, v := range snap {
-			if f, ok := incident.LookupField(k); ok && f.Restricted {
-				continue
-			}
-			clean[k] = v
-		}
-		p["facts"] = clean
-	}
-	return p
 }

@@ -188,7 +188,25 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 	if r := e.api("POST", ap, e.tok["hr"], `{}`); r.Status != http.StatusForbidden {
 		t.Fatalf("wrong role: %d", r.Status)
 	}
-	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`)
+	// §5.2(8): no approval and no send-back without a reason; nothing is written.
+	before := e.version(c.ID)
+	for _, path := range []string{ap, fmt.Sprintf("/api/v1/requests/%d/send-back", rq.ID)} {
+		for _, body := range []string{`{}`, `{"note":"  "}`} {
+			r := e.api("POST", path, e.tok["manager"], body)
+			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Header.Get("Content-Type"), "application/problem+json") ||
+				!strings.Contains(r.Body, `"note"`) || !strings.Contains(r.Body, "理由") {
+				t.Fatalf("%s without a reason %s: %d %s %s", path, body, r.Status, r.Header.Get("Content-Type"), r.Body)
+			}
+		}
+	}
+	if v := e.version(c.ID); v != before {
+		t.Fatalf("a refused approval wrote: version %d → %d", before, v)
+	}
+	// The former free 代理承認 checkbox names no principal: refused.
+	if r := e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`); r.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("as_deputy without a principal: %d %s", r.Status, r.Body)
+	}
+	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します"}`)
 	if r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "approved" {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}

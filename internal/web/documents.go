@@ -268,13 +268,16 @@ func (s *Server) getDocumentPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	printer, err := s.printer()
-	if err != nil {
-		s.serverError(w, r, err)
-		return
+	var out []byte
+	if err == nil {
+		out, err = printer.FromHTML(r.Context(), html.Bytes())
 	}
-	out, err := printer.FromHTML(r.Context(), html.Bytes())
 	if err != nil {
-		s.serverError(w, r, err)
+		htmlURL := fmt.Sprintf("/cases/%d/documents/%s", c.ID, k)
+		if ds.status == "final" {
+			htmlURL += fmt.Sprintf("?version=%d", ds.rec.Version)
+		}
+		s.pdfUnavailable(w, r, err, view.PDFUnavailable{What: ds.doc.Title, HTMLURL: htmlURL})
 		return
 	}
 	name := fmt.Sprintf("%s-%s", c.Number, k)

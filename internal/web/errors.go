@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web/view"
 )
 
@@ -41,6 +42,7 @@ var (
 	errMethod          = &uiError{Code: "method_not_allowed", JA: "この操作はこのアドレスでは使えません。", EN: "Method not allowed."}
 	errNotReady        = &uiError{Code: "not_ready", JA: "システムの準備ができていません（データベースに接続できないか、更新中です）。しばらくしてから再度お試しください。", EN: "The service is not ready (database unreachable or being upgraded). Please try again shortly."}
 	errInternal        = &uiError{Code: "internal", JA: "内部エラーが発生しました。問い合わせ番号を添えて管理者に連絡してください。", EN: "An internal error occurred. Please contact the administrator with the request ID."}
+	errBusy            = &uiError{Code: "busy", JA: "混み合っているため処理を完了できませんでした（何も変更されていません）。数秒後にもう一度お試しください。", EN: "The server is busy and did not complete the request (nothing was changed). Please try again in a few seconds."}
 	errConflict        = &uiError{Code: "conflict", JA: "他の人が先に更新しました。最新の内容を確認してからやり直してください。", EN: "Someone else changed this first. Review the latest version and try again."}
 )
 
@@ -105,6 +107,14 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 		s.log.Warn("database unavailable", "request_id", requestID(r.Context()), "err", err)
 		w.Header().Set("Retry-After", "5")
 		s.fail(w, r, http.StatusServiceUnavailable, errNotReady)
+		return
+	}
+	// A lock, statement or idle-transaction timeout (or a broken deadlock) rolled the transaction
+	// back: the same request may succeed in a moment.
+	if store.Busy(err) {
+		s.log.Warn("database busy", "request_id", requestID(r.Context()), "err", err)
+		w.Header().Set("Retry-After", "2")
+		s.fail(w, r, http.StatusServiceUnavailable, errBusy)
 		return
 	}
 	s.log.Error("internal error", "request_id", requestID(r.Context()), "err", err)

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
 )
@@ -103,9 +102,9 @@ func TestHostile_StoredTextRendersEscapedAndIntact(t *testing.T) {
 	}{
 		{staff, "/cases", []string{title}},
 		{staff, casePath, []string{title, long, hostileJSURL + " " + hostileEmoji}},
-		// The register stores names NFKC-normalised by design (duplicate detection, docs/persons.md):
-		// 髙 and 﨑 stay, ① becomes 1. The page shows exactly what was stored.
-		{staff, persons, []string{norm.NFKC.String(personName), hostileScript}},
+		// The register keeps the name as typed (issue 12): 髙, 﨑 and ① all stay; only the
+		// comparisons (duplicates, search) use the NFKC form.
+		{staff, persons, []string{personName, hostileScript}},
 		{staff, "/dashboard", nil},
 		{staff, casePath + "/documents/report_prelim", nil},
 		{auditor, "/audit", []string{title}},

@@ -101,19 +101,21 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	ev := store.LoginEvent{EmailKey: strings.ToLower(u.Email), IP: clientIP(r), UserID: u.ID, Method: "password+totp"}
+	ev := store.LoginEvent{EmailKey: strings.ToLower(u.Email), IP: s.clientIP(r), UserID: u.ID, Method: "password+totp"}
+	// The second step counts like the password (the same account key and address), checked and
+	// counted in one step (store.BeginLogin): wrong codes add up with wrong passwords.
+	attempt, locked, err := s.beginLogin(ctx, ev.EmailKey, ev.IP)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	fail := func(status int, reason, ja, en string) {
 		ev.Reason = reason
-		if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
+		if err := s.store.FinishLoginEvent(ctx, attempt, ev); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
 		s.renderLoginMFA(w, r, status, pick(s.lang(r), ja, en))
-	}
-	locked, err := s.secondStepLocked(ctx, ev)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
 	}
 	if locked {
 		s.clearPendingMFA(ctx)
@@ -156,7 +158,7 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	next, err := s.finishSecondStep(r, u, ev)
+	next, err := s.finishSecondStep(r, u, attempt, ev)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -164,18 +166,16 @@ func (s *Server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// secondStepLocked applies the password login's limits to the second step: its failures are
-// recorded under the same account key, so they add up with wrong passwords.
-func (s *Server) secondStepLocked(ctx context.Context, ev store.LoginEvent) (bool, error) {
-	byAccount, byIP, err := s.store.RecentFailures(ctx, ev.EmailKey, ev.IP, s.now().Add(-s.cfg.LoginWindow))
-	if err != nil {
-		return false, err
-	}
-	return byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails, nil
+// beginLogin is store.BeginLogin with the configured limits: every sign-in step that counts
+// failures (the password, the second step, a passkey, the current password on the account page)
+// checks and counts in one step, so concurrent attempts cannot all pass one check.
+func (s *Server) beginLogin(ctx context.Context, key, ip string) (attempt int64, locked bool, err error) {
+	return s.store.BeginLogin(ctx, key, ip, s.now(), store.LoginLimits{
+		PerAccount: s.cfg.LoginMaxFails, PerAddress: s.cfg.LoginIPMaxFails, Window: s.cfg.LoginWindow})
 }
 
 // finishSecondStep signs the pending user in and returns where to go.
-func (s *Server) finishSecondStep(r *http.Request, u store.User, ev store.LoginEvent) (string, error) {
+func (s *Server) finishSecondStep(r *http.Request, u store.User, attempt int64, ev store.LoginEvent) (string, error) {
 	ctx := r.Context()
 	s.clearPendingMFA(ctx)
 	if err := s.establish(r, u, "password"); err != nil {
@@ -183,7 +183,7 @@ func (s *Server) finishSecondStep(r *http.Request, u store.User, ev store.LoginE
 	}
 	s.sessions.Put(ctx, sessMFADone, true)
 	ev.Success, ev.Reason = true, ""
-	if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
+	if err := s.store.FinishLoginEvent(ctx, attempt, ev); err != nil {
 		return "", err
 	}
 	s.log.Info("login", "user_id", u.ID, "method", ev.Method, "request_id", requestID(ctx))
@@ -211,7 +211,7 @@ func (s *Server) establish(r *http.Request, u store.User, method string) error {
 
 // trackSession lists the new session under the user (account_self.go), so it can be seen and ended.
 func (s *Server) trackSession(r *http.Request, userID int64, method string) error {
-	return s.store.TrackSession(r.Context(), userID, s.sessions.Token(r.Context()), clientIP(r), r.UserAgent(), method)
+	return s.store.TrackSession(r.Context(), userID, s.sessions.Token(r.Context()), s.clientIP(r), r.UserAgent(), method)
 }
 
 // requireMFAEnrolment sends a password user whose role must use a second factor, and who has

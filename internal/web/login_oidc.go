@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"math"
 	"net/http"
 	"net/mail"
 	"strings"
@@ -65,7 +66,7 @@ func (s *Server) getLoginOIDC(w http.ResponseWriter, r *http.Request) {
 	st, err := s.sso.Begin(r.Context())
 	if err != nil {
 		s.log.Error("sso: begin", "err", err, "request_id", requestID(r.Context()))
-		s.ssoFail(w, r, store.LoginEvent{EmailKey: ssoAccountKey, Reason: "oidc_discovery"}, http.StatusServiceUnavailable)
+		s.ssoFail(w, r, 0, store.LoginEvent{EmailKey: ssoAccountKey, Reason: "oidc_discovery"}, http.StatusServiceUnavailable)
 		return
 	}
 	s.sessions.Put(r.Context(), sessOIDCState, st.State)
@@ -86,12 +87,15 @@ func (s *Server) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	nonce := s.sessions.PopString(ctx, sessOIDCNonce)
 	verifier := s.sessions.PopString(ctx, sessOIDCVerifier)
 	ev := store.LoginEvent{EmailKey: ssoAccountKey}
-	if locked, err := s.ssoLocked(ctx, ev.EmailKey, clientIP(r)); err != nil {
+	// Checked and counted in one step (store.BeginLogin), first against the client address only
+	// (who it is is not known yet), then, once the provider has said, against the account too.
+	attempt, locked, err := s.ssoBegin(ctx, ev.EmailKey, s.clientIP(r))
+	if err != nil {
 		s.serverError(w, r, err)
 		return
 	} else if locked {
 		ev.Reason = "locked"
-		s.ssoFail(w, r, ev, http.StatusTooManyRequests)
+		s.ssoFail(w, r, attempt, ev, http.StatusTooManyRequests)
 		return
 	}
 	q := r.URL.Query()
@@ -105,26 +109,34 @@ func (s *Server) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		ev.Reason = "oidc_no_code"
 	}
 	if ev.Reason != "" {
-		s.ssoFail(w, r, ev, http.StatusUnauthorized)
+		s.ssoFail(w, r, attempt, ev, http.StatusUnauthorized)
 		return
 	}
 	id, err := s.sso.Finish(ctx, q.Get("code"), verifier, nonce)
 	if err != nil {
 		ev.Reason = ssoReason(err)
 		s.log.Warn("sso: login refused", "reason", ev.Reason, "err", err, "request_id", requestID(ctx))
-		s.ssoFail(w, r, ev, http.StatusUnauthorized)
+		s.ssoFail(w, r, attempt, ev, http.StatusUnauthorized)
 		return
 	}
 	ev.AMR, ev.ACR = id.AMR, id.ACR
 	if a, err := mail.ParseAddress(id.Email); err == nil && a.Address == id.Email {
 		ev.EmailKey = strings.ToLower(id.Email)
 	}
-	if locked, err := s.ssoLocked(ctx, ev.EmailKey, clientIP(r)); err != nil {
+	// The provider's answer is verified: that attempt is over without counting, and the account's
+	// own begins.
+	verified := ev
+	verified.Reason = "oidc_verified"
+	if err := s.store.FinishLoginEvent(ctx, attempt, s.loginEvent(r, verified)); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if attempt, locked, err = s.ssoBegin(ctx, ev.EmailKey, s.clientIP(r)); err != nil {
 		s.serverError(w, r, err)
 		return
 	} else if locked {
 		ev.Reason = "locked"
-		s.ssoFail(w, r, ev, http.StatusTooManyRequests)
+		s.ssoFail(w, r, attempt, ev, http.StatusTooManyRequests)
 		return
 	}
 	u, reason, err := s.ssoUser(ctx, id)
@@ -135,7 +147,7 @@ func (s *Server) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 	ev.UserID = u.ID
 	if reason != "" {
 		ev.Reason = reason
-		s.ssoFail(w, r, ev, http.StatusUnauthorized)
+		s.ssoFail(w, r, attempt, ev, http.StatusUnauthorized)
 		return
 	}
 	if err := s.sso2Session(r, u, id.IDToken); err != nil {
@@ -143,7 +155,7 @@ func (s *Server) getOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Success, ev.Method = true, "oidc"
-	if err := s.store.RecordLoginEvent(ctx, s.loginEvent(r, ev)); err != nil {
+	if err := s.store.FinishLoginEvent(ctx, attempt, s.loginEvent(r, ev)); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -257,27 +269,33 @@ func (s *Server) sso2Session(r *http.Request, u store.User, idToken string) erro
 	return nil
 }
 
-// ssoLocked applies the password login's limits: failures per account key and per client address
-// within the window, counted together with password failures.
-func (s *Server) ssoLocked(ctx context.Context, key, ip string) (bool, error) {
-	byAccount, byIP, err := s.store.RecentFailures(ctx, key, ip, s.now().Add(-s.cfg.LoginWindow))
-	if err != nil {
-		return false, err
+// ssoBegin applies the password login's limits (store.BeginLogin): failures per account key and
+// per client address within the window, counted together with password failures. The key of a
+// failure before the provider has said who it is (ssoAccountKey) counts against the address only.
+func (s *Server) ssoBegin(ctx context.Context, key, ip string) (attempt int64, locked bool, err error) {
+	lim := store.LoginLimits{PerAccount: s.cfg.LoginMaxFails, PerAddress: s.cfg.LoginIPMaxFails, Window: s.cfg.LoginWindow}
+	if key == ssoAccountKey {
+		lim.PerAccount = math.MaxInt
 	}
-	return (key != ssoAccountKey && byAccount >= s.cfg.LoginMaxFails) || byIP >= s.cfg.LoginIPMaxFails, nil
+	return s.store.BeginLogin(ctx, key, ip, s.now(), lim)
 }
 
 func (s *Server) loginEvent(r *http.Request, ev store.LoginEvent) store.LoginEvent {
-	ev.IP = clientIP(r)
+	ev.IP = s.clientIP(r)
 	if ev.Method == "" {
 		ev.Method = "oidc"
 	}
 	return ev
 }
 
-// ssoFail records the failure and shows the login page with the one message.
-func (s *Server) ssoFail(w http.ResponseWriter, r *http.Request, ev store.LoginEvent, status int) {
-	if err := s.store.RecordLoginEvent(r.Context(), s.loginEvent(r, ev)); err != nil {
+// ssoFail records the failure as the outcome of the attempt (0: a failure before any attempt
+// began, recorded on its own) and shows the login page with the one message.
+func (s *Server) ssoFail(w http.ResponseWriter, r *http.Request, attempt int64, ev store.LoginEvent, status int) {
+	record := func() error { return s.store.RecordLoginEvent(r.Context(), s.loginEvent(r, ev)) }
+	if attempt != 0 {
+		record = func() error { return s.store.FinishLoginEvent(r.Context(), attempt, s.loginEvent(r, ev)) }
+	}
+	if err := record(); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -38,6 +38,7 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 }
 
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
+	method = methodLabel(method) // a known set: a request cannot add a series
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }

@@ -7,7 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -215,9 +215,10 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := s.store.UserByID(r.Context(), id)
-		// A session from before the user's last EndSessions (password change, deprovisioning) is over.
-		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || s.sessions.GetInt64(r.Context(), sessEpoch) != u.SessionEpoch)) {
+		u, gate, err := s.store.UserForSession(r.Context(), id)
+		// A session from before the user's last endSessions (password change or reset, disabling,
+		// deprovisioning) is over.
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || !s.sessionGate(r, gate))) {
 			_ = s.sessions.Destroy(r.Context())
 			next.ServeHTTP(w, r)
 			return
@@ -230,6 +231,7 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			info.userID = u.ID
 		}
 		ctx := context.WithValue(r.Context(), keyUser, &u)
+		ctx = context.WithValue(ctx, keyMustChange, gate.MustChange)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -289,10 +291,24 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The session is checked before any body is read: a stranger's POST (except signing in, its
+		// second step and choosing a language, small forms) is sent to the login page unread, so
+		// nobody can push megabytes into memory without an account.
+		if currentUser(r.Context()) == nil { // loadUser ran first: ended or disabled sessions count as none
+			if !anonPost[r.URL.Path] {
+				s.flash(r, flashInfo, "ログインしてください。", "Please log in.")
+				w.Header().Set("Connection", "close")
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, anonBodyLimit)
+		}
 		want := s.sessions.GetString(r.Context(), sessCSRF)
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
-			if err := r.ParseMultipartForm(s.maxBody(r)); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+			// File parts beyond uploadMemory go to a temporary file (removed by net/http after the
+			// request), so an upload is not held in memory twice.
+			if err := r.ParseMultipartForm(uploadMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
 					s.fail(w, r, http.StatusRequestEntityTooLarge, errTooLarge)
@@ -312,12 +328,32 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP is the peer address. X-Forwarded-For is not trusted: a proxy deployment documents how to
-// pass the real address (docs/operations.md).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+// anonPost are the POST routes open before signing in: the password form, the second step after it
+// (a code, or a passkey's assertion: login_mfa.go, passkeys.go; each refuses without a pending
+// password login) and the language. Their bodies are capped at anonBodyLimit.
+var anonPost = map[string]bool{
+	"/login": true, "/lang": true,
+	"/login/mfa": true, "/login/mfa/passkey/begin": true, "/login/mfa/passkey/finish": true,
 }
+
+const (
+	// anonBodyLimit caps what a caller without a session may send (anonPost: small forms, an assertion).
+	anonBodyLimit = 64 << 10
+	// uploadMemory is how much of a multipart body is kept in memory; the rest is spooled to disk.
+	uploadMemory = 1 << 20
+)
+
+// readUpload reads an uploaded file part (spooled to disk past uploadMemory) into one buffer sized
+// from the part's length (the multipart parser measured it), at most limit+1 bytes: enough to tell
+// a file too large without holding more of it, and without the doubling copies of io.ReadAll.
+func readUpload(f io.Reader, size, limit int64) ([]byte, error) {
+	buf := make([]byte, min(max(size, 0), limit)+1)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:n], nil
+}
+
+// clientIP is the client's address: the peer, or what a trusted proxy says (clientip.go).
+func (s *Server) clientIP(r *http.Request) string { return s.clientIPs.of(r) }

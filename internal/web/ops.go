@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/leakdesk/leakdesk/web"
 )
@@ -15,6 +16,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ok, reason := s.ready.State()
 	if !ok {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready", "reason": reason})
+		return
+	}
+	if ps := s.ready.Problems(); len(ps) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not_ready", "reason": strings.Join(ps, "; ")})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

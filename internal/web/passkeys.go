@@ -177,8 +177,9 @@ func (s *Server) postPasskeyLoginFinish(w http.ResponseWriter, r *http.Request) 
 		s.serverError(w, r, err)
 		return
 	}
-	ev := store.LoginEvent{EmailKey: strings.ToLower(u.Email), IP: clientIP(r), UserID: u.ID, Method: "password+webauthn"}
-	if locked, err := s.secondStepLocked(ctx, ev); err != nil {
+	ev := store.LoginEvent{EmailKey: strings.ToLower(u.Email), IP: s.clientIP(r), UserID: u.ID, Method: "password+webauthn"}
+	attempt, locked, err := s.beginLogin(ctx, ev.EmailKey, ev.IP)
+	if err != nil {
 		s.serverError(w, r, err)
 		return
 	} else if locked || u.Disabled {
@@ -187,7 +188,7 @@ func (s *Server) postPasskeyLoginFinish(w http.ResponseWriter, r *http.Request) 
 		if u.Disabled {
 			ev.Reason = "disabled"
 		}
-		_ = s.store.RecordLoginEvent(ctx, ev)
+		_ = s.store.FinishLoginEvent(ctx, attempt, ev)
 		s.jsonError(w, r, http.StatusTooManyRequests, lockedJA, lockedEN)
 		return
 	}
@@ -203,7 +204,7 @@ func (s *Server) postPasskeyLoginFinish(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		s.log.Warn("passkey login refused", "err", err, "request_id", requestID(ctx))
 		ev.Reason = "webauthn"
-		if err := s.store.RecordLoginEvent(ctx, ev); err != nil {
+		if err := s.store.FinishLoginEvent(ctx, attempt, ev); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -215,7 +216,7 @@ func (s *Server) postPasskeyLoginFinish(w http.ResponseWriter, r *http.Request) 
 		s.serverError(w, r, err)
 		return
 	}
-	next, err := s.finishSecondStep(r, u, ev)
+	next, err := s.finishSecondStep(r, u, attempt, ev)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

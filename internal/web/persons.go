@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -98,7 +97,16 @@ func (s *Server) personAccess(r *http.Request, caseID int64) (canDecrypt bool, e
 	if c.Involved[u.ID] {
 		return false, errInvolved
 	}
-	return auth.Has(u.Roles, personDecrypters...), nil
+	if !auth.Has(u.Roles, personDecrypters...) {
+		return false, nil
+	}
+	// A role is not enough: the user must need to know (persons_grants.go).
+	ok, grant, err := s.needToKnow(r.Context(), c, u)
+	if err != nil {
+		return false, err
+	}
+	withGrant(r, grant)
+	return ok, nil
 }
 
 // personCase parses {id}, checks access and the data key; it answers the error itself.
@@ -126,13 +134,15 @@ func (s *Server) personCase(w http.ResponseWriter, r *http.Request) (caseID int6
 		s.serverError(w, r, err)
 		return 0, false, false
 	}
+	// Register writes record who made them (person_history, by trigger).
+	*r = *r.WithContext(store.WithPersonChange(r.Context(), currentUser(r.Context()).ID, ""))
 	return caseID, canDecrypt, true
 }
 
 // logAccess records that decrypted data of subjects was shown; false (after answering 500) when
 // the record could not be written: nothing is shown unrecorded.
 func (s *Server) logAccess(w http.ResponseWriter, r *http.Request, caseID int64, page string, subjects []int64, reason string) bool {
-	err := s.store.RecordAccess(r.Context(), currentUser(r.Context()).ID, caseID, page, subjects, reason)
+	err := s.store.RecordAccess(r.Context(), currentUser(r.Context()).ID, caseID, page, subjects, reason+grantReason(r.Context()))
 	if err != nil {
 		s.serverError(w, r, err)
 		return false
@@ -210,7 +220,19 @@ func (s *Server) getPersons(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) personsPage(w http.ResponseWriter, r *http.Request, caseID int64, canDecrypt bool, status int, form view.PersonForm) {
 	q := r.URL.Query()
+	if q.Has("q") { // personal data stays out of URLs: the search form posts (persons_search.go)
+		s.fail(w, r, http.StatusBadRequest, errSearchInURL)
+		return
+	}
 	f := personFilter(caseID, q, "status", "q")
+	if tok := q.Get("s"); tok != "" {
+		sq, ok := s.openSearchToken(r, caseID, tok)
+		if !ok {
+			s.fail(w, r, http.StatusBadRequest, errSearchToken)
+			return
+		}
+		f.Search = sq
+	}
 	f.Limit = personPage + 1
 	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
 	list, err := s.store.ListPersons(r.Context(), s.keys, f)
@@ -234,12 +256,23 @@ func (s *Server) personsPage(w http.ResponseWriter, r *http.Request, caseID int6
 		s.serverError(w, r, err)
 		return
 	}
-	if canDecrypt && len(list) > 0 && !s.logAccess(w, r, caseID, "persons.list", ids(list), "対象者一覧の表示") {
+	// Decrypted pages are reads; so is every search that matches people, masked or not (issue 20).
+	logPage := "persons.list"
+	if f.Search != "" {
+		logPage = "persons.search"
+	}
+	if len(list) > 0 && (canDecrypt || f.Search != "") && !s.logAccess(w, r, caseID, logPage, ids(list), searchReason(f, "対象者一覧の表示")) {
 		return
 	}
 	u := currentUser(r.Context())
+	grants, err := s.grantsView(r, caseID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	v := view.PersonsView{CaseID: caseID, Masked: !canDecrypt, CanWrite: auth.Has(u.Roles, personWriters...), CanExport: canDecrypt,
-		Status: f.Status, Q: f.Search, Total: total, Next: next, Statuses: noticeStatuses, Methods: noticeMethods, Comps: compensationKinds, Form: form}
+		Status: f.Status, Q: f.Search, Total: total, Next: next, Statuses: noticeStatuses, Methods: noticeMethods, Comps: compensationKinds, Form: form,
+		NeedToKnow: !canDecrypt && auth.Has(u.Roles, personDecrypters...), Grants: grants}
 	for _, o := range noticeStatuses {
 		v.Counts = append(v.Counts, view.StatusCount{Value: o.Value, JA: o.JA, EN: o.EN, N: counts[o.Value]})
 	}
@@ -351,8 +384,12 @@ func (s *Server) personID(w http.ResponseWriter, r *http.Request) (int64, bool) 
 }
 
 func (s *Server) getPersonEdit(w http.ResponseWriter, r *http.Request) {
-	caseID, _, ok := s.personCase(w, r)
+	caseID, canDecrypt, ok := s.personCase(w, r)
 	if !ok {
+		return
+	}
+	if !canDecrypt { // the form shows the person's data decrypted
+		s.fail(w, r, http.StatusForbidden, errNeedToKnow)
 		return
 	}
 	id, ok := s.personID(w, r)
@@ -383,8 +420,12 @@ func (s *Server) personEditPage(w http.ResponseWriter, r *http.Request, caseID i
 }
 
 func (s *Server) postPersonEdit(w http.ResponseWriter, r *http.Request) {
-	caseID, _, ok := s.personCase(w, r)
+	caseID, canDecrypt, ok := s.personCase(w, r)
 	if !ok {
+		return
+	}
+	if !canDecrypt { // an edit answers with the person's data (form, conflict)
+		s.fail(w, r, http.StatusForbidden, errNeedToKnow)
 		return
 	}
 	id, ok := s.personID(w, r)
@@ -397,7 +438,12 @@ func (s *Server) postPersonEdit(w http.ResponseWriter, r *http.Request) {
 		s.personEditPage(w, r, caseID, http.StatusUnprocessableEntity, form)
 		return
 	}
-	err := s.store.UpdatePerson(r.Context(), s.keys, caseID, id, form.Version, d, n)
+	why := strings.TrimSpace(r.PostFormValue("change_reason"))
+	if len([]rune(why)) > 200 {
+		why = string([]rune(why)[:200])
+	}
+	ctx := store.WithPersonChange(r.Context(), currentUser(r.Context()).ID, why)
+	err := s.store.UpdatePerson(ctx, s.keys, caseID, id, form.Version, d, n)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.fail(w, r, http.StatusNotFound, errNotFound)
@@ -517,7 +563,7 @@ func (s *Server) postPersonImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer file.Close()
-	b, err := io.ReadAll(io.LimitReader(file, csvimport.DefaultMaxBytes+1))
+	b, err := readUpload(file, hdr.Size, csvimport.DefaultMaxBytes)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -776,8 +822,17 @@ func (s *Server) apiGetPersons(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	if q.Has("q") { // personal data stays out of URLs: POST …/persons/search (persons_search.go)
+		s.fail(w, r, http.StatusBadRequest, errSearchInURL)
+		return
+	}
 	f := personFilter(caseID, q, "status", "q")
 	f.AfterID, _ = strconv.ParseInt(q.Get("after"), 10, 64)
+	s.apiPersonList(w, r, caseID, canDecrypt, f, "api.persons")
+}
+
+// apiPersonList answers one page of the register for f, recording the read under page.
+func (s *Server) apiPersonList(w http.ResponseWriter, r *http.Request, caseID int64, canDecrypt bool, f store.PersonFilter, page string) {
 	f.Limit = personPage + 1
 	list, err := s.store.ListPersons(r.Context(), s.keys, f)
 	if err != nil {
@@ -793,7 +848,8 @@ func (s *Server) apiGetPersons(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if canDecrypt && len(list) > 0 && !s.logAccess(w, r, caseID, "api.persons", ids(list), "API による対象者一覧の取得") {
+	// Decrypted pages are reads; so is every search that matches people, masked or not (issue 20).
+	if len(list) > 0 && (canDecrypt || f.Search != "") && !s.logAccess(w, r, caseID, page, ids(list), searchReason(f, "API による対象者一覧の取得")) {
 		return
 	}
 	for _, p := range list {

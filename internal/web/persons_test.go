@@ -305,7 +305,9 @@ func TestPersons_MaskedUnlessTheRoleMaySeeAndEveryDecryptedViewLogged(t *testing
 			t.Errorf("%s export: %d", key, r.Status)
 		}
 	}
-	for _, key := range []string{"staff", "manager", "privacy", "auditor"} {
+	// The case's handler, the privacy officer and the auditor need to know; a manager not on the
+	// case sees the list masked (TestPersons_NeedToKnow).
+	for _, key := range []string{"staff", "privacy", "auditor"} {
 		cl := h.client().loginAs(key)
 		r := cl.get(h.path(""))
 		if text(t, r.Body, fmt.Sprintf(`[data-testid="person-%d"] [data-testid="person-name"]`, id)) != "山田 太郎" {
@@ -318,10 +320,13 @@ func TestPersons_MaskedUnlessTheRoleMaySeeAndEveryDecryptedViewLogged(t *testing
 	}
 	// Search by exact e-mail through the blind index.
 	cl := h.client().loginAs("staff")
-	if r := cl.get(h.path("?q=TARO%40example.jp")); !strings.Contains(r.Body, "山田 太郎") {
+	search := func(q string) resp {
+		return cl.get(cl.postForm(h.path(""), h.path("/search"), url.Values{"q": {q}}).Header.Get("Location"))
+	}
+	if r := search("TARO@example.jp"); !strings.Contains(r.Body, "山田 太郎") {
 		t.Error("search by e-mail found nothing")
 	}
-	if r := cl.get(h.path("?q=taro")); strings.Contains(r.Body, "山田 太郎") {
+	if r := search("taro"); strings.Contains(r.Body, "山田 太郎") {
 		t.Error("a partial search matched")
 	}
 	// Role checks on writes and on other users.

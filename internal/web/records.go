@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"path"
@@ -390,7 +389,7 @@ func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
 	limit := s.evidenceLimit()
 	// Read at most one byte more than the limit: enough to know the file is too large without
 	// holding more of it.
-	data, err := io.ReadAll(io.LimitReader(file, limit+1))
+	data, err := readUpload(file, hdr.Size, limit)
 	if err != nil {
 		s.serverError(w, r, fmt.Errorf("web: read evidence upload: %w", err))
 		return
@@ -587,19 +586,6 @@ func (s *Server) apiPatchRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
 	writeJSON(w, http.StatusOK, toAPIRecord(nc.Record(rec.ID), s.now()))
-}
-
-// redactRecordEvent hides the content of a restricted record event (discipline) from viewers who
-// may not see it; the event itself, its type and its stage stay visible.
-func redactRecordEvent(p map[string]any) map[string]any {
-	out := map[string]any{}
-	for _, k := range []string{"record_id", "kind", "stage", "evidence_id"} {
-		if v, ok := p[k]; ok {
-			out[k] = v
-		}
-	}
-	out["restricted"] = true
-	return out
 }
 
 // recordEventLines summarises a record or evidence event for the timeline; restricted content

@@ -25,18 +25,21 @@ func (s *Server) routes() http.Handler {
 	// Operations: no session, no database needed for liveness.
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
-	r.Method(http.MethodGet, "/metrics", s.metrics.handler())
+	if s.cfg.MetricsAddr == "" { // else `leakdesk serve` serves it on its own listener (metrics_guard.go)
+		r.Method(http.MethodGet, "/metrics", s.MetricsHandler())
+	}
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
 	r.Get("/api/openapi.json", s.openapi)
 
 	// JSON API: bearer tokens, problem+json errors.
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.requireReady, s.limitBody, s.bearer)
+		r.Use(s.requireReady, s.limitBody, s.bearer, s.rateLimit(s.limits.api))
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 		r.Get("/me", s.apiMe)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons) // the query in the body: persons_search.go
 		// API ROUTES: cases
 		r.Post("/cases", s.apiCreateCase)
 		r.Get("/cases", s.apiListCases)
@@ -70,7 +73,7 @@ func (s *Server) routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		cop := http.NewCrossOriginProtection()
 		cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusForbidden, errCSRF) }))
-		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.checkCSRF, s.loadUser)
+		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.loadUser, s.checkCSRF)
 		r.Get("/login", s.getLogin)
 		r.Post("/login", s.postLogin)
 		r.Get("/login/oidc", s.getLoginOIDC)
@@ -81,7 +84,8 @@ func (s *Server) routes() http.Handler {
 		r.Post("/login/mfa/passkey/finish", s.postPasskeyLoginFinish)
 		r.Post("/lang", s.postLang)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireLogin, s.requireMFAEnrolment)
+			// A temporary password is changed first (admin_reach.go), then a due second factor enrolled.
+			r.Use(s.requireLogin, s.requireFreshPassword, s.requireMFAEnrolment)
 			r.Get("/", s.home)
 			r.Post("/logout", s.postLogout)
 			r.Get("/account", s.getAccount)
@@ -94,17 +98,23 @@ func (s *Server) routes() http.Handler {
 			r.Post("/account/passkeys/finish", s.postPasskeyRegisterFinish)
 			r.Get("/account/sessions", s.getAccountSessions)
 			r.Post("/account/sessions/{id}/end", s.postAccountSessionEnd)
+			// The one change form: the user's own choice, or the forced change of a temporary password.
 			r.Get("/account/password", s.getAccountPassword)
 			r.Post("/account/password", s.postAccountPassword)
+			// ROUTES: role grants (a second administrator or the privacy officer; see admin_reach.go)
+			r.With(s.requireRole(grantDeciders...)).Get("/role-grants", s.getRoleGrants)
+			r.With(s.requireRole(grantDeciders...)).Post("/role-grants/{gid}", s.postRoleGrant)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
 			// ROUTES: persons (affected-person register; see persons.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
-			r.With(s.requireRole(personDecrypters...)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.postPersonsSearch) // reads: the query stays out of the URL
+			r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Get("/cases/{id}/persons/export", s.getPersonsExport)
+			r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.postRegisterGrant) // need-to-know grants: persons_grants.go
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(personWriters...))
 				r.Post("/cases/{id}/persons", s.postPersonAdd)
 				r.Get("/cases/{id}/persons/import", s.getPersonImport)
-				r.Post("/cases/{id}/persons/import", s.postPersonImport) // larger body limit: personUploadLimit
+				r.With(s.rateLimit(s.limits.imp)).Post("/cases/{id}/persons/import", s.postPersonImport) // larger body limit: personUploadLimit
 				r.Post("/cases/{id}/persons/import/commit", s.postPersonImportCommit)
 				r.Post("/cases/{id}/persons/bulk-notice", s.postPersonsBulkNotice)
 				r.Get("/cases/{id}/persons/{pid}", s.getPersonEdit)
@@ -141,7 +151,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/cases/{id}/documents/{kind}", s.getDocument)
 				r.Post("/cases/{id}/documents/{kind}", s.postDocument)
 				r.Post("/cases/{id}/documents/{kind}/finalise", s.postDocumentFinalise)
-				r.Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
+				r.With(s.rateLimit(s.limits.pdf)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
 			})
 			r.With(s.requireRole(auth.RoleAdmin)).Get("/admin/jobs", s.getAdminJobs)
 			// ROUTES: audit (auditor desk; see audit.go)
@@ -150,12 +160,13 @@ func (s *Server) routes() http.Handler {
 				r.Get("/", s.getAuditHome)
 				r.Get("/verify", s.getAuditVerify)
 				r.Get("/access", s.getAuditAccess)
+				r.Get("/admin-events", s.getAuditAdminEvents) // audit_admin_events.go
 				r.Get("/review", s.getAuditReview)
 				r.Get("/review.csv", s.getAuditReviewCSV)
 				r.Get("/cases/{id}", s.getAuditCase)
 				r.Get("/cases/{id}/diff", s.getAuditDiff)
-				r.Get("/cases/{id}/export", s.getAuditExport)
-				r.Post("/export", s.postAuditExport) // reads only: a selection is a form
+				r.With(s.rateLimit(s.limits.export)).Get("/cases/{id}/export", s.getAuditExport)
+				r.With(s.rateLimit(s.limits.export)).Post("/export", s.postAuditExport) // reads only: a selection is a form
 				// The only writes an auditor may make: review comments and sign-offs (their own chain).
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/comments", s.postAuditComment)
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/signoff", s.postAuditSignoff)
@@ -170,6 +181,8 @@ func (s *Server) routes() http.Handler {
 				r.Get("/logins", s.getAdminLogins)
 				r.Get("/security", s.getAdminSecurity)
 				r.Post("/security", s.postAdminSecurity)
+				r.Get("/delegations", s.getAdminDelegations)
+				r.Post("/delegations", s.postAdminDelegation)
 			})
 		})
 	})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 
@@ -35,10 +36,12 @@ type Server struct {
 	log      *slog.Logger
 	ready    *Readiness
 	metrics  *metrics
-	now      func() time.Time
-	params   auth.Params
-	handler  http.Handler
-	svc      *casework.Service
+	// clientIPs reads the client address, through trusted proxies only (clientip.go).
+	clientIPs *clientIPs
+	now       func() time.Time
+	params    auth.Params
+	handler   http.Handler
+	svc       *casework.Service
 	// keys encrypt and decrypt the affected-person register (nil: the register is unavailable).
 	keys *pii.Keyring
 	// extraCaseLinks are sub-pages of a case contributed by other parts (register, documents, audit).
@@ -51,7 +54,8 @@ type Server struct {
 	// sso is the OpenID Connect provider (nil: single sign-on is off; see login_oidc.go).
 	sso *sso.Provider
 	// wa is the WebAuthn relying party for passkeys (nil when the base URL's host cannot be an RP ID).
-	wa *webauthn.WebAuthn
+	wa     *webauthn.WebAuthn
+	limits limiters // per-user rate limits of the expensive routes (ratelimit.go)
 }
 
 // Options tune a Server; the zero value is production.
@@ -64,6 +68,7 @@ type Options struct {
 	Deadlines      *reminder.Reader  // dashboard and /admin/jobs queries; built from the store when nil
 	Documents      *documents.Store  // case documents; built from the store when nil
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
+	RateLimits     *RateLimits       // per-user limits of expensive routes; DefaultRateLimits when nil
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -80,7 +85,19 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		reg = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(reg, st)
-	s.ready = &Readiness{store: st}
+	if ips, err := newClientIPs(cfg.TrustedProxies); err == nil {
+		s.clientIPs = ips
+	} else {
+		// config.FromEnv checks the list; a bad one here means a test built the config by hand.
+		log.Error("trusted proxies ignored", "err", err)
+		s.clientIPs = &clientIPs{}
+	}
+	s.ready = &Readiness{store: st, log: log}
+	if opts.RateLimits != nil {
+		s.limits = newLimiters(*opts.RateLimits)
+	} else {
+		s.limits = newLimiters(DefaultRateLimits)
+	}
 	s.keys = opts.Keys
 	s.svc = opts.Service
 	if s.svc == nil {
@@ -95,6 +112,13 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 			n, err := st.AffectedPersonCount(ctx, caseID)
 			return int(n), err
 		}
+	}
+	if s.svc.RegisterTotals == nil {
+		// The register's compensation total decides whether the CEO approves the compensation policy.
+		s.svc.RegisterTotals = st.RegisterTotals
+	}
+	if s.svc.CompensationExecutiveAbove == 0 {
+		s.svc.CompensationExecutiveAbove = cfg.CompensationCEOAbove
 	}
 
 	sm := scs.New()
@@ -133,27 +157,67 @@ func (s *Server) Router() http.Handler { return s.handler }
 // background by Watch so that /readyz and the guard in front of app routes never block on the DB.
 type Readiness struct {
 	store  *store.Store
+	log    *slog.Logger
 	mu     sync.RWMutex
 	ok     bool
 	reason string
 	at     time.Time
+	// problems are faults outside the database that do not stop the app routes but make /readyz
+	// answer 503 (e.g. the witness directory: anchoring retries, nothing is lost meanwhile).
+	problems map[string]string
+}
+
+// SetProblem records (reason != "") or clears (reason == "") a fault named key for /readyz.
+func (rd *Readiness) SetProblem(key, reason string) {
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	if rd.problems == nil {
+		rd.problems = map[string]string{}
+	}
+	if reason == "" {
+		delete(rd.problems, key)
+	} else {
+		rd.problems[key] = reason
+	}
+}
+
+// Problems returns the recorded faults, sorted by key, as "key: reason".
+func (rd *Readiness) Problems() []string {
+	rd.mu.RLock()
+	defer rd.mu.RUnlock()
+	var out []string
+	for k, v := range rd.problems {
+		out = append(out, k+": "+v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Check probes the database once and records the verdict.
 func (rd *Readiness) Check(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	// The reason is shown to anyone who asks /readyz: the database's error names its host, port,
+	// user and database, so it goes to the log only.
 	ok, reason := true, ""
 	if err := rd.store.Ping(ctx); err != nil {
-		ok, reason = false, "database unreachable: "+err.Error()
+		ok, reason = false, "database unreachable"
+		rd.logDetail(reason, err)
 	} else if pending, err := rd.store.Pending(ctx); err != nil {
-		ok, reason = false, "migration status unknown: "+err.Error()
+		ok, reason = false, "migration status unknown"
+		rd.logDetail(reason, err)
 	} else if pending {
 		ok, reason = false, "migrations pending: run `leakdesk migrate up`"
 	}
 	rd.mu.Lock()
 	rd.ok, rd.reason, rd.at = ok, reason, time.Now()
 	rd.mu.Unlock()
+}
+
+func (rd *Readiness) logDetail(reason string, err error) {
+	if rd.log != nil {
+		rd.log.Warn("not ready", "reason", reason, "err", err)
+	}
 }
 
 // State returns the last verdict.

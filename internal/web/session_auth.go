@@ -36,23 +36,26 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	if len(key) > 254 {
 		key = key[:254]
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	lang := s.lang(r)
-	fail := func(status int, msgJA, msgEN, reason string) {
-		if err := s.store.RecordLogin(r.Context(), key, ip, false, reason); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		p := s.page(r, "ログイン", "Log in")
-		s.render(w, r, status, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)})))
-	}
-	byAccount, byIP, err := s.store.RecentFailures(r.Context(), key, ip, s.now().Add(-s.cfg.LoginWindow))
+	// The count and the check are one step, and a refused attempt is refused before any hashing and
+	// without extending the lock (store.BeginLogin).
+	attempt, locked, err := s.beginLogin(r.Context(), key, ip)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if byAccount >= s.cfg.LoginMaxFails || byIP >= s.cfg.LoginIPMaxFails {
-		auth.BurnTime(password)
+	fail := func(status int, msgJA, msgEN, reason string) {
+		if reason != "locked" {
+			if err := s.store.FinishLogin(r.Context(), attempt, false, reason); err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+		}
+		p := s.page(r, "ログイン", "Log in")
+		s.render(w, r, status, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)})))
+	}
+	if locked {
 		s.log.Warn("login refused: rate limit", "request_id", requestID(r.Context()))
 		fail(http.StatusTooManyRequests, lockedJA, lockedEN, "locked")
 		return
@@ -92,6 +95,10 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			s.serverError(w, r, err)
 		}
+		// The password was right; the second step is an attempt of its own (store.BeginLogin).
+		if err := s.store.FinishLogin(r.Context(), attempt, false, "second_step"); err != nil {
+			s.log.Error("login: record", "err", err, "request_id", requestID(r.Context()))
+		}
 		return // the session waits for the second factor (login_mfa.go)
 	}
 	// A new session token on login defeats session fixation.
@@ -102,13 +109,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	next := s.sessions.PopString(r.Context(), sessNext)
 	s.sessions.Put(r.Context(), sessUserID, u.ID)
 	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
-	s.sessions.Put(r.Context(), sessEpoch, u.SessionEpoch)
+	s.sessions.Put(r.Context(), sessEpoch, u.SessionEpoch) // a later reset, disable or password change ends this session
 	if err := s.trackSession(r, u.ID, "password"); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
-	if err := s.store.RecordLogin(r.Context(), key, ip, true, ""); err != nil {
+	if err := s.store.FinishLogin(r.Context(), attempt, true, ""); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

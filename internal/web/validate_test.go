@@ -27,6 +27,7 @@ func TestCheckInput(t *testing.T) {
 		{"request ok", &requestInput{Stage: "discovery", Kind: "complete"}, "", ""},
 		{"request kind unknown", &requestInput{Stage: "discovery", Kind: "approve_myself"}, "kind", "依頼の種類は一覧から選んでください。"},
 		{"request no stage", &requestInput{Kind: "skip"}, "stage", "段階を入力してください。"},
+		{"case-level request has no stage", &requestInput{Kind: "close_not_incident", Note: "誤報"}, "", ""},
 		{"request note too long", &requestInput{Stage: "discovery", Kind: "complete", Note: strings.Repeat("あ", 2001)}, "note", "コメントは2000文字以内で入力してください。"},
 		{"request review date format", &requestInput{Stage: "customer_notice", Kind: "defer", ReviewBy: "2026/05/08"}, "review_by", "見直し期限は YYYY-MM-DD の形式で入力してください。"},
 		{"request review date ok", &requestInput{Stage: "customer_notice", Kind: "defer", ReviewBy: "2026-05-08"}, "", ""},

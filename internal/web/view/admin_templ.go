@@ -92,9 +92,9 @@ func AdminUsersPage(p Page, users []AdminUser, form UserForm, newPassword string
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.T("初期パスワード（この画面で一度だけ表示されます）", "Initial password (shown only once)"))
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(p.T("仮パスワード（この画面で一度だけ表示されます。本人が初回ログイン時に変更します）", "Temporary password (shown only once; the user changes it at the first login)"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/view/admin.templ`, Line: 36, Col: 123}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/view/admin.templ`, Line: 36, Col: 213}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -107,7 +107,7 @@ func AdminUsersPage(p Page, users []AdminUser, form UserForm, newPassword string
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(newPassword)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/view/admin.templ`, Line: 36, Col: 146}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `internal/web/view/admin.templ`, Line: 36, Col: 236}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {

@@ -76,11 +76,25 @@ type RequestView struct {
 	Blocked     []incident.Missing
 	Approvals   []ApprovalView
 	Needs       string // the approval slots, in words
+	Route       []RouteBox
+	// OnBehalf are the absent principals the viewer is registered to stamp for now (代理承認).
+	OnBehalf []UserOption
+}
+
+// RouteBox is one 印 box of a request's 稟議 route.
+type RouteBox struct {
+	Role     incident.Role
+	State    string // approved, waiting, sent_back, later
+	Name     string // the stamp: who approved
+	At       time.Time
+	Note     string
+	AsDeputy bool
 }
 
 // ApprovalView is one recorded approval.
 type ApprovalView struct {
 	Name     string
+	For      string // the absent principal of a 代理承認
 	Role     incident.Role
 	AsDeputy bool
 	At       time.Time

@@ -91,7 +91,11 @@ func (p Page) Nav() []NavItem {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
 		items = append(items, NavItem{"/admin/security", "ログイン設定", "Sign-in settings", "nav-admin-security"})
+		items = append(items, NavItem{"/admin/delegations", "代理承認の登録", "Deputies", "nav-admin-delegations"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
+	}
+	if u.Has(auth.RoleAdmin, auth.RolePrivacyOfficer) {
+		items = append(items, NavItem{"/role-grants", "役割付与の承認", "Role grants", "nav-role-grants"})
 	}
 	items = append(items, NavItem{"/account", "アカウント", "Account", "nav-account"})
 	return items
