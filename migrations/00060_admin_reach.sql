@@ -9,7 +9,10 @@
 --                         privacy officer (never the requester) before it takes effect
 
 -- +goose Up
-ALTER TABLE users ADD COLUMN session_epoch bigint NOT NULL DEFAULT 0,
+-- session_epoch is also added by 00050_sso.sql (issue 18, merged beside this one), which runs first;
+-- IF NOT EXISTS lets both stand. This is the one edit of 00060 after it was written, acceptable
+-- because 00060 had not been released yet (the issue 18/20 merge).
+ALTER TABLE users ADD COLUMN IF NOT EXISTS session_epoch bigint NOT NULL DEFAULT 0,
     ADD COLUMN must_change_password boolean NOT NULL DEFAULT false;
 
 CREATE TABLE role_grants (
@@ -31,4 +34,5 @@ CREATE UNIQUE INDEX role_grants_one_pending ON role_grants (target_id) WHERE sta
 
 -- +goose Down
 DROP TABLE role_grants;
-ALTER TABLE users DROP COLUMN must_change_password, DROP COLUMN session_epoch;
+-- IF EXISTS: 00050's Down drops session_epoch too (see Up).
+ALTER TABLE users DROP COLUMN must_change_password, DROP COLUMN IF EXISTS session_epoch;

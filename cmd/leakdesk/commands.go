@@ -301,7 +301,8 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 func cmdUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
 	sub, err := group(stdout, args, "user", "Manage the accounts that log in (DATABASE_URL).", []subcommand{
-		{"add", "create a user; the password is read from stdin"}, {"disable", "disable a user"}, {"list", "list users"}})
+		{"add", "create a user; the password is read from stdin"}, {"disable", "disable a user"}, {"list", "list users"},
+		{"mfa-roles", "set the roles that must use a second factor with a password"}})
 	if err != nil {
 		return err
 	}
@@ -317,6 +318,10 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 	case "disable":
 		fs = newFlags(stdout, "user disable", "user disable --email E", "Disable a user: their sessions and API tokens stop working at once.")
 		email = fs.String("email", "", "e-mail address of the user")
+	case "mfa-roles":
+		fs = newFlags(stdout, "user mfa-roles", "user mfa-roles --role R[,R]|none",
+			"Set the roles that must use a second factor with a password (none for none); the sign-in settings page (/admin/security) sets the same.")
+		role = fs.String("role", "", "roles, comma-separated, or none: "+rolesList())
 	default:
 		fs = newFlags(stdout, "user list", "user list", "List the users with their roles and state.")
 	}
@@ -328,6 +333,8 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 		return fs.misuse("user add needs --email, --name and --role")
 	case sub == "disable" && *email == "":
 		return fs.misuse("user disable needs --email")
+	case sub == "mfa-roles" && *role == "":
+		return fs.misuse("user mfa-roles needs --role (roles, comma-separated, or none)")
 	}
 	st, _, err := openStore(ctx, getenv)
 	if err != nil {
@@ -383,6 +390,20 @@ func cmdUser(ctx context.Context, args []string, getenv func(string) string, std
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Email, u.Name, strings.Join(roleNames(u.Roles), ","), state)
 		}
 		return tw.Flush()
+	case "mfa-roles":
+		// The roles that must use a second factor with a password ("none" for none); the
+		// sign-in settings page (/admin/security) sets the same.
+		var roles []auth.Role
+		if *role != "none" {
+			var ok bool
+			if roles, ok = auth.ParseRoles(strings.Split(*role, ",")); !ok {
+				return fmt.Errorf("unknown role in %q; known roles: %s", *role, rolesList())
+			}
+		}
+		if err := st.SetMFARoles(ctx, 0, roles); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "second factor required for: %s\n", *role)
 	}
 	return nil
 }

@@ -39,6 +39,7 @@ commands:
   user add --email E --name N --role R[,R]   create a user; the password is read from stdin
   user disable --email E         disable a user (sessions and tokens stop working)
   user list                      list users
+  user mfa-roles --role R[,R]|none   roles that must use a second factor with a password
   token create --email E [--label L]         print a new API token once (only its hash is stored)
   audit verify [--case N]        recompute the hash chains; exits 1 naming the first bad event
   audit verify --witness DIR [--pubkey KEY]  also check the database against every signed checkpoint in DIR

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
 )
 
 // Config is the whole runtime configuration. It is built once in main and passed down; no package
@@ -32,10 +34,21 @@ type Config struct {
 	Company          string        // LEAKDESK_COMPANY: name, address, representative, contact; "\n" or " / " separate lines
 	ReminderOffsets  string        // LEAKDESK_REMINDER_OFFSETS, e.g. "24h,2h" (the default); parsed by the reminder package
 	EvidenceMaxBytes int64         // LEAKDESK_EVIDENCE_MAX_BYTES: size limit of an evidence file, default 20 MiB
-	SigningKeyFile   string        // LEAKDESK_SIGNING_KEY_FILE: Ed25519 key that signs the checkpoints (serve requires it)
-	VerifyKeysFile   string        // LEAKDESK_VERIFY_KEYS_FILE: earlier public keys, one per line, still trusted for verification
-	WitnessDir       string        // LEAKDESK_WITNESS_DIR: append-only directory each signed checkpoint is copied to
-	DB               DBConfig      // LEAKDESK_DB_*: the server's pool size and session timeouts
+
+	// Single sign-on (OpenID Connect); off unless the issuer is set. The redirect URI is
+	// LEAKDESK_BASE_URL + /login/oidc/callback.
+	OIDCIssuer       string          // LEAKDESK_OIDC_ISSUER, e.g. https://login.microsoftonline.com/<tenant>/v2.0
+	OIDCClientID     string          // LEAKDESK_OIDC_CLIENT_ID
+	OIDCClientSecret string          // LEAKDESK_OIDC_CLIENT_SECRET
+	OIDCScopes       []string        // LEAKDESK_OIDC_SCOPES besides openid, space-separated; default "email profile"
+	OIDCGroupsClaim  string          // LEAKDESK_OIDC_GROUPS_CLAIM, default "groups"
+	OIDCGroupRoles   auth.GroupRoles // LEAKDESK_OIDC_GROUP_ROLES: group=role,…; when set, the IdP's groups decide SSO users' roles
+	SCIMToken        string          // LEAKDESK_SCIM_TOKEN: bearer token of the SCIM 2.0 provisioning endpoint (off when empty)
+
+	SigningKeyFile string   // LEAKDESK_SIGNING_KEY_FILE: Ed25519 key that signs the checkpoints (serve requires it)
+	VerifyKeysFile string   // LEAKDESK_VERIFY_KEYS_FILE: earlier public keys, one per line, still trusted for verification
+	WitnessDir     string   // LEAKDESK_WITNESS_DIR: append-only directory each signed checkpoint is copied to
+	DB             DBConfig // LEAKDESK_DB_*: the server's pool size and session timeouts
 	// MetricsAddr (LEAKDESK_METRICS_ADDR) serves /metrics on its own listener (e.g. 127.0.0.1:9090)
 	// and not on Addr; MetricsToken (LEAKDESK_METRICS_TOKEN, at least 16 characters) makes /metrics
 	// require "Authorization: Bearer <token>" wherever it is served. With neither, /metrics is open
@@ -65,6 +78,9 @@ type DBConfig struct {
 	StatementTimeout time.Duration // LEAKDESK_DB_STATEMENT_TIMEOUT, default 60s
 	IdleInTxTimeout  time.Duration // LEAKDESK_DB_IDLE_TX_TIMEOUT, default 60s
 }
+
+// OIDC reports whether single sign-on is configured.
+func (c Config) OIDC() bool { return c.OIDCIssuer != "" }
 
 // Secure reports whether cookies must carry the Secure flag (served over https).
 func (c Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
@@ -163,7 +179,39 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.DB.IdleInTxTimeout, err = duration(getenv, "LEAKDESK_DB_IDLE_TX_TIMEOUT", 60*time.Second); err != nil {
 		return c, err
 	}
+	if err := c.oidcFromEnv(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+func (c *Config) oidcFromEnv(getenv func(string) string) error {
+	c.OIDCIssuer = strings.TrimRight(getenv("LEAKDESK_OIDC_ISSUER"), "/")
+	c.OIDCClientID = getenv("LEAKDESK_OIDC_CLIENT_ID")
+	c.OIDCClientSecret = getenv("LEAKDESK_OIDC_CLIENT_SECRET")
+	c.OIDCScopes = strings.Fields(getenv("LEAKDESK_OIDC_SCOPES"))
+	c.OIDCGroupsClaim = getenv("LEAKDESK_OIDC_GROUPS_CLAIM")
+	c.SCIMToken = getenv("LEAKDESK_SCIM_TOKEN")
+	if c.SCIMToken != "" && len(c.SCIMToken) < 32 {
+		return fmt.Errorf("config: LEAKDESK_SCIM_TOKEN must be at least 32 characters (a random secret)")
+	}
+	if c.OIDCIssuer == "" {
+		return nil
+	}
+	if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("config: LEAKDESK_OIDC_ISSUER %q is not an http(s) URL", c.OIDCIssuer)
+	}
+	if c.OIDCClientID == "" || c.OIDCClientSecret == "" {
+		return fmt.Errorf("config: LEAKDESK_OIDC_ISSUER is set but LEAKDESK_OIDC_CLIENT_ID or LEAKDESK_OIDC_CLIENT_SECRET is not")
+	}
+	gr, err := auth.ParseGroupRoles(getenv("LEAKDESK_OIDC_GROUP_ROLES"))
+	if err != nil {
+		return fmt.Errorf("config: LEAKDESK_OIDC_GROUP_ROLES: %w", err)
+	}
+	if len(gr) > 0 {
+		c.OIDCGroupRoles = gr
+	}
+	return nil
 }
 
 func or(v, def string) string {

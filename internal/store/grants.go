@@ -31,8 +31,8 @@ func (s *Store) UserForSession(ctx context.Context, id int64) (User, SessionGate
 	var u User
 	var g SessionGate
 	var roles []string
-	err := s.Pool.QueryRow(ctx, `SELECT `+userCols+`, session_epoch, must_change_password FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &roles, &u.Lang, &u.Disabled, &u.CreatedAt, &u.Version, &g.Epoch, &g.MustChange)
+	err := s.Pool.QueryRow(ctx, `SELECT `+userCols+`, must_change_password FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &roles, &u.Lang, &u.Disabled, &u.CreatedAt, &u.Version, &u.SessionEpoch, &g.MustChange)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, g, ErrNotFound
 	}
@@ -42,37 +42,19 @@ func (s *Store) UserForSession(ctx context.Context, id int64) (User, SessionGate
 	for _, r := range roles {
 		u.Roles = append(u.Roles, auth.Role(r))
 	}
+	g.Epoch = u.SessionEpoch
 	return u, g, nil
 }
 
 // ResetPassword sets a temporary password (the user must change it at the next login) and ends
-// every session and API token of the user.
+// every session and API token of the user (updateUser calls endSessions for "password_set").
 func (s *Store) ResetPassword(ctx context.Context, actorID, id, version int64, hash string) error {
 	return s.updateUser(ctx, actorID, id, version, "password_set", map[string]any{"temporary": true},
 		`UPDATE users SET password_hash = $3, must_change_password = true, updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`, hash)
 }
 
-// ChangeOwnPassword is the user replacing their password (a temporary one included). Other
-// sessions of the user end; the caller re-binds the current one to the returned epoch.
-func (s *Store) ChangeOwnPassword(ctx context.Context, id int64, hash string) (epoch int64, err error) {
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE users SET password_hash = $2, must_change_password = false, session_epoch = session_epoch + 1,
-			updated_at = now(), version = version + 1 WHERE id = $1 RETURNING session_epoch`, id, hash).Scan(&epoch); err != nil {
-			return fmt.Errorf("store: change password: %w", err)
-		}
-		return adminEvent(ctx, tx, id, id, "password_changed", nil)
-	})
-	return epoch, err
-}
-
-// endSessions moves the user's session epoch on, so that every session logged in before ends at
-// its next request (see SessionGate).
-func endSessions(ctx context.Context, tx pgx.Tx, id int64) error {
-	if _, err := tx.Exec(ctx, `UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("store: end sessions: %w", err)
-	}
-	return nil
-}
+// ChangeOwnPassword (account.go) is the user replacing their password, a temporary one included:
+// it clears must_change_password and ends the user's other sessions and tokens.
 
 // GrantNeedsApproval reports whether changing from roles have to roles want grants a role that
 // reads cases, or admin (an admin who could make another admin could approve their own grants).

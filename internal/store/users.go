@@ -23,18 +23,19 @@ type User struct {
 	Disabled     bool
 	CreatedAt    time.Time
 	Version      int64
+	SessionEpoch int64 // sessions made in an older epoch are over (EndSessions)
 }
 
-const userCols = `id, email, name, password_hash, roles, lang, disabled_at IS NOT NULL, created_at, version`
+const userCols = `id, email, name, password_hash, roles, lang, disabled_at IS NOT NULL, created_at, version, session_epoch`
 
 // listUserCols leaves the password hash out (PasswordHash is empty): lists feed names and role
 // pickers on every case page, and hashes have no business in their memory.
-const listUserCols = `id, email, name, ''::text, roles, lang, disabled_at IS NOT NULL, created_at, version`
+const listUserCols = `id, email, name, ''::text, roles, lang, disabled_at IS NOT NULL, created_at, version, session_epoch`
 
 func scanUser(row pgx.Row) (User, error) {
 	var u User
 	var roles []string
-	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &roles, &u.Lang, &u.Disabled, &u.CreatedAt, &u.Version)
+	err := row.Scan(&u.ID, &u.Email, &u.Name, &u.PasswordHash, &roles, &u.Lang, &u.Disabled, &u.CreatedAt, &u.Version, &u.SessionEpoch)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound
 	}
@@ -149,10 +150,8 @@ func (s *Store) updateUser(ctx context.Context, actorID, id, version int64, acti
 			return ErrConflict
 		}
 		if action == "user_disabled" || action == "password_set" {
-			// A disabled account or a reset password must not keep working through old credentials.
-			if _, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, id); err != nil {
-				return fmt.Errorf("store: revoke tokens: %w", err)
-			}
+			// A disabled account or a reset password must not keep working through old credentials:
+			// its tokens are revoked and its sessions ended (endSessions).
 			if err := endSessions(ctx, tx, id); err != nil {
 				return err
 			}
@@ -191,7 +190,7 @@ func (s *Store) CreateToken(ctx context.Context, userID int64, hash []byte, labe
 func (s *Store) UserByToken(ctx context.Context, hash []byte) (User, error) {
 	u, err := scanUser(s.Pool.QueryRow(ctx, `UPDATE api_tokens t SET last_used_at = now()
 		FROM users u WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
-		RETURNING u.id, u.email, u.name, u.password_hash, u.roles, u.lang, u.disabled_at IS NOT NULL, u.created_at, u.version`, hash))
+		RETURNING u.id, u.email, u.name, u.password_hash, u.roles, u.lang, u.disabled_at IS NOT NULL, u.created_at, u.version, u.session_epoch`, hash))
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return u, fmt.Errorf("store: token lookup: %w", err)
 	}
@@ -206,20 +205,6 @@ func (s *Store) RecordLogin(ctx context.Context, emailKey, ip string, success bo
 		return fmt.Errorf("store: record login: %w", err)
 	}
 	return nil
-}
-
-// RecentFailures counts failed logins for the account key and for the IP since the given time,
-// each counted from the last successful login of that key (a success resets the account's count).
-func (s *Store) RecentFailures(ctx context.Context, emailKey, ip string, since time.Time) (byAccount, byIP int, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM login_attempts WHERE email_key = $1 AND NOT success AND at > GREATEST($3,
-			COALESCE((SELECT max(at) FROM login_attempts WHERE email_key = $1 AND success), $3))),
-		(SELECT count(*) FROM login_attempts WHERE ip = $2 AND NOT success AND at > $3)`,
-		emailKey, ip, since).Scan(&byAccount, &byIP)
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: count failures: %w", err)
-	}
-	return byAccount, byIP, nil
 }
 
 // LoginAttempt is a row of the login record for the admin page.

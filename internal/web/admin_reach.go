@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -18,17 +17,11 @@ import (
 // read cases wait for a second person, an admin-set password is temporary, and a reset or a change
 // ends the user's other sessions (the session epoch, store.SessionGate).
 
-// sessEpoch is the user's session epoch at login (store.SessionGate).
-const sessEpoch = "session_epoch"
-
 // keyMustChange marks a request whose user logged in with a temporary password.
 const keyMustChange ctxKey = 100
 
 // grantDeciders may approve a role grant: another administrator or the privacy officer.
 var grantDeciders = []auth.Role{auth.RoleAdmin, auth.RolePrivacyOfficer}
-
-// minPasswordLen is the shortest password a user may choose.
-const minPasswordLen = 12
 
 // sessionGate reports whether the session's epoch is the user's: a reset, a disable or a password
 // change elsewhere moved the user's on and so ended the session.
@@ -56,56 +49,8 @@ func (s *Server) requireFreshPassword(next http.Handler) http.Handler {
 
 var errPasswordChange = &uiError{Code: "password_change_required", JA: "仮パスワードでログインしています。先にパスワードを変更してください。", EN: "You logged in with a temporary password: change it first."}
 
-func (s *Server) getPasswordChange(w http.ResponseWriter, r *http.Request) {
-	p := s.page(r, "パスワードの変更", "Change your password")
-	s.render(w, r, http.StatusOK, p, view.PasswordPage(p, view.PasswordForm{Forced: mustChange(r.Context())}))
-}
-
-func (s *Server) postPasswordChange(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r.Context())
-	lang := s.lang(r)
-	form := view.PasswordForm{Forced: mustChange(r.Context()), Errors: map[string]string{}}
-	cur, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
-	full, err := s.store.UserByID(r.Context(), u.ID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if auth.VerifyPassword(cur, full.PasswordHash) != nil {
-		form.Errors["current"] = pick(lang, "現在のパスワードが正しくありません。", "The current password is incorrect.")
-	}
-	switch {
-	case utf8.RuneCountInString(next) < minPasswordLen:
-		form.Errors["new"] = pick(lang, "新しいパスワードは12文字以上にしてください。", "Use at least 12 characters.")
-	case next == cur:
-		form.Errors["new"] = pick(lang, "現在のパスワードと異なるものにしてください。", "Choose a password different from the current one.")
-	case next != confirm:
-		form.Errors["confirm"] = pick(lang, "確認用のパスワードが一致しません。", "The two new passwords differ.")
-	}
-	if len(form.Errors) > 0 {
-		p := s.page(r, "パスワードの変更", "Change your password")
-		s.render(w, r, http.StatusUnprocessableEntity, p, view.PasswordPage(p, form))
-		return
-	}
-	hash, err := auth.HashPassword(next, s.params)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	epoch, err := s.store.ChangeOwnPassword(r.Context(), u.ID, hash)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	// Every other session of the user has ended; this one goes on under a new token.
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.sessions.Put(r.Context(), sessEpoch, epoch)
-	s.flash(r, flashSuccess, "パスワードを変更しました。", "Password changed.")
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
+// The change form itself is getAccountPassword / postAccountPassword (account_self.go): it shows
+// the temporary-password notice (mustChange) and the change clears must_change_password.
 
 func (s *Server) getRoleGrants(w http.ResponseWriter, r *http.Request) {
 	u := currentUser(r.Context())

@@ -187,14 +187,14 @@ func (s *Server) postAdminUserPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAdminLogins(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.store.RecentLoginAttempts(r.Context(), 200)
+	rows, err := s.store.LoginEvents(r.Context(), 0, 200)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	out := make([]view.LoginRecord, len(rows))
 	for i, a := range rows {
-		out[i] = view.LoginRecord{At: a.At, EmailKey: a.EmailKey, IP: a.IP, Success: a.Success, Reason: a.Reason}
+		out[i] = view.LoginRecord{At: a.At, EmailKey: a.EmailKey, IP: a.IP, Success: a.Success, Reason: a.Reason, Method: a.Method, AMR: a.AMR, ACR: a.ACR}
 	}
 	p := s.page(r, "ログイン記録", "Login record")
 	s.render(w, r, http.StatusOK, p, view.AdminLoginsPage(p, out))

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -40,6 +41,13 @@ const testPassword = "correct horse battery staple"
 
 func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, nil, mutate...)
+}
+
+// newHarnessOn serves on ln (nil: a fresh port), so a test can know the base URL before the
+// server is built (the OIDC redirect URI is derived from it).
+func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config)) *harness {
+	t.Helper()
 	db := testdb.New(t)
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
@@ -58,12 +66,18 @@ func newHarness(t *testing.T, mutate ...func(*config.Config)) *harness {
 		t.Fatal(err)
 	}
 	keys := pii.NewKeyring(key)
+	passwordsOnly(t, db)
 	if err := db.Store.CheckDataKey(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
 	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap, Keys: keys})
 	srv.Ready().Check(context.Background())
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	if ln != nil {
+		_ = ts.Listener.Close()
+		ts.Listener = ln
+	}
+	ts.Start()
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}, keys: keys}
 	return h
@@ -208,4 +222,13 @@ func (h *harness) api(method, path, token, body string, hdr ...string) resp {
 		h.exchange(req, []byte(body), r, b)
 	}
 	return resp{Status: r.StatusCode, Header: r.Header, Body: string(b)}
+}
+
+// passwordsOnly lets the test sign in with passwords alone: a new installation requires a second
+// factor for auth.DefaultMFARoles, which login_mfa_test.go turns back on (requireMFA).
+func passwordsOnly(t *testing.T, db *testdb.DB) {
+	t.Helper()
+	if err := db.Store.SetMFARoles(context.Background(), 0, nil); err != nil {
+		t.Fatal(err)
+	}
 }

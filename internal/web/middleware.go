@@ -139,11 +139,17 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 
 // securityHeaders sets the strict baseline on every response. No inline script or style is allowed
 // anywhere: the pages use only /static files.
-func securityHeaders(secure bool) func(http.Handler) http.Handler {
+// formAction lists the other origins a form may end up at: the identity provider's, where logout
+// redirects to its end-session endpoint (browsers apply form-action to a form's redirects too).
+func securityHeaders(secure bool, formAction func() []string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
-			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+			fa := "'self'"
+			for _, o := range formAction() {
+				fa += " " + o
+			}
+			h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action "+fa+"; frame-ancestors 'none'; base-uri 'none'")
 			h.Set("X-Frame-Options", "DENY")
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "no-referrer")
@@ -210,6 +216,8 @@ func (s *Server) loadUser(next http.Handler) http.Handler {
 			return
 		}
 		u, gate, err := s.store.UserForSession(r.Context(), id)
+		// A session from before the user's last endSessions (password change or reset, disabling,
+		// deprovisioning) is over.
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (u.Disabled || !s.sessionGate(r, gate))) {
 			_ = s.sessions.Destroy(r.Context())
 			next.ServeHTTP(w, r)
@@ -283,11 +291,11 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		// The session is checked before any body is read: a stranger's POST (except signing in and
-		// choosing a language, small forms) is sent to the login page unread, so nobody can push
-		// megabytes into memory without an account.
+		// The session is checked before any body is read: a stranger's POST (except signing in, its
+		// second step and choosing a language, small forms) is sent to the login page unread, so
+		// nobody can push megabytes into memory without an account.
 		if currentUser(r.Context()) == nil { // loadUser ran first: ended or disabled sessions count as none
-			if r.URL.Path != "/login" && r.URL.Path != "/lang" {
+			if !anonPost[r.URL.Path] {
 				s.flash(r, flashInfo, "ログインしてください。", "Please log in.")
 				w.Header().Set("Connection", "close")
 				http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -320,8 +328,16 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	})
 }
 
+// anonPost are the POST routes open before signing in: the password form, the second step after it
+// (a code, or a passkey's assertion: login_mfa.go, passkeys.go; each refuses without a pending
+// password login) and the language. Their bodies are capped at anonBodyLimit.
+var anonPost = map[string]bool{
+	"/login": true, "/lang": true,
+	"/login/mfa": true, "/login/mfa/passkey/begin": true, "/login/mfa/passkey/finish": true,
+}
+
 const (
-	// anonBodyLimit caps what a caller without a session may send (the login and language forms).
+	// anonBodyLimit caps what a caller without a session may send (anonPost: small forms, an assertion).
 	anonBodyLimit = 64 << 10
 	// uploadMemory is how much of a multipart body is kept in memory; the rest is spooled to disk.
 	uploadMemory = 1 << 20

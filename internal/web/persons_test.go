@@ -39,6 +39,7 @@ type personsHarness struct {
 func newPersonsHarness(t *testing.T) *personsHarness {
 	t.Helper()
 	db := testdb.New(t)
+	passwordsOnly(t, db)
 	cfg, err := config.FromEnv(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)

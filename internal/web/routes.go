@@ -18,7 +18,7 @@ var (
 // may use it; the authorisation test enumerates this router.
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.observe, s.recoverer, securityHeaders(s.cfg.Secure()))
+	r.Use(s.observe, s.recoverer, securityHeaders(s.cfg.Secure(), s.formActionOrigins))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusNotFound, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, http.StatusMethodNotAllowed, errMethod) })
 
@@ -87,6 +87,16 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
 	})
 
+	// SCIM 2.0 provisioning (identity providers push joiners and leavers; see scim.go).
+	r.Route("/scim/v2", func(r chi.Router) {
+		r.Use(s.requireReady, s.limitBody, s.scimAuth)
+		r.Get("/Users", s.getSCIMUsers)
+		r.Post("/Users", s.postSCIMUser)
+		r.Get("/Users/{id}", s.getSCIMUser)
+		r.Patch("/Users/{id}", s.patchSCIMUser)
+		r.Delete("/Users/{id}", s.deleteSCIMUser)
+	})
+
 	// Pages: sessions, CSRF.
 	r.Group(func(r chi.Router) {
 		cop := http.NewCrossOriginProtection()
@@ -94,14 +104,31 @@ func (s *Server) routes() http.Handler {
 		r.Use(s.requireReady, s.limitBody, cop.Handler, s.sessions.LoadAndSave, withSession, s.loadUser, s.checkCSRF)
 		r.Get("/login", s.getLogin)
 		r.Post("/login", s.postLogin)
+		r.Get("/login/oidc", s.getLoginOIDC)
+		r.Get("/login/oidc/callback", s.getOIDCCallback)
+		r.Get("/login/mfa", s.getLoginMFA)
+		r.Post("/login/mfa", s.postLoginMFA)
+		r.Post("/login/mfa/passkey/begin", s.postPasskeyLoginBegin)
+		r.Post("/login/mfa/passkey/finish", s.postPasskeyLoginFinish)
 		r.Post("/lang", s.postLang)
 		r.Group(func(r chi.Router) {
-			r.Use(s.requireLogin, s.requireFreshPassword)
+			// A temporary password is changed first (admin_reach.go), then a due second factor enrolled.
+			r.Use(s.requireLogin, s.requireFreshPassword, s.requireMFAEnrolment)
 			r.Get("/", s.home)
 			r.Post("/logout", s.postLogout)
 			r.Get("/account", s.getAccount)
-			r.Get("/account/password", s.getPasswordChange)
-			r.Post("/account/password", s.postPasswordChange)
+			// ROUTES: account security (second factor; see account_mfa.go)
+			r.Get("/account/mfa", s.getAccountMFA)
+			r.Get("/account/mfa/qr.png", s.getAccountMFAQR)
+			r.Post("/account/mfa", s.postAccountMFA)
+			r.Post("/account/mfa/remove", s.postAccountMFARemove)
+			r.Post("/account/passkeys/begin", s.postPasskeyRegisterBegin)
+			r.Post("/account/passkeys/finish", s.postPasskeyRegisterFinish)
+			r.Get("/account/sessions", s.getAccountSessions)
+			r.Post("/account/sessions/{id}/end", s.postAccountSessionEnd)
+			// The one change form: the user's own choice, or the forced change of a temporary password.
+			r.Get("/account/password", s.getAccountPassword)
+			r.Post("/account/password", s.postAccountPassword)
 			// ROUTES: role grants (a second administrator or the privacy officer; see admin_reach.go)
 			r.With(s.requireRole(grantDeciders...)).Get("/role-grants", s.getRoleGrants)
 			r.With(s.requireRole(grantDeciders...)).Post("/role-grants/{gid}", s.postRoleGrant)
@@ -193,6 +220,8 @@ func (s *Server) routes() http.Handler {
 				r.Post("/users/{id}/disable", s.postAdminUserDisable)
 				r.Post("/users/{id}/password", s.postAdminUserPassword)
 				r.Get("/logins", s.getAdminLogins)
+				r.Get("/security", s.getAdminSecurity)
+				r.Post("/security", s.postAdminSecurity)
 				r.Get("/delegations", s.getAdminDelegations)
 				r.Post("/delegations", s.postAdminDelegation)
 				r.Get("/webhooks", s.getAdminWebhooks)

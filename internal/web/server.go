@@ -14,6 +14,7 @@ import (
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
@@ -23,6 +24,7 @@ import (
 	"github.com/leakdesk/leakdesk/internal/pdf"
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
+	"github.com/leakdesk/leakdesk/internal/sso"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/webhook"
 )
@@ -50,8 +52,12 @@ type Server struct {
 	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
-	limits    limiters          // per-user rate limits of the expensive routes (ratelimit.go)
-	hooks     *webhook.Registry // webhook endpoints (admin pages; see admin_webhooks.go)
+	// sso is the OpenID Connect provider (nil: single sign-on is off; see login_oidc.go).
+	sso *sso.Provider
+	// wa is the WebAuthn relying party for passkeys (nil when the base URL's host cannot be an RP ID).
+	wa     *webauthn.WebAuthn
+	limits limiters          // per-user rate limits of the expensive routes (ratelimit.go)
+	hooks  *webhook.Registry // webhook endpoints (admin pages; see admin_webhooks.go)
 }
 
 // Options tune a Server; the zero value is production.
@@ -136,6 +142,8 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 		s.renderError(w, r, http.StatusServiceUnavailable, "セッションを読み込めませんでした。しばらくしてから再度お試しください。", "The session could not be loaded. Please try again shortly.")
 	}
 	s.sessions = sm
+	s.sso = newSSO(s)
+	s.wa = newWebAuthn(s)
 	s.handler = s.routes()
 	return s
 }

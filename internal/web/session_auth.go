@@ -17,7 +17,7 @@ func (s *Server) getLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "ログイン", "Log in")
-	s.render(w, r, http.StatusOK, p, view.LoginPage(p, view.LoginForm{}))
+	s.render(w, r, http.StatusOK, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{})))
 }
 
 // The single message for every failed login: it must not tell an attacker whether the address
@@ -40,8 +40,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r)
 	// The count and the check are one step, and a refused attempt is refused before any hashing and
 	// without extending the lock (store.BeginLogin).
-	attempt, locked, err := s.store.BeginLogin(r.Context(), key, ip, s.now(), store.LoginLimits{
-		PerAccount: s.cfg.LoginMaxFails, PerAddress: s.cfg.LoginIPMaxFails, Window: s.cfg.LoginWindow})
+	attempt, locked, err := s.beginLogin(r.Context(), key, ip)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -54,7 +53,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		p := s.page(r, "ログイン", "Log in")
-		s.render(w, r, status, p, view.LoginPage(p, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)}))
+		s.render(w, r, status, p, view.LoginPage(p, s.loginForm(r, view.LoginForm{Email: email, Error: pick(lang, msgJA, msgEN)})))
 	}
 	if locked {
 		s.log.Warn("login refused: rate limit", "request_id", requestID(r.Context()))
@@ -84,20 +83,37 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "disabled")
 		return
 	}
+	if off, err := s.passwordRefused(r.Context(), u); err != nil || off {
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		fail(http.StatusUnauthorized, loginFailJA, loginFailEN, "password_off")
+		return
+	}
+	if pending, err := s.beginSecondFactor(w, r, u); err != nil || pending {
+		if err != nil {
+			s.serverError(w, r, err)
+		}
+		// The password was right; the second step is an attempt of its own (store.BeginLogin).
+		if err := s.store.FinishLogin(r.Context(), attempt, false, "second_step"); err != nil {
+			s.log.Error("login: record", "err", err, "request_id", requestID(r.Context()))
+		}
+		return // the session waits for the second factor (login_mfa.go)
+	}
 	// A new session token on login defeats session fixation.
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	next := s.sessions.PopString(r.Context(), sessNext)
-	_, gate, err := s.store.UserForSession(r.Context(), u.ID)
-	if err != nil {
+	s.sessions.Put(r.Context(), sessUserID, u.ID)
+	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
+	s.sessions.Put(r.Context(), sessEpoch, u.SessionEpoch) // a later reset, disable or password change ends this session
+	if err := s.trackSession(r, u.ID, "password"); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.sessions.Put(r.Context(), sessUserID, u.ID)
-	s.sessions.Put(r.Context(), sessEpoch, gate.Epoch) // a later reset or disable ends this session
-	s.sessions.Put(r.Context(), sessLoginAt, s.now().Unix())
 	s.sessions.Remove(r.Context(), sessCSRF) // a fresh CSRF token for the authenticated session
 	if err := s.store.FinishLogin(r.Context(), attempt, true, ""); err != nil {
 		s.serverError(w, r, err)
@@ -122,11 +138,12 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 	if u := currentUser(r.Context()); u != nil {
 		s.log.Info("logout", "user_id", u.ID, "request_id", requestID(r.Context()))
 	}
+	target := s.logoutTarget(r)
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 func (s *Server) postLang(w http.ResponseWriter, r *http.Request) {

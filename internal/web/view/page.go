@@ -93,6 +93,7 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleAdmin) {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
+		items = append(items, NavItem{"/admin/security", "ログイン設定", "Sign-in settings", "nav-admin-security"})
 		items = append(items, NavItem{"/admin/delegations", "代理承認の登録", "Deputies", "nav-admin-delegations"})
 		items = append(items, NavItem{"/admin/jobs", "リマインダー", "Reminder jobs", "nav-admin-jobs"})
 		items = append(items, NavItem{"/admin/webhooks", "Webhook", "Webhooks", "nav-admin-webhooks"})
