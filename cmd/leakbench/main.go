@@ -230,7 +230,7 @@ func (b *bench) startServer(ctx context.Context) error {
 	cmd := exec.Command(b.o.leakdesk, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+b.cluster.URL(), "LEAKDESK_ADDR="+addr, "LEAKDESK_BASE_URL=",
 		"LEAKDESK_SIGNING_KEY_FILE="+signingKey,
-		"LEAKDESK_DATA_KEY="+b.dataKey, "LEAKDESK_DATA_KEY_FILE=", "LEAKDESK_LOG_LEVEL=warn", "LEAKDESK_SMTP_URL=")
+		"LEAKDESK_DATA_KEY="+b.dataKey, "LEAKDESK_DATA_KEY_FILE=", "LEAKDESK_LOG_LEVEL=warn", "LEAKDESK_SMTP_URL=", "LEAKDESK_API_RATE=0")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s serve: %w", b.o.leakdesk, err)

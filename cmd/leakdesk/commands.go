@@ -119,7 +119,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		printer = p
 		defer printer.Close()
 	}
-	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry})
+	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry, RateLimits: rateLimits(cfg)})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)
@@ -659,4 +659,16 @@ func cmdKeyReindex(ctx context.Context, args []string, getenv func(string) strin
 	}
 	fmt.Fprintf(stdout, "indexed %d persons\n", n)
 	return nil
+}
+
+// rateLimits are web.DefaultRateLimits with the API's per-user rate from LEAKDESK_API_RATE
+// (0: no limit on API calls; the expensive routes keep theirs).
+func rateLimits(cfg config.Config) *web.RateLimits {
+	l := web.DefaultRateLimits
+	if cfg.APIRate == 0 {
+		l.API = web.RateLimit{Every: 0, Burst: 1} // rate.Every(0) is rate.Inf: every call allowed
+	} else {
+		l.API = web.RateLimit{Every: time.Second / time.Duration(cfg.APIRate), Burst: int(10 * cfg.APIRate)}
+	}
+	return &l
 }

@@ -64,6 +64,10 @@ type Config struct {
 	// CompensationCEOAbove is the compensation total (yen) above which the CEO approves the
 	// compensation policy (domain.md §5.3); LEAKDESK_COMPENSATION_CEO_ABOVE, 0 = the domain default.
 	CompensationCEOAbove int64
+	// APIRate (LEAKDESK_API_RATE, default 20) is how many API-token requests per second one user may
+	// make, with a burst of ten seconds' worth; 0 turns the limit off (load and fault tests, or a
+	// company whose integration needs more).
+	APIRate int64
 	// MyNumberOfficers (LEAKDESK_MYNUMBER_OFFICER_EMAIL, comma-separated): the 事務取扱責任者,
 	// alerted with 総務部 to a first report that may involve My Number.
 	MyNumberOfficers []string
@@ -147,6 +151,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.CompensationCEOAbove, err = integer(getenv, "LEAKDESK_COMPENSATION_CEO_ABOVE", 0); err != nil {
 		return c, err
+	}
+	c.APIRate = 20
+	if v := strings.TrimSpace(getenv("LEAKDESK_API_RATE")); v != "" {
+		if c.APIRate, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return c, fmt.Errorf("config: LEAKDESK_API_RATE=%q is not a whole number of requests per second (0: no limit)", v)
+		}
+	}
+	if c.APIRate < 0 || c.APIRate > 100000 {
+		return c, fmt.Errorf("config: LEAKDESK_API_RATE=%d: use 0 (no limit) to 100000 requests per second", c.APIRate)
 	}
 	n, err := integer(getenv, "LEAKDESK_LOGIN_MAX_FAILS", 5)
 	if err != nil {

@@ -46,6 +46,10 @@ func TestFromEnv(t *testing.T) {
 		{"bad duration", map[string]string{"LEAKDESK_SESSION_IDLE": "soon"}, nil, true},
 		{"negative duration", map[string]string{"LEAKDESK_LOGIN_WINDOW": "-5m"}, nil, true},
 		{"bad base url", map[string]string{"LEAKDESK_BASE_URL": "ftp://x"}, nil, true},
+		{"api rate default", map[string]string{}, func(c Config) bool { return c.APIRate == 20 }, false},
+		{"api rate off", map[string]string{"LEAKDESK_API_RATE": "0"}, func(c Config) bool { return c.APIRate == 0 }, false},
+		{"api rate negative", map[string]string{"LEAKDESK_API_RATE": "-1"}, nil, true},
+		{"api rate not a number", map[string]string{"LEAKDESK_API_RATE": "fast"}, nil, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,6 +55,21 @@ var noTwin = map[string]string{
 	"POST /admin/webhooks/{id}/disable": "administration",
 	"POST /admin/delegations":           "administration: a deputy registered for a period (admin log)",
 	"POST /role-grants/{gid}":           "administration: the second person's decision on a role grant (admin log)",
+	// Signing in and one's own second factor and sessions belong to the browser: an API token is
+	// already past sign-in, and must not be able to enrol or remove the factor that guards it.
+	"POST /login/mfa":                 "the second step of a browser sign-in",
+	"POST /login/mfa/passkey/begin":   "the second step of a browser sign-in",
+	"POST /login/mfa/passkey/finish":  "the second step of a browser sign-in",
+	"POST /account/mfa":               "one's own second factor: a bearer token never changes it",
+	"POST /account/mfa/remove":        "one's own second factor: a bearer token never changes it",
+	"POST /account/passkeys/begin":    "one's own passkey: a WebAuthn ceremony needs the browser",
+	"POST /account/passkeys/finish":   "one's own passkey: a WebAuthn ceremony needs the browser",
+	"POST /account/sessions/{id}/end": "one's own browser sessions",
+	"POST /admin/security":            "administration: sign-in settings (admin log)",
+	// SCIM is itself an API (RFC 7644), for the identity provider's token.
+	"POST /scim/v2/Users":        "SCIM 2.0: the identity provider's API",
+	"PATCH /scim/v2/Users/{id}":  "SCIM 2.0: the identity provider's API",
+	"DELETE /scim/v2/Users/{id}": "SCIM 2.0: the identity provider's API",
 	// A stolen bearer token must not be able to change the password that would let its holder in.
 	"POST /account/password": "the browser session's own password: a bearer token never changes it",
 	// A read posted as a form (a selection); GET /api/v1/audit/cases/{id}/export is its twin per case.
