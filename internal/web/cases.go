@@ -64,17 +64,8 @@ func (s *Server) postNewCase(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, fmt.Sprintf("/cases/%d", c.ID), http.StatusSeeOther)
 			return
 		}
-		status, ue, ok := domainError(err)
-		if !ok {
-			s.serverError(w, r, err)
+		if !s.fieldErrors(w, r, err, errs) {
 			return
-		}
-		if len(ue.Fields) == 0 || status != http.StatusUnprocessableEntity {
-			s.fail(w, r, status, ue)
-			return
-		}
-		for _, fe := range ue.Fields {
-			errs[fe.Field] = pick(lang, fe.JA, fe.EN)
 		}
 	}
 	p := s.page(r, "新しい案件", "New case")

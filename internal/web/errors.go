@@ -220,3 +220,23 @@ func jsonErrorHint(err error) string {
 	}
 	return "invalid"
 }
+
+// fieldErrors folds a failed command's field errors into a form's errs (the page then shows the form
+// again with them) and reports true; any other failure is answered here (its status, or 500) and it
+// reports false. The new-case and first-report forms use it.
+func (s *Server) fieldErrors(w http.ResponseWriter, r *http.Request, err error, errs map[string]string) bool {
+	status, ue, ok := domainError(err)
+	if !ok {
+		s.serverError(w, r, err)
+		return false
+	}
+	if len(ue.Fields) == 0 || status != http.StatusUnprocessableEntity {
+		s.fail(w, r, status, ue)
+		return false
+	}
+	lang := s.lang(r)
+	for _, fe := range ue.Fields {
+		errs[fe.Field] = pick(lang, fe.JA, fe.EN)
+	}
+	return true
+}

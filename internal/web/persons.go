@@ -600,41 +600,51 @@ func (s *Server) postPersonImport(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, p, view.PersonImportPreviewPage(p, v))
 }
 
-func (s *Server) postPersonImportCommit(w http.ResponseWriter, r *http.Request) {
-	caseID, _, ok := s.personCase(w, r)
-	if !ok {
-		return
-	}
+// commitStagedImport imports the user's staged upload (the preview's token) into the case: the page's
+// commit and the API's twin both run it, so a gone upload (409), a concurrent duplicate (409) and the
+// reassessment after an import are decided once. It answers the error itself and reports false.
+func (s *Server) commitStagedImport(w http.ResponseWriter, r *http.Request, caseID int64, token string) (store.ImportOutcome, bool) {
 	uid := currentUser(r.Context()).ID
-	token := r.PostFormValue("upload")
 	b, err := s.store.LoadImportUpload(r.Context(), s.keys, caseID, uid, token)
 	if errors.Is(err, store.ErrUploadGone) {
 		s.fail(w, r, http.StatusConflict, errUploadGone)
-		return
+		return store.ImportOutcome{}, false
 	}
 	if err != nil {
 		s.serverError(w, r, err)
-		return
+		return store.ImportOutcome{}, false
 	}
 	res, err := csvimport.Parse(bytes.NewReader(b), csvimport.Options{})
 	if err != nil || !res.OK() {
 		s.serverError(w, r, fmt.Errorf("web: a staged upload no longer parses: %v", err))
-		return
+		return store.ImportOutcome{}, false
 	}
 	out, err := s.store.ImportPersons(r.Context(), s.keys, store.ImportMeta{CaseID: caseID, UserID: uid, SHA256: res.SHA256, Encoding: res.Encoding, UploadToken: token}, personData(res.Rows))
 	switch {
 	case errors.Is(err, store.ErrUploadGone):
 		s.fail(w, r, http.StatusConflict, errUploadGone)
-		return
+		return out, false
 	case errors.Is(err, store.ErrDuplicate):
 		s.fail(w, r, http.StatusConflict, errConflict)
-		return
+		return out, false
 	case err != nil:
 		s.serverError(w, r, err)
-		return
+		return out, false
 	}
 	if out.Added > 0 {
 		s.reassess(r, caseID)
+	}
+	return out, true
+}
+
+func (s *Server) postPersonImportCommit(w http.ResponseWriter, r *http.Request) {
+	caseID, _, ok := s.personCase(w, r)
+	if !ok {
+		return
+	}
+	out, ok := s.commitStagedImport(w, r, caseID, r.PostFormValue("upload"))
+	if !ok {
+		return
 	}
 	s.flash(r, flashSuccess, fmt.Sprintf("%d人を追加しました（%d人は登録済みのため追加していません）。", out.Added, out.Present),
 		fmt.Sprintf("%d persons added (%d already registered, not added again).", out.Added, out.Present))

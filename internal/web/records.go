@@ -380,36 +380,52 @@ func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
-		s.fail(w, r, http.StatusUnprocessableEntity, errEvidenceEmpty)
+	up, ok := s.readEvidenceUpload(w, r)
+	if !ok {
 		return
 	}
-	defer file.Close()
-	limit := s.evidenceLimit()
-	// Read at most one byte more than the limit: enough to know the file is too large without
-	// holding more of it.
-	data, err := readUpload(file, hdr.Size, limit)
-	if err != nil {
-		s.serverError(w, r, fmt.Errorf("web: read evidence upload: %w", err))
-		return
-	}
-	ctype, cerr := CheckEvidence(hdr.Filename, data, limit)
-	if cerr != nil {
-		status := http.StatusUnprocessableEntity
-		if ue, _ := cerr.(*uiError); ue != nil && ue.Code == "too_large" {
-			status = http.StatusRequestEntityTooLarge
-		}
-		s.fail(w, r, status, cerr.(*uiError))
-		return
-	}
-	_, ev, err := s.svc.AttachEvidence(r.Context(), c.ID, version, a, stage, path.Base(hdr.Filename), ctype, r.PostFormValue("note"), data)
+	_, ev, err := s.svc.AttachEvidence(r.Context(), c.ID, version, a, stage, up.name, up.contentType, r.PostFormValue("note"), up.data)
 	if err != nil {
 		s.caseWriteFailed(w, r, c.ID, version, a, stage, err)
 		return
 	}
 	s.flash(r, flashSuccess, "ファイルを添付しました（SHA-256: "+ev.SHA256+"）。", "File attached (SHA-256: "+ev.SHA256+").")
 	http.Redirect(w, r, fmt.Sprintf("/cases/%d?stage=%s#stage", c.ID, stage), http.StatusSeeOther)
+}
+
+// evidenceUpload is the file part of an evidence form, read and checked.
+type evidenceUpload struct {
+	name, contentType string
+	data              []byte
+}
+
+// readEvidenceUpload reads the "file" part of an evidence upload (page and API) — at most one byte
+// past the limit, enough to know it is too large without holding more — and checks its size and
+// type (CheckEvidence). It answers the error itself (422, or 413 when too large) and reports false.
+func (s *Server) readEvidenceUpload(w http.ResponseWriter, r *http.Request) (evidenceUpload, bool) {
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, errEvidenceEmpty)
+		return evidenceUpload{}, false
+	}
+	defer file.Close()
+	limit := s.evidenceLimit()
+	data, err := readUpload(file, hdr.Size, limit)
+	if err != nil {
+		s.serverError(w, r, fmt.Errorf("web: read evidence upload: %w", err))
+		return evidenceUpload{}, false
+	}
+	ctype, cerr := CheckEvidence(hdr.Filename, data, limit)
+	if cerr != nil {
+		ue := cerr.(*uiError)
+		status := http.StatusUnprocessableEntity
+		if ue.Code == "too_large" {
+			status = http.StatusRequestEntityTooLarge
+		}
+		s.fail(w, r, status, ue)
+		return evidenceUpload{}, false
+	}
+	return evidenceUpload{name: path.Base(hdr.Filename), contentType: ctype, data: data}, true
 }
 
 // getEvidence sends one file. Every download is written to the access log (the custody log) in

@@ -106,17 +106,8 @@ func (s *Server) postReport(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		status, ue, ok := domainError(err)
-		if !ok {
-			s.serverError(w, r, err)
+		if !s.fieldErrors(w, r, err, errs) {
 			return
-		}
-		if len(ue.Fields) == 0 || status != http.StatusUnprocessableEntity {
-			s.fail(w, r, status, ue)
-			return
-		}
-		for _, fe := range ue.Fields {
-			errs[fe.Field] = pick(lang, fe.JA, fe.EN)
 		}
 	}
 	values := map[string]string{}

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path"
 	"strconv"
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/csvimport"
 	"github.com/leakdesk/leakdesk/internal/incident"
-	"github.com/leakdesk/leakdesk/internal/store"
 )
 
 // API twins of the two uploads (issue 17): the affected-person CSV (preview, then commit, as the
@@ -88,35 +86,9 @@ func (s *Server) apiPersonImportCommit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, status, ue)
 		return
 	}
-	uid := currentUser(r.Context()).ID
-	b, err := s.store.LoadImportUpload(r.Context(), s.keys, caseID, uid, in.Upload)
-	if errors.Is(err, store.ErrUploadGone) {
-		s.fail(w, r, http.StatusConflict, errUploadGone)
+	out, ok := s.commitStagedImport(w, r, caseID, in.Upload)
+	if !ok {
 		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	res, err := csvimport.Parse(bytes.NewReader(b), csvimport.Options{})
-	if err != nil || !res.OK() {
-		s.serverError(w, r, fmt.Errorf("web: a staged upload no longer parses: %v", err))
-		return
-	}
-	out, err := s.store.ImportPersons(r.Context(), s.keys, store.ImportMeta{CaseID: caseID, UserID: uid, SHA256: res.SHA256, Encoding: res.Encoding, UploadToken: in.Upload}, personData(res.Rows))
-	switch {
-	case errors.Is(err, store.ErrUploadGone):
-		s.fail(w, r, http.StatusConflict, errUploadGone)
-		return
-	case errors.Is(err, store.ErrDuplicate):
-		s.fail(w, r, http.StatusConflict, errConflict)
-		return
-	case err != nil:
-		s.serverError(w, r, err)
-		return
-	}
-	if out.Added > 0 {
-		s.reassess(r, caseID)
 	}
 	writeJSON(w, http.StatusCreated, map[string]int{"added": out.Added, "present": out.Present})
 }
@@ -143,28 +115,11 @@ func (s *Server) apiAttachEvidence(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
-		s.fail(w, r, http.StatusUnprocessableEntity, errEvidenceEmpty)
+	up, ok := s.readEvidenceUpload(w, r)
+	if !ok {
 		return
 	}
-	defer file.Close()
-	limit := s.evidenceLimit()
-	data, err := io.ReadAll(io.LimitReader(file, limit+1))
-	if err != nil {
-		s.serverError(w, r, fmt.Errorf("web: read evidence upload: %w", err))
-		return
-	}
-	ctype, cerr := CheckEvidence(hdr.Filename, data, limit)
-	if cerr != nil {
-		status := http.StatusUnprocessableEntity
-		if ue, _ := cerr.(*uiError); ue != nil && ue.Code == "too_large" {
-			status = http.StatusRequestEntityTooLarge
-		}
-		s.fail(w, r, status, cerr.(*uiError))
-		return
-	}
-	nc, ev, err := s.svc.AttachEvidence(r.Context(), c.ID, version, a, stage, path.Base(hdr.Filename), ctype, r.FormValue("note"), data)
+	nc, ev, err := s.svc.AttachEvidence(r.Context(), c.ID, version, a, stage, up.name, up.contentType, r.FormValue("note"), up.data)
 	if err != nil {
 		s.failErr(w, r, err)
 		return
