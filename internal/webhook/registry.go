@@ -74,8 +74,9 @@ func (g *Registry) Register(ctx context.Context, by int64, in NewEndpoint, now t
 	var fes []incident.FieldError
 	in.URL = strings.TrimSpace(in.URL)
 	if err := CheckURL(in.URL, in.AllowPrivate); err != nil {
-		ja, en, _ := strings.Cut(err.Error(), " / ")
-		fes = append(fes, incident.FieldError{Field: "url", JA: ja, EN: en})
+		ue := ErrURL
+		errors.As(err, &ue)
+		fes = append(fes, incident.FieldError{Field: "url", JA: ue.JA, EN: ue.EN})
 	}
 	events := slices.Clone(in.Events)
 	slices.Sort(events)

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,11 +10,16 @@ import (
 	"syscall"
 )
 
-// URL errors, each with the message an administrator reads.
+// URLError is a refused endpoint URL, with the message an administrator reads in each language.
+type URLError struct{ JA, EN string }
+
+func (e *URLError) Error() string { return e.JA + " / " + e.EN }
+
+// URL errors.
 var (
-	ErrScheme  = errors.New("https でない URL です（http はループバックアドレスのみ） / the URL must be https (http only to a loopback address)")
-	ErrURL     = errors.New("URL の形式が正しくありません / the URL is malformed")
-	ErrPrivate = errors.New("社内・プライベートアドレスへの送信は許可されていません / private and internal addresses are refused unless allowed")
+	ErrScheme  = &URLError{JA: "https でない URL です（http はループバックアドレスのみ）", EN: "the URL must be https (http only to a loopback address)"}
+	ErrURL     = &URLError{JA: "URL の形式が正しくありません", EN: "the URL is malformed"}
+	ErrPrivate = &URLError{JA: "社内・プライベートアドレスへの送信は許可されていません", EN: "private and internal addresses are refused unless allowed"}
 )
 
 // CheckURL checks an endpoint URL as registered: absolute, https (or http to a loopback address),
