@@ -605,7 +605,7 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 		return cmdKeyReindex(ctx, args[1:], getenv, stdout)
 	}
 	fs := newFlags(stdout, "key rotate", "key rotate --new-key-file F",
-		"Re-encrypt and re-index the affected-person register under a new data key, in batches; safe to run\nagain after an interruption. The current key comes from LEAKDESK_DATA_KEY(_FILE). Stop every server first.")
+		"Re-encrypt and re-index the affected-person register, and re-seal the evidence files and webhook secrets,\nunder a new data key, in batches; safe to run again after an interruption. The current key comes from LEAKDESK_DATA_KEY(_FILE). Stop every server first.")
 	newFile := fs.String("new-key-file", "", "file with the new key (base64 of 32 random bytes)")
 	if err := fs.parse(args[1:], 0, 0); err != nil {
 		return err
@@ -626,7 +626,7 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return fmt.Errorf("new data key: %w", err)
 	}
-	if err := store.Rotate(ctx, st, old, newKey); err != nil {
+	if err := store.Rotate(ctx, st, old, newKey, webhook.ResealSecrets(st.Pool)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "rotated to key %s; point LEAKDESK_DATA_KEY(_FILE) at it and start the servers\n", newKey.ID())

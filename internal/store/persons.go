@@ -736,7 +736,11 @@ const RotateBatch = 500
 // keys: rows already on newKey are skipped, and until it finishes CheckDataKey refuses to start a
 // server (ErrKeyRotating). Staged uploads are discarded (they expire within the hour anyway).
 // Servers must be stopped while it runs.
-func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key) error {
+//
+// reseal are the other holders of sealed columns (webhook secrets): each re-seals its rows under the
+// ring's primary key, before the new key becomes the active one, so an interrupted rotation is run
+// again rather than leaving rows only the retired key opens.
+func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key, reseal ...func(context.Context, *pii.Keyring) error) error {
 	if newKey.ID() == old.Primary().ID() {
 		return errors.New("store: rotate: the new key is the current key")
 	}
@@ -791,6 +795,11 @@ func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key) er
 	// The evidence files too (and any still in plaintext from before 00032).
 	if _, err := sealEvidence(ctx, s, ring); err != nil {
 		return fmt.Errorf("store: rotate: %w", err)
+	}
+	for _, f := range reseal {
+		if err := f(ctx, ring); err != nil {
+			return fmt.Errorf("store: rotate: %w", err)
+		}
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM person_import_uploads`); err != nil {

@@ -171,6 +171,41 @@ func (g *Registry) Deliveries(ctx context.Context, limit int) ([]Delivery, error
 	return out, nil
 }
 
+// ResealSecrets is the key rotation's step for webhook secrets (store.Rotate's reseal): every
+// endpoint's secret is opened with the ring and sealed again under its primary key, in one
+// transaction (endpoints are few).
+func ResealSecrets(pool *pgxpool.Pool) func(context.Context, *pii.Keyring) error {
+	return func(ctx context.Context, ring *pii.Keyring) error {
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id, secret_sealed FROM webhook_endpoints ORDER BY id FOR UPDATE`)
+			if err != nil {
+				return fmt.Errorf("webhook: reseal: %w", err)
+			}
+			type sealedSecret struct {
+				id     int64
+				sealed []byte
+			}
+			list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedSecret, error) {
+				var x sealedSecret
+				return x, r.Scan(&x.id, &x.sealed)
+			})
+			if err != nil {
+				return fmt.Errorf("webhook: reseal: %w", err)
+			}
+			for _, x := range list {
+				secret, err := ring.OpenString(secretAAD(x.id), x.sealed)
+				if err != nil {
+					return fmt.Errorf("webhook: reseal endpoint %d: %w", x.id, err)
+				}
+				if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET secret_sealed = $2 WHERE id = $1`, x.id, ring.SealString(secretAAD(x.id), secret)); err != nil {
+					return fmt.Errorf("webhook: reseal endpoint %d: %w", x.id, err)
+				}
+			}
+			return nil
+		})
+	}
+}
+
 // signer opens an endpoint's secret.
 func (g *Registry) signer(id int64, sealed []byte) (*standardwebhooks.Webhook, error) {
 	if g.keys == nil {
