@@ -379,6 +379,9 @@ var authzTable = map[string]authzRow{
 	"POST /api/v1/cases/{id}/persons/import/commit": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"upload":"` + e.uploadToken() + `"}` }},
 	"POST /api/v1/cases/{id}/evidence": {want: row(s401, s201, s201, s403, s201, s403, s403, s403, s403, s403), fix: fixRecord, evidence: true},
+	"POST /api/v1/cases/{id}/persons/grants": {want: row(s401, s403, s403, s403, s403, s201, s403, s403, s403, s403), json: func(e *cellEnv) string {
+		return `{"user_id":` + e.itoa(e.otherID) + `,"hours":2,"reason":"権限確認のため"}`
+	}, notes: "need-to-know grants: the privacy officer alone, as on the page"},
 	"POST /api/v1/cases/{id}/persons": {want: row(s401, s201, s201, s403, s201, s201, s403, s403, s403, s403), json: func(e *cellEnv) string {
 		return `{"name":"山田 花子","kana":"ヤマダ ハナコ","email":"hanako+` + e.col + `@example.jp","notice_status":"unnotified"}`
 	}},

@@ -65,37 +65,81 @@ var (
 		EN: "You are not assigned to this case, so its affected persons' data cannot be shown. A privacy officer's grant is needed."}
 )
 
-// postRegisterGrant gives a grant (privacy officer only; the route checks the role).
+// giveRegisterGrant is the one rule for a privacy officer's grant (the routes check the role): a
+// user other than the giver who holds a decrypting role and is not disabled, a reason of at most 500
+// characters, 1–168 hours. Refused input is errGrantInvalid (422), nothing written.
+func (s *Server) giveRegisterGrant(r *http.Request, caseID, userID int64, hours int, reason string) (store.RegisterGrant, error) {
+	u := currentUser(r.Context())
+	reason = strings.TrimSpace(reason)
+	d := time.Duration(hours) * time.Hour
+	if userID == u.ID || reason == "" || len([]rune(reason)) > 500 || d <= 0 || d > maxGrant {
+		return store.RegisterGrant{}, errGrantInvalid
+	}
+	target, err := s.store.UserByID(r.Context(), userID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (target.Disabled || !auth.Has(target.Roles, personDecrypters...)) {
+		return store.RegisterGrant{}, errGrantInvalid
+	}
+	if err != nil {
+		return store.RegisterGrant{}, err
+	}
+	g, err := s.store.AddRegisterGrant(r.Context(), caseID, userID, u.ID, reason, s.now(), d)
+	if err != nil {
+		return store.RegisterGrant{}, err
+	}
+	s.log.Info("register grant", "request_id", requestID(r.Context()), "case_id", caseID, "user_id", userID, "by", u.ID, "hours", hours)
+	return g, nil
+}
+
+// postRegisterGrant gives a grant from the register page's form.
 func (s *Server) postRegisterGrant(w http.ResponseWriter, r *http.Request) {
 	caseID, _, ok := s.personCase(w, r)
 	if !ok {
 		return
 	}
-	u := currentUser(r.Context())
 	userID, err1 := strconv.ParseInt(r.PostFormValue("user_id"), 10, 64)
 	hours, err2 := strconv.Atoi(strings.TrimSpace(r.PostFormValue("hours")))
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	d := time.Duration(hours) * time.Hour
-	if err1 != nil || err2 != nil || userID == u.ID || reason == "" || len([]rune(reason)) > 500 || d <= 0 || d > maxGrant {
+	if err1 != nil || err2 != nil {
 		s.fail(w, r, http.StatusUnprocessableEntity, errGrantInvalid)
 		return
 	}
-	target, err := s.store.UserByID(r.Context(), userID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && (target.Disabled || !auth.Has(target.Roles, personDecrypters...)) {
-		s.fail(w, r, http.StatusUnprocessableEntity, errGrantInvalid)
+	if _, err := s.giveRegisterGrant(r, caseID, userID, hours, r.PostFormValue("reason")); err != nil {
+		s.grantFailed(w, r, err)
 		return
 	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if _, err := s.store.AddRegisterGrant(r.Context(), caseID, userID, u.ID, reason, s.now(), d); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.log.Info("register grant", "request_id", requestID(r.Context()), "case_id", caseID, "user_id", userID, "by", u.ID, "hours", hours)
 	s.flash(r, flashSuccess, "閲覧許可を与えました。", "Grant given.")
 	http.Redirect(w, r, "/cases/"+itoa64(caseID)+"/persons", http.StatusSeeOther)
+}
+
+// apiRegisterGrant is postRegisterGrant's twin: {"user_id", "hours", "reason"} → 201 with the grant.
+func (s *Server) apiRegisterGrant(w http.ResponseWriter, r *http.Request) {
+	caseID, _, ok := s.personCase(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		UserID int64  `json:"user_id"`
+		Hours  int    `json:"hours"`
+		Reason string `json:"reason"`
+	}
+	if status, ue := decodeJSON(r, &in); ue != nil {
+		s.fail(w, r, status, ue)
+		return
+	}
+	g, err := s.giveRegisterGrant(r, caseID, in.UserID, in.Hours, in.Reason)
+	if err != nil {
+		s.grantFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": g.ID, "case_id": caseID, "user_id": in.UserID,
+		"granted_at": g.GrantedAt, "expires_at": g.ExpiresAt})
+}
+
+func (s *Server) grantFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errGrantInvalid) {
+		s.fail(w, r, http.StatusUnprocessableEntity, errGrantInvalid)
+		return
+	}
+	s.serverError(w, r, err)
 }
 
 // grantsView is the grant form and list on the register page, for privacy officers (nil otherwise).

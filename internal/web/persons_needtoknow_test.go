@@ -96,3 +96,33 @@ func TestPersons_NeedToKnow(t *testing.T) {
 		t.Errorf("the grant still holds after it expired: %d %v", id, err)
 	}
 }
+
+// The API twin of the grant form (issue 17 parity) runs the same rule: the privacy officer alone,
+// the same refusals (422, nothing written), and a grant that lets the user in.
+func TestPersons_GrantThroughTheAPI(t *testing.T) {
+	h := newPersonsHarness(t)
+	h.user("staff2", auth.RoleStaff) // a decrypting role, not assigned to the case
+	path := "/api/v1/cases/" + strconvI(h.caseID) + "/persons/grants"
+	staff2 := h.users["staff2"].ID
+	body := func(user int64, hours int, reason string) string {
+		return `{"user_id":` + strconvI(user) + `,"hours":` + strconvI(int64(hours)) + `,"reason":"` + reason + `"}`
+	}
+	if r := h.api("POST", path, h.token("staff"), body(staff2, 8, "理由")); r.Status != http.StatusForbidden {
+		t.Errorf("staff gives a grant: %d, want 403", r.Status)
+	}
+	for _, bad := range []string{body(h.users["privacy"].ID, 8, "自分に"), body(staff2, 8, " "), body(staff2, 200, "理由"), body(staff2, 0, "理由"), body(999999, 8, "理由")} {
+		if r := h.api("POST", path, h.token("privacy"), bad); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "閲覧許可を与えられません") {
+			t.Errorf("grant %s: %d %.200s, want 422 in Japanese", bad, r.Status, r.Body)
+		}
+	}
+	if id, err := h.db.Store.ActiveRegisterGrant(context.Background(), h.caseID, staff2, time.Now()); err != nil || id != 0 {
+		t.Fatalf("a refused grant was written: %d %v", id, err)
+	}
+	r := h.api("POST", path, h.token("privacy"), body(staff2, 8, "通知文の宛先確認のため"))
+	if r.Status != http.StatusCreated || !strings.Contains(r.Body, `"expires_at"`) {
+		t.Fatalf("grant: %d %s", r.Status, r.Body)
+	}
+	if id, err := h.db.Store.ActiveRegisterGrant(context.Background(), h.caseID, staff2, time.Now()); err != nil || id == 0 {
+		t.Errorf("the API's grant does not hold: %d %v", id, err)
+	}
+}

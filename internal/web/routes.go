@@ -42,7 +42,8 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/me/tokens/{tid}", s.apiRevokeToken)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
-		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons) // the query in the body: persons_search.go
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons)          // the query in the body: persons_search.go
+		r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.apiRegisterGrant) // need-to-know grants: persons_grants.go
 		// API ROUTES: cases
 		r.Post("/cases", s.apiCreateCase)
 		r.Get("/cases", s.apiListCases)
