@@ -355,6 +355,10 @@ func canonicalForm(e incident.Event) (incident.Event, []byte, error) {
 	return e, raw, nil
 }
 
+// eventInsertCols are the columns an event is written with: canon is the exact bytes hashed into
+// the chain, kept so that verification hashes them instead of re-encoding the payload.
+var eventInsertCols = []string{"case_id", "seq", "type", "actor_id", "at", "payload", "prev_hash", "hash", "canon"}
+
 func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEvent, events []incident.Event) error {
 	prev := chain.GenesisPrev
 	var prevSeq int64
@@ -379,11 +383,10 @@ func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEven
 		if ce.ActorID != 0 {
 			actor = ce.ActorID
 		}
-		rows = append(rows, []any{caseID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash})
+		rows = append(rows, []any{caseID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash, canon})
 		prev, prevSeq = hash, ce.Seq
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"},
-		[]string{"case_id", "seq", "type", "actor_id", "at", "payload", "prev_hash", "hash"}, pgx.CopyFromRows(rows))
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"}, eventInsertCols, pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}

@@ -16,15 +16,16 @@ import (
 // RecomputeEveryHash is the attacker of the tamper tests: on a superuser connection with triggers
 // off, after an event was edited, it recomputes every SHA-256 the database holds — each case's
 // event chain, the anchored heads and the anchor chain — exactly as the store writes them, so that
-// Verify (which uses no secret) finds nothing. What it cannot do is sign.
+// Verify (which uses no secret) finds nothing. It rewrites the kept canonical bytes (canon) with
+// the hashes, as an attacker who understands the schema would. What it cannot do is sign.
 func RecomputeEveryHash(ctx context.Context, conn *pgx.Conn) error {
 	rows, err := conn.Query(ctx, `SELECT case_id, seq, type, COALESCE(actor_id, 0), at, payload FROM case_events ORDER BY case_id, seq`)
 	if err != nil {
 		return err
 	}
 	type upd struct {
-		cid, seq   int64
-		prev, hash []byte
+		cid, seq          int64
+		prev, hash, canon []byte
 	}
 	var ups []upd
 	var cur int64 = -1
@@ -47,12 +48,12 @@ func RecomputeEveryHash(ctx context.Context, conn *pgx.Conn) error {
 			return err
 		}
 		h := chain.Hash(prev, canon)
-		ups = append(ups, upd{cid, e.Seq, prev, h})
+		ups = append(ups, upd{cid, e.Seq, prev, h, canon})
 		prev = h
 	}
 	rows.Close()
 	for _, u := range ups {
-		if _, err := conn.Exec(ctx, `UPDATE case_events SET prev_hash = $3, hash = $4 WHERE case_id = $1 AND seq = $2`, u.cid, u.seq, u.prev, u.hash); err != nil {
+		if _, err := conn.Exec(ctx, `UPDATE case_events SET prev_hash = $3, hash = $4, canon = $5 WHERE case_id = $1 AND seq = $2`, u.cid, u.seq, u.prev, u.hash, u.canon); err != nil {
 			return err
 		}
 	}

@@ -109,7 +109,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 				if ce.ActorID != 0 {
 					actor = ce.ActorID
 				}
-				events = append(events, []any{c.ID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash})
+				events = append(events, []any{c.ID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash, canon})
 				prev = hash
 			}
 			for _, r := range c.Requests {
@@ -144,7 +144,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 			rows  [][]any
 		}{
 			{"cases", append([]string{"id"}, projectionCols...), cases},
-			{"case_events", []string{"case_id", "seq", "type", "actor_id", "at", "payload", "prev_hash", "hash"}, events},
+			{"case_events", eventInsertCols, events},
 			{"case_requests", []string{"id", "case_id", "stage", "kind", "state", "requested_by", "requested_at", "decided_at"}, requests},
 			{"case_deadlines", []string{"case_id", "kind", "due_at", "due", "met_at", "basis", "label_ja", "label_en", "drill", "case_open", "owner_id", "event_seq", "updated_at"}, deadlines},
 			{"affected_persons", []string{"id", "case_id", "key_id", "name_enc", "kana_enc", "postal_enc", "address_enc", "phone_enc",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,68 +22,117 @@ type eventRange struct {
 	heads          map[int64]int64 // newest verified seq per case, up to bad
 }
 
-// verifyEventRows checks the chains of the rows (case_id, seq, type, actor_id, at, payload,
-// prev_hash, hash) in (case, seq) order, stopping at the first bad link; this is the one place that
-// decides what a good event is, for one case, a range of cases and all of them alike.
+// verifyEventRows checks the chains of the rows (eventColumns) in (case, seq) order, stopping at
+// the first bad link; this is the one place that decides what a good event is, for one case, a
+// range of cases and all of them alike. The row's byte columns are read in place (RawValues): they
+// are only compared and hashed, and copying them was most of what the loop allocated.
 func verifyEventRows(rows pgx.Rows) (eventRange, error) {
 	defer rows.Close()
 	r := eventRange{heads: map[int64]int64{}}
 	var cur int64 = -1
-	var prev []byte
+	prev := make([]byte, 0, 32)
 	var want int64
 	var buf []byte
+	hasher := chain.NewHasher()
+	jsonbBinary := false
+	if fd := rows.FieldDescriptions(); len(fd) > 5 {
+		jsonbBinary = fd[5].Format == pgx.BinaryFormatCode
+	}
 	for rows.Next() {
-		var cid int64
-		var e incident.Event
-		var payload, prevHash, hash []byte
-		if err := rows.Scan(&cid, &e.Seq, &e.Type, &e.ActorID, &e.At, &payload, &prevHash, &hash); err != nil {
+		var cid, seq, actorID int64
+		var at time.Time
+		if err := rows.Scan(&cid, &seq, nil, &actorID, &at, nil, nil, nil, nil); err != nil {
 			return r, err
 		}
+		raw := rows.RawValues()
+		typ, payload, prevHash, hash, canon := raw[2], raw[5], raw[6], raw[7], raw[8]
+		if jsonbBinary {
+			// jsonb's binary form is a version byte (1) and the text.
+			if len(payload) == 0 || payload[0] != 1 {
+				r.bad = &BadLink{CaseID: cid, Seq: seq, Reason: "payload is not valid JSON"}
+				return r, nil
+			}
+			payload = payload[1:]
+		}
 		if cid != cur {
-			cur, prev, want = cid, chain.GenesisPrev, 1
+			cur, prev, want = cid, append(prev[:0], chain.GenesisPrev...), 1
 			r.cases++
 		}
 		r.checked++
-		if e.Seq != want {
-			r.bad = &BadLink{CaseID: cid, Seq: want, Reason: fmt.Sprintf("event %d is missing (next stored is %d)", want, e.Seq)}
+		if seq != want {
+			r.bad = &BadLink{CaseID: cid, Seq: want, Reason: fmt.Sprintf("event %d is missing (next stored is %d)", want, seq)}
 			return r, nil
 		}
 		if !bytes.Equal(prevHash, prev) {
-			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "prev hash does not match the previous event"}
+			r.bad = &BadLink{CaseID: cid, Seq: seq, Reason: "prev hash does not match the previous event"}
 			return r, nil
 		}
-		// The plain forms are canonicalised from the text; a hash that does not match that way,
-		// or a payload in any other form, is decided below exactly as always.
-		if canon, ok := fastEventCanonical(buf[:0], cid, e.Seq, string(e.Type), e.ActorID, e.At, payload); ok {
-			buf = canon
-			if bytes.Equal(hash, chain.Hash(prevHash, canon)) {
-				prev, want = hash, want+1
-				r.heads[cid] = e.Seq
-				continue
-			}
-		}
-		p, err := decodePayload(payload)
-		if err != nil {
-			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload is not valid JSON"}
+		if bad := checkEvent(hasher, &buf, cid, seq, typ, actorID, at, payload, prevHash, hash, canon); bad != "" {
+			r.bad = &BadLink{CaseID: cid, Seq: seq, Reason: bad}
 			return r, nil
 		}
-		e.Payload = p
-		canon, err := e.Canonical(cid)
-		if err != nil {
-			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "payload cannot be canonicalised"}
-			return r, nil
-		}
-		if !bytes.Equal(hash, chain.Hash(prevHash, canon)) {
-			r.bad = &BadLink{CaseID: cid, Seq: e.Seq, Reason: "hash does not match the event content (edited)"}
-			return r, nil
-		}
-		prev, want = hash, want+1
-		r.heads[cid] = e.Seq
+		prev, want = append(prev[:0], hash...), want+1
+		r.heads[cid] = seq
 	}
 	return r, rows.Err()
 }
 
-const eventColumns = `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash FROM case_events e`
+// checkEvent decides whether one event's hash covers what its row says, and returns why not.
+// With the hashed bytes kept (canon), that is: they hash to the stored hash, and they say what the
+// row says — confirmed cheaply by canonMatchesRow or else decided exactly (the payload decoded as
+// the app reads it, canonicalised, compared byte for byte). Without them (events written before
+// migration 00115), the canonical bytes are rebuilt from the row as before: from the payload's text
+// for plain payloads (fastEventCanonical), which can only confirm, else by decoding.
+func checkEvent(hasher *chain.Hasher, buf *[]byte, cid, seq int64, typ []byte, actorID int64, at time.Time, payload, prevHash, hash, canon []byte) string {
+	if canon != nil {
+		if !hasher.Matches(hash, prevHash, canon) {
+			return "hash does not match the event's hashed bytes (edited)"
+		}
+		var ok bool
+		if *buf, ok = canonMatchesRow(*buf, canon, cid, seq, typ, actorID, at, payload); ok {
+			return ""
+		}
+		exact, reason := exactCanonical(cid, seq, typ, actorID, at, payload)
+		switch {
+		case reason != "":
+			return reason
+		case !bytes.Equal(exact, canon):
+			return "the event differs from its hashed bytes (edited)"
+		}
+		return ""
+	}
+	if c, ok := fastEventCanonical((*buf)[:0], cid, seq, string(typ), actorID, at, payload); ok {
+		*buf = c
+		if hasher.Matches(hash, prevHash, c) {
+			return ""
+		}
+	}
+	exact, reason := exactCanonical(cid, seq, typ, actorID, at, payload)
+	switch {
+	case reason != "":
+		return reason
+	case !hasher.Matches(hash, prevHash, exact):
+		return "hash does not match the event content (edited)"
+	}
+	return ""
+}
+
+// exactCanonical is the definition of an event's canonical bytes as the app sees the row: the
+// payload decoded exactly as the case is read (decodePayload), then incident.Event.Canonical.
+func exactCanonical(cid, seq int64, typ []byte, actorID int64, at time.Time, payload []byte) ([]byte, string) {
+	p, err := decodePayload(payload)
+	if err != nil {
+		return nil, "payload is not valid JSON"
+	}
+	e := incident.Event{Seq: seq, Type: incident.EventType(typ), ActorID: actorID, At: at, Payload: p}
+	canon, err := e.Canonical(cid)
+	if err != nil {
+		return nil, "payload cannot be canonicalised"
+	}
+	return canon, ""
+}
+
+const eventColumns = `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), e.at, e.payload, e.prev_hash, e.hash, e.canon FROM case_events e`
 
 // verifyAllEvents checks every case's chain in parallel: the case IDs are cut into ranges, taken
 // in turn by the caller's transaction and by helpers on their own connections, each helper in a

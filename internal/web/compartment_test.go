@@ -337,7 +337,8 @@ func (e *compartmentEnv) unsalt(t *testing.T) {
 			t.Fatal(err)
 		}
 		hash := chain.Hash(prev, canon)
-		if _, err := conn.Exec(ctx, `UPDATE case_events SET payload = $3, prev_hash = $4, hash = $5 WHERE case_id = $1 AND seq = $2`,
+		// Unsalted histories predate the kept canonical bytes (migration 00115): canon is NULL.
+		if _, err := conn.Exec(ctx, `UPDATE case_events SET payload = $3, prev_hash = $4, hash = $5, canon = NULL WHERE case_id = $1 AND seq = $2`,
 			e.caseID, ev.Seq, raw, prev, hash); err != nil {
 			t.Fatal(err)
 		}
