@@ -122,10 +122,11 @@ func Parse(rd io.Reader, opt Options) (*Result, error) {
 }
 
 type parser struct {
-	res  *Result
-	opt  Options
-	cols []Column
-	seen map[string]int // dedupe key → first line
+	res     *Result
+	opt     Options
+	cols    []Column
+	seen    map[string]int // dedupe key → first line
+	pending []pendingRow   // data rows read and not yet checked (parse_parallel.go)
 }
 
 func (p *parser) errorf(line int, f Field, ja, en string) {
@@ -135,7 +136,6 @@ func (p *parser) errorf(line int, f Field, ja, en string) {
 func (p *parser) run(text string) {
 	cr := csv.NewReader(strings.NewReader(text))
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
 	header := true
 	for {
 		rec, err := cr.Read()
@@ -143,6 +143,8 @@ func (p *parser) run(text string) {
 			break
 		}
 		if err != nil {
+			// What follows reads the error count: the rows before count first, as in a single pass.
+			p.flush()
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				p.errorf(pe.StartLine, "", fmt.Sprintf("CSV の形式が正しくありません（%d行目: 引用符「\"」の対応が取れていない可能性があります）。", pe.Line),
@@ -168,13 +170,18 @@ func (p *parser) run(text string) {
 		}
 		p.res.DataLines++
 		if p.res.DataLines > p.opt.MaxRows {
+			p.flush()
 			p.res.Rows = nil
 			p.errorf(0, "", fmt.Sprintf("行数が上限（%d行）を超えています。ファイルを分割して取り込んでください。", p.opt.MaxRows),
 				fmt.Sprintf("More than %d rows; split the file.", p.opt.MaxRows))
 			return
 		}
-		p.row(line, rec)
+		p.pending = append(p.pending, pendingRow{line: line, rec: rec})
+		if len(p.pending) == parseBatch {
+			p.flush()
+		}
 	}
+	p.flush()
 	if header {
 		p.errorf(0, "", "ヘッダー行がありません。1行目に「氏名」「メールアドレス」などの列名を入れてください。", "No header row: the first line must name the columns (氏名, メールアドレス, …).")
 		return
@@ -247,14 +254,39 @@ var (
 )
 
 func (p *parser) row(line int, rec []string) {
+	p.merge(checkRow(p.cols, line, rec))
+}
+
+// checkedRow is one data row checked on its own: everything about it that does not depend on the
+// rows before it. The duplicate check and the error count do, and are merge's.
+type checkedRow struct {
+	row       Row
+	errs      []RowError
+	kind, key string            // DedupeKey
+	keys      map[string]string // allKeys
+}
+
+// rowErrors collects one row's errors in the order a single pass records them.
+type rowErrors struct {
+	line int
+	errs []RowError
+}
+
+func (e *rowErrors) errorf(f Field, ja, en string) {
+	e.errs = append(e.errs, RowError{Line: e.line, Field: f, JA: ja, EN: en})
+}
+
+// checkRow validates one row's cells. It reads nothing shared, so rows are checked on every core
+// (parse_parallel.go) and merged in file order.
+func checkRow(cols []Column, line int, rec []string) checkedRow {
 	var r Row
 	r.Line = line
-	before := p.res.ErrorCount
-	for _, c := range p.cols {
+	e := rowErrors{line: line}
+	for _, c := range cols {
 		if c.Index >= len(rec) {
 			continue // a short row: the missing cells are empty
 		}
-		v, ok := p.cell(line, c.Field, rec[c.Index])
+		v, ok := e.cell(c.Field, rec[c.Index])
 		if !ok {
 			continue
 		}
@@ -276,33 +308,48 @@ func (p *parser) row(line int, rec []string) {
 		case FieldDataItems:
 			items, ok := SplitItems(v)
 			if !ok {
-				p.errorf(line, FieldDataItems, "漏えい項目が多すぎるか長すぎます（30項目まで、各50文字まで）。または数式として実行されうる項目（=・+・-・@で始まるもの）があります。",
+				e.errorf(FieldDataItems, "漏えい項目が多すぎるか長すぎます（30項目まで、各50文字まで）。または数式として実行されうる項目（=・+・-・@で始まるもの）があります。",
 					"Too many or too long data items (30 items of 50 characters at most), or an item that starts with = + - @.")
 			}
 			r.DataItems = items
 		}
 	}
-	if r.Name == "" && r.Email == "" && r.Phone == "" && r.CustomerID == "" && p.res.ErrorCount == before {
-		p.errorf(line, "", "本人を特定する項目（氏名・メールアドレス・電話番号・顧客番号）がすべて空です。", "The row has no name, e-mail, phone or customer ID.")
+	if r.Name == "" && r.Email == "" && r.Phone == "" && r.CustomerID == "" && len(e.errs) == 0 {
+		e.errorf("", "本人を特定する項目（氏名・メールアドレス・電話番号・顧客番号）がすべて空です。", "The row has no name, e-mail, phone or customer ID.")
 	}
+	out := checkedRow{row: r, errs: e.errs}
+	if out.kind, out.key = DedupeKey(r); out.key != "" {
+		out.keys = allKeys(r)
+	}
+	return out
+}
+
+// merge records a checked row in file order: its errors, then whether it repeats an earlier row.
+func (p *parser) merge(c checkedRow) {
+	for _, e := range c.errs {
+		p.res.addError(p.opt.MaxErrors, e)
+	}
+	bad := len(c.errs) > 0
 	// Duplicates are looked for even on rows with other errors (by their valid fields), so that
 	// one round of corrections fixes the file.
-	if kind, key := DedupeKey(r); key != "" {
-		if first, dup := p.seen[kind+"\x00"+key]; dup {
-			ja, en := dedupeLabel(kind)
+	if c.key != "" {
+		line := c.row.Line
+		if first, dup := p.seen[c.kind+"\x00"+c.key]; dup {
+			ja, en := dedupeLabel(c.kind)
 			p.errorf(line, "", fmt.Sprintf("%d行目と同じ人物です（%sが同じ）。重複行を削除してください。", first, ja),
 				fmt.Sprintf("Duplicate of line %d (same %s); remove one of them.", first, en))
+			bad = true
 		}
-		for k, v := range allKeys(r) {
+		for k, v := range c.keys {
 			if _, ok := p.seen[k+"\x00"+v]; !ok {
 				p.seen[k+"\x00"+v] = line
 			}
 		}
 	}
-	if p.res.ErrorCount != before {
+	if bad {
 		return
 	}
-	p.res.Rows = append(p.res.Rows, r)
+	p.res.Rows = append(p.res.Rows, c.row)
 }
 
 // Dedupe kinds, in order of precedence.
@@ -375,14 +422,14 @@ func Formula(s string) bool {
 // notice letter must carry the name and address exactly as the person gave them. Only the e-mail
 // address and the postal code are stored in their normal form (taro@example.jp, 100-0001): they
 // are machine addresses, and a full-width e-mail address cannot be delivered.
-func (p *parser) cell(line int, f Field, raw string) (string, bool) {
+func (p *rowErrors) cell(f Field, raw string) (string, bool) {
 	ja, en := f.Label()
 	n := pii.Normalize(raw)
 	// Checked on the normalised value too: NFKC turns a full-width "－0" into "-0" (found by FuzzPersonForm).
 	if Formula(strings.TrimLeft(raw, " ")) || Formula(raw) || Formula(n) {
 		legit := (f == FieldPhone && strings.HasPrefix(n, "+") && phoneRe.MatchString(n)) || n == "-"
 		if !legit {
-			p.errorf(line, f, fmt.Sprintf("「%s」が「=」「+」「-」「@」で始まっています。表計算ソフトで数式として実行されるおそれがあるため取り込めません（数式の埋め込み攻撃の防止）。", ja),
+			p.errorf(f, fmt.Sprintf("「%s」が「=」「+」「-」「@」で始まっています。表計算ソフトで数式として実行されるおそれがあるため取り込めません（数式の埋め込み攻撃の防止）。", ja),
 				fmt.Sprintf("The %s starts with = + - or @ and would run as a spreadsheet formula (formula injection); it is refused.", en))
 			return "", false
 		}
@@ -399,7 +446,7 @@ func (p *parser) cell(line int, f Field, raw string) (string, bool) {
 	}
 	for _, r := range v + n {
 		if (unicode.IsControl(r) && !(f == FieldDataItems && r == '\n')) || r == utf8.RuneError {
-			p.errorf(line, f, fmt.Sprintf("「%s」に制御文字（改行・タブなど）が含まれています。", ja), fmt.Sprintf("The %s contains control characters (line breaks, tabs).", en))
+			p.errorf(f, fmt.Sprintf("「%s」に制御文字（改行・タブなど）が含まれています。", ja), fmt.Sprintf("The %s contains control characters (line breaks, tabs).", en))
 			return "", false
 		}
 	}
@@ -408,13 +455,13 @@ func (p *parser) cell(line int, f Field, raw string) (string, bool) {
 	}
 	limit := map[Field]int{FieldName: 100, FieldKana: 100, FieldPostal: 10, FieldAddress: 300, FieldPhone: 30, FieldEmail: 254, FieldCustomerID: 64, FieldDataItems: 2000}[f]
 	if utf8.RuneCountInString(v) > limit || utf8.RuneCountInString(n) > limit {
-		p.errorf(line, f, fmt.Sprintf("「%s」が長すぎます（%d文字まで）。", ja, limit), fmt.Sprintf("The %s is too long (%d characters at most).", en, limit))
+		p.errorf(f, fmt.Sprintf("「%s」が長すぎます（%d文字まで）。", ja, limit), fmt.Sprintf("The %s is too long (%d characters at most).", en, limit))
 		return "", false
 	}
 	switch f {
 	case FieldEmail:
 		if !emailRe.MatchString(n) {
-			p.errorf(line, f, "メールアドレスの形式が正しくありません（例: taro@example.co.jp）。", "Malformed e-mail address (e.g. taro@example.co.jp).")
+			p.errorf(f, "メールアドレスの形式が正しくありません（例: taro@example.co.jp）。", "Malformed e-mail address (e.g. taro@example.co.jp).")
 			return "", false
 		}
 		v = n
@@ -428,20 +475,20 @@ func (p *parser) cell(line int, f Field, raw string) (string, bool) {
 		}, n)
 		m := postalRe.FindStringSubmatch(n)
 		if m == nil {
-			p.errorf(line, f, "郵便番号は7桁の数字で入力してください（例: 100-0001 または 1000001）。", "The postal code must be 7 digits (e.g. 100-0001 or 1000001).")
+			p.errorf(f, "郵便番号は7桁の数字で入力してください（例: 100-0001 または 1000001）。", "The postal code must be 7 digits (e.g. 100-0001 or 1000001).")
 			return "", false
 		}
 		v = m[1] + "-" + m[2]
 	case FieldPhone:
 		d := pii.NormalizePhone(n)
 		if !phoneRe.MatchString(n) || (strings.HasPrefix(n, "+") && (len(d) < 8 || len(d) > 15)) || (!strings.HasPrefix(n, "+") && (len(d) < 10 || len(d) > 11 || d[0] != '0')) {
-			p.errorf(line, f, "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）。", "Malformed phone number (e.g. 03-1234-5678).")
+			p.errorf(f, "電話番号の形式が正しくありません（例: 03-1234-5678、090-1234-5678）。", "Malformed phone number (e.g. 03-1234-5678).")
 			return "", false
 		}
 	case FieldKana:
 		for _, r := range n {
 			if !(unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hiragana, r) || r == 'ー' || r == '・' || r == ' ' || r == '　') {
-				p.errorf(line, f, "フリガナにカナ以外の文字が含まれています。", "The kana contains characters other than kana.")
+				p.errorf(f, "フリガナにカナ以外の文字が含まれています。", "The kana contains characters other than kana.")
 				return "", false
 			}
 		}
