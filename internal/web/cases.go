@@ -851,6 +851,9 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		if rq.Stage == "" {
 			row.StageJA, row.StageEN = "案件全体", "Whole case"
 		}
+		if rq.Doc != nil {
+			row.StageJA, row.StageEN = fmt.Sprintf("%s 第%d版", rq.Doc.Kind.LabelJA(), rq.Doc.Version), fmt.Sprintf("%s v%d", rq.Doc.Kind, rq.Doc.Version)
+		}
 		if roles, ok := incident.VisibleNeeds(a, c, rq); ok {
 			var parts []string
 			for _, r := range roles {
@@ -876,6 +879,8 @@ func kindJA(k incident.RequestKind) string {
 		return "案件終了"
 	case incident.KindCloseNotIncident:
 		return "事案に該当せず終了"
+	case incident.KindFinalise:
+		return "文書の確定"
 	}
 	return string(k)
 }
