@@ -106,7 +106,9 @@ func TestDocumentFinalise_BadApprovals(t *testing.T) {
 // only document preparers ask.
 func TestDocumentFinalise_RequestChecks(t *testing.T) {
 	h := newHarness(t, discoveryFacts())
-	ref := func(k DocKind) *DocRef { return &DocRef{Kind: k, ID: 1, Version: 1, SHA256: "ff", Editors: []int64{staff.UserID}} }
+	ref := func(k DocKind) *DocRef {
+		return &DocRef{Kind: k, ID: 1, Version: 1, SHA256: "ff", Editors: []int64{staff.UserID}}
+	}
 	h.fail(staff, SubmitRequest{RequestID: 1, Kind: KindFinalise}, CodeInvalid)
 	h.fail(staff, SubmitRequest{RequestID: 1, Kind: KindFinalise, Doc: &DocRef{Kind: "memo", ID: 1, Version: 1, SHA256: "ff"}}, CodeInvalid)
 	h.fail(auditor, SubmitRequest{RequestID: 1, Kind: KindFinalise, Doc: ref(DocNotice)}, CodeForbidden)

@@ -50,6 +50,7 @@ type apiRequest struct {
 	Approvals    []apiApproval         `json:"approvals"`
 	Needs        []incident.Role       `json:"needs,omitempty"`
 	DecisionNote string                `json:"decision_note,omitempty"`
+	Document     *incident.DocRef      `json:"document,omitempty"` // the version a finalisation request is about
 }
 
 type apiCase struct {
@@ -69,7 +70,7 @@ type apiCase struct {
 
 func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) apiRequest {
 	r := incident.VisibleRequest(a, c, full)
-	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy,
+	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy, Document: r.Doc,
 		State: r.State, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Approvals: []apiApproval{}, DecisionNote: r.DecisionNote}
 	for _, a := range r.Approvals {
 		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy,
