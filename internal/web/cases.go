@@ -802,7 +802,11 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 	} else {
 		s.flash(r, flashSuccess, "差し戻しました。依頼者にコメントが表示されます。", "Sent back; the requester sees your comment.")
 	}
-	http.Redirect(w, r, fmt.Sprintf("/cases/%d", caseID), http.StatusSeeOther)
+	target := fmt.Sprintf("/cases/%d", caseID)
+	if rq := c.Request(id); rq != nil && rq.Doc != nil { // a document's approval: back to the document
+		target = fmt.Sprintf("/cases/%d/documents/%s?version=%d", caseID, rq.Doc.Kind, rq.Doc.Version)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 func (s *Server) postApprove(w http.ResponseWriter, r *http.Request) { s.requestDecision(w, r, true) }
