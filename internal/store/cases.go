@@ -70,19 +70,12 @@ func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx c
 // openCase is OpenCaseTx that also writes, through with, rows that belong to the opening (a first
 // report) in its transaction, before the case hooks run.
 func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error), with txFunc) (*incident.Case, error) {
+	id, number, err := s.allocCaseNumber(ctx, now.In(jst).Year())
+	if err != nil {
+		return nil, err
+	}
 	var c *incident.Case
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT nextval('cases_id_seq')`).Scan(&id); err != nil {
-			return fmt.Errorf("store: case id: %w", err)
-		}
-		year := now.In(jst).Year()
-		var n int
-		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year).Scan(&n); err != nil {
-			return fmt.Errorf("store: case number: %w", err)
-		}
-		number := fmt.Sprintf("%d-%04d", year, n)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var events []incident.Event
 		var err error
 		c, events, err = decide(withTx(ctx, tx), id, number)
@@ -106,9 +99,6 @@ func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx con
 		if err := syncRequests(ctx, tx, snap); err != nil {
 			return err
 		}
-		if err := registerCase(ctx, tx, c); err != nil {
-			return err
-		}
 		if with != nil {
 			if err := with(ctx, tx, c, events); err != nil {
 				return err
@@ -117,7 +107,12 @@ func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx con
 		if err := s.runHooks(ctx, tx, c, events); err != nil {
 			return err
 		}
-		return s.checkSnapshot(ctx, tx, c.ID)
+		if err := s.checkSnapshot(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		// Last, so that the registry's lock is held only over its own row and the commit, not
+		// over the law assessment, the events and the hooks: concurrent opens overlap all of that.
+		return registerCase(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, wrapCaseErr("open case", err)
@@ -517,6 +512,38 @@ func copyEvents(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	return nil
 }
 
+// allocCaseNumber takes the case's id and its yearly number before the opening's transaction, in a
+// short transaction of its own, so that the year's counter row is locked for one statement instead
+// of through every other open's work and durable commit. That commit need not wait for the disk:
+// the opening that uses the number commits durably after it, and that flush covers the counter's
+// earlier WAL; if the server stops before, no case carries the number and it may be given again.
+// Numbers stay unique per year (and cases.number is UNIQUE); an opening that fails after this
+// leaves a gap in the year's numbers (docs/performance.md says why that is acceptable).
+func (s *Store) allocCaseNumber(ctx context.Context, year int) (int64, string, error) {
+	var id int64
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(`SELECT nextval('cases_id_seq')`)
+		b.Queue(`INSERT INTO case_numbers (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if err := br.QueryRow().Scan(&id); err != nil {
+			return err
+		}
+		return br.QueryRow().Scan(&n)
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("store: case number: %w", err)
+	}
+	return id, fmt.Sprintf("%d-%04d", year, n), nil
+}
+
 // lockRegistryHead takes the registry's transaction-scoped advisory lock and reads its head (seq 0
 // and the genesis link when it is empty): every append to the registry chain starts here.
 func lockRegistryHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
@@ -533,7 +560,8 @@ func lockRegistryHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
 }
 
 // registerCase appends the case to the global registry chain under a transaction-scoped advisory
-// lock (case creation is rare, so serialising it costs nothing that matters).
+// lock, held from here to the commit: OpenCase calls it last, so opens queue only for each other's
+// registry row and commit.
 func registerCase(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
 	seq, prev, err := lockRegistryHead(ctx, tx)
 	if err != nil {
