@@ -244,10 +244,12 @@ func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
+	// The case is read once, locked by the command, which checks access on it (writeAccess).
+	u, caseID, ok := s.caseWriter(w, r)
 	if !ok {
 		return
 	}
+	a := actor(u)
 	var in requestInput
 	if status, ue := decodeJSON(r, &in); ue != nil {
 		s.fail(w, r, status, ue)
@@ -260,7 +262,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	nc, req, err := s.svc.Submit(r.Context(), c.ID, version, a, in.command())
+	nc, req, err := s.svc.Submit(writeAccess(r, u), caseID, version, a, in.command())
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -296,26 +298,14 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 			EN: "A deputy approval names the absent principal (on_behalf_of).", Fields: []fieldError{{Field: "on_behalf_of"}}})
 		return
 	}
-	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	c, err := s.store.GetCase(r.Context(), caseID)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	if c.Involved[u.ID] {
-		s.fail(w, r, http.StatusForbidden, errInvolved)
-		return
-	}
+	// The case is read once, locked by the command, which checks access on it (writeAccess).
 	var nc *incident.Case
 	var req *incident.Request
+	var err error
 	if approve {
-		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.OnBehalfOf)
+		nc, req, err = s.svc.Approve(writeAccess(r, u), id, actor(u), in.Note, in.OnBehalfOf)
 	} else {
-		nc, req, err = s.svc.SendBack(r.Context(), id, actor(u), in.Note)
+		nc, req, err = s.svc.SendBack(writeAccess(r, u), id, actor(u), in.Note)
 	}
 	if err != nil {
 		s.failErr(w, r, err)
