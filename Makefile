@@ -55,7 +55,7 @@ test: build ## run every test (unit, store, HTTP, browser) on a throwaway Postgr
 	@tmp="$$(mktemp -d /tmp/leakdesk-test-XXXXXX)"; \
 	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
 	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg" --fast)"; \
-	export LEAKDESK_TEST_REQUIRE_DB=1; \
+	export LEAKDESK_TEST_REQUIRE_DB=1 LEAKDESK_CHECK_SNAPSHOTS=1; \
 	$(GO) test -count=1 -timeout 20m $(TESTFLAGS) ./...
 
 test-short: ## unit tests only (no database, no browser)
@@ -88,7 +88,7 @@ bench-go: build ## every package's Go benchmarks on a durable throwaway cluster
 	@tmp="$$(mktemp -d /tmp/leakdesk-bench-XXXXXX)"; \
 	trap '$(BIN) dev db remove --dir "$$tmp/pg" >/dev/null 2>&1 || true; rm -rf "$$tmp"' EXIT; \
 	export DATABASE_URL="$$($(BIN) dev db start --dir "$$tmp/pg")"; \
-	export LEAKDESK_TEST_REQUIRE_DB=1; \
+	export LEAKDESK_TEST_REQUIRE_DB=1 LEAKDESK_CHECK_SNAPSHOTS=1; \
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3s -timeout 30m ./...
 
 # Fuzzing: every `func FuzzX` under internal/ and cmd/, one fuzzer per `go test -fuzz` run (the tool

@@ -57,8 +57,24 @@ func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, 
 func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, cmd incident.Command) (*incident.Case, []incident.Event, error) {
 	now := s.now()
 	return s.Store.UpdateCaseTx(ctx, caseID, ifVersion, func(ctx context.Context, c *incident.Case) ([]incident.Event, error) {
+		if check, _ := ctx.Value(accessCheckKey{}).(func(*incident.Case) error); check != nil {
+			if err := check(c); err != nil {
+				return nil, err
+			}
+		}
 		return s.apply(ctx, c, cmd, actor, now)
 	})
+}
+
+type accessCheckKey struct{}
+
+// WithAccessCheck returns ctx carrying the caller's read-access rule for the case (e.g. "not
+// involved in the incident"), which Do — and Submit, Approve and SendBack through it — runs on the
+// case it has locked, before the command is decided: the handler need not load the case a first
+// time only to check that it may touch it. An error from check rolls the command back and is
+// returned as it is.
+func WithAccessCheck(ctx context.Context, check func(c *incident.Case) error) context.Context {
+	return context.WithValue(ctx, accessCheckKey{}, check)
 }
 
 // Submit pre-allocates a request id and submits the request.

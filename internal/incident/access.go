@@ -132,7 +132,7 @@ type RouteStep struct {
 // order by the role they filled; a stamp whose slot is no longer required
 // (the case changed) fills none.
 func RouteOf(r *Request, c *Case) []RouteStep {
-	slots, _ := RequiredSlots(r.Kind, r.Stage, c)
+	slots, _ := RequestSlots(r, c)
 	used := make([]bool, len(r.Approvals))
 	route := make([]RouteStep, len(slots))
 	for i, s := range slots {
@@ -175,6 +175,10 @@ func approverBasics(a Actor, r *Request, c *Case) error {
 	}
 	if c.Involved[a.UserID] {
 		return errInvolved
+	}
+	if r.Doc != nil && containsID(r.Doc.Editors, a.UserID) {
+		return Forbidden("この文書の版を作成・編集した人は、その確定を承認できません（作成者と承認者は別の人です）。",
+			"a user who drafted or edited this document version cannot approve it")
 	}
 	if r.Stage != "" && c.StageEditors[r.Stage][a.UserID] {
 		return Forbidden("この段階の記録を入力・変更した人は、その段階の承認はできません。", "a user who recorded this stage's data cannot approve its transition")

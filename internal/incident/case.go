@@ -88,6 +88,8 @@ type Request struct {
 	DecisionNote string       `json:"decision_note,omitempty"`
 	// Round counts the rounds of one 稟議: 1, then one more after each send-back.
 	Round int `json:"round"`
+	// Doc is the document version a finalisation request is about.
+	Doc *DocRef `json:"document,omitempty"`
 }
 
 // Case is the aggregate: the current state folded from its events.
@@ -125,6 +127,9 @@ type Case struct {
 	// Outside is what the approval policy reads from outside the history
 	// (the register's totals); filled by the application service.
 	Outside Outside `json:"-"`
+	// Filings name, per filing time recorded, the approved document version
+	// it filed (documents.go).
+	Filings map[string]Filing `json:"filings,omitempty"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with
@@ -235,6 +240,12 @@ func (c *Case) clone() *Case {
 		}
 	}
 	n.Records = cloneRecords(c.Records)
+	if c.Filings != nil {
+		n.Filings = make(map[string]Filing, len(c.Filings))
+		for k, v := range c.Filings {
+			n.Filings[k] = v
+		}
+	}
 	if c.Evidence != nil {
 		n.Evidence = make([]*Evidence, len(c.Evidence))
 		for i, e := range c.Evidence {
@@ -309,6 +320,7 @@ func (c *Case) Apply(e Event) error {
 			}
 			c.addEditor(f.Stage, e.ActorID)
 		}
+		c.applyFilings(p)
 	case EventChecklistTicked:
 		id := pStr(p, "item")
 		it, ok := checklistIndex[id]
@@ -359,11 +371,12 @@ func (c *Case) Apply(e Event) error {
 			ID: id, Kind: RequestKind(pStr(p, "kind")), Stage: Stage(pStr(p, "stage")),
 			ReasonCode: pStr(p, "reason_code"), Note: pStr(p, "note"), ReviewBy: pStr(p, "review_by"),
 			State: RequestPending, RequestedBy: e.ActorID, RequestedAt: at, Snapshot: snap, Round: 1,
+			Doc: docRefOf(pMap(p, "document")),
 		}
 		// After a send-back the same request made again is the next round of one 稟議: its route
 		// starts again from the first slot.
 		for i := len(c.Requests) - 1; i >= 0; i-- {
-			if o := c.Requests[i]; o.Kind == nr.Kind && o.Stage == nr.Stage {
+			if o := c.Requests[i]; o.Kind == nr.Kind && o.Stage == nr.Stage && sameDoc(o.Doc, nr.Doc) {
 				if o.State == RequestSentBack {
 					nr.Round = o.Round + 1
 				}

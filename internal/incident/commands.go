@@ -80,6 +80,9 @@ type SubmitRequest struct {
 	ReasonCode string
 	Note       string
 	ReviewBy   string
+	// Doc is the frozen document version a KindFinalise request asks to
+	// approve (documents.go); nil for every other kind.
+	Doc *DocRef
 }
 
 // Approve adds the actor's approval to a pending request. The request is

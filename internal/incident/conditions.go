@@ -19,6 +19,8 @@ const (
 	CondPublication       CondID = "publication"
 	CondCompensationAbove CondID = "compensation_above_limit"
 	CondDismissal         CondID = "dismissal_level_sanction"
+	// CondCompensationOffered: the notice offers compensation (documents.go).
+	CondCompensationOffered CondID = "compensation_offered"
 )
 
 // Condition is one named test on the whole case.
@@ -38,6 +40,7 @@ var conditions = []Condition{
 	{CondPublication, "公表は代表取締役の承認も必要です。", "Publication also needs the CEO.", publication},
 	{CondCompensationAbove, "一定額を超える補償は代表取締役の承認も必要です。", "Compensation above the set amount also needs the CEO.", compensationAboveLimit},
 	{CondDismissal, "解雇相当の処分は代表取締役の承認も必要です。", "A dismissal-level sanction also needs the CEO.", dismissalLevelSanction},
+	{CondCompensationOffered, "補償を申し出る通知（補償の案内）は代表取締役の承認も必要です。", "A notice offering compensation also needs the CEO.", compensationOffered},
 }
 
 var conditionIndex = func() map[CondID]*Condition {
@@ -49,6 +52,13 @@ var conditionIndex = func() map[CondID]*Condition {
 		for _, s := range r.Slots {
 			if s.When != "" && m[s.When] == nil {
 				panic("incident: policy names unknown condition " + string(s.When))
+			}
+		}
+	}
+	for _, r := range documentPolicy {
+		for _, s := range r.Slots {
+			if s.When != "" && m[s.When] == nil {
+				panic("incident: document policy names unknown condition " + string(s.When))
 			}
 		}
 	}

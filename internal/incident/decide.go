@@ -178,7 +178,16 @@ func (d *decider) changeFacts(f Facts) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	return d.emit(EventFactsChanged, map[string]any{"changes": changes})
+	p := map[string]any{"changes": changes}
+	// A filing time names the approved document it filed (documents.go).
+	docs, err := d.filingDocuments(changes)
+	if err != nil {
+		return err
+	}
+	if len(docs) > 0 {
+		p["documents"] = docs
+	}
+	return d.emit(EventFactsChanged, p)
 }
 
 // --- TickChecklist ---
@@ -273,7 +282,11 @@ func (cmd SubmitRequest) decide(d *decider) error {
 	if err := noteField("note", cmd.Note, cmd.Kind == KindSkip || cmd.Kind == KindCloseNotIncident); err != nil {
 		return err
 	}
-	if cmd.Kind.CaseLevel() {
+	if cmd.Kind == KindFinalise {
+		if err := d.checkFinaliseRequest(cmd); err != nil {
+			return err
+		}
+	} else if cmd.Kind.CaseLevel() {
 		if err := d.checkCaseRequest(cmd); err != nil {
 			return err
 		}
@@ -287,17 +300,21 @@ func (cmd SubmitRequest) decide(d *decider) error {
 		}
 	}
 	stage := cmd.Stage
-	if cmd.Kind.CaseLevel() {
+	if cmd.Kind.CaseLevel() || cmd.Kind == KindFinalise {
 		stage = ""
 	}
 	snapshot := make(map[string]any, len(d.sim.Facts))
 	for k, v := range d.sim.Facts.clone() {
 		snapshot[k] = v
 	}
-	if err := d.emit(EventRequestSubmitted, map[string]any{
+	sp := map[string]any{
 		"request_id": cmd.RequestID, "kind": string(cmd.Kind), "stage": string(stage),
 		"reason_code": cmd.ReasonCode, "note": cmd.Note, "review_by": cmd.ReviewBy, "facts": snapshot,
-	}); err != nil {
+	}
+	if cmd.Kind == KindFinalise {
+		sp["document"] = cmd.Doc.payload()
+	}
+	if err := d.emit(EventRequestSubmitted, sp); err != nil {
 		return err
 	}
 	if stage == "" {
@@ -498,6 +515,9 @@ func (d *decider) finish(r *Request) error {
 		return d.stageChanged(r.Stage, StateInProgress, "deferred", map[string]any{"request_id": r.ID, "reason_code": r.ReasonCode, "deferred_until": r.ReviewBy})
 	case KindClose:
 		return d.emit(EventCaseClosed, map[string]any{"outcome": string(StatusClosed), "request_id": r.ID, "reason": r.Note})
+	case KindFinalise:
+		// The version was frozen when requested; the approval events are the record.
+		return nil
 	case KindCloseNotIncident:
 		for _, o := range d.sim.PendingRequests() {
 			if o.ID != r.ID {

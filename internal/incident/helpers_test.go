@@ -84,7 +84,52 @@ func (h *harness) fail(a Actor, cmd Command, want Code) *Error {
 
 func (h *harness) patch(a Actor, facts map[string]any) {
 	h.t.Helper()
+	h.fileDocuments(facts)
 	h.do(a, PatchFacts{Patch: facts})
+}
+
+// fileDocuments is the fixtures' way through the filing rule (documents.go): for every filing time
+// the patch sets whose document has no approved version yet, staff asks for a version (drafted by
+// staff) to be finalised and the holders of its route's slots approve it, in order.
+func (h *harness) fileDocuments(facts map[string]any) {
+	h.t.Helper()
+	for field, v := range facts {
+		k, ok := FilingFacts[field]
+		if !ok || v == nil || h.c.ApprovedDocument(k) != nil {
+			continue
+		}
+		h.approvedDocument(k)
+	}
+}
+
+// approvedDocument has version 1 (or the next) of a document of kind k drafted by staff, requested
+// and approved through its route; it returns the request id.
+func (h *harness) approvedDocument(k DocKind) int64 {
+	h.t.Helper()
+	h.nextID++
+	id := h.nextID
+	version := 1
+	for _, r := range h.c.Requests {
+		if r.Doc != nil && r.Doc.Kind == k && r.Doc.Version >= version {
+			version = r.Doc.Version + 1
+		}
+	}
+	h.do(staff, SubmitRequest{RequestID: id, Kind: KindFinalise, Doc: &DocRef{Kind: k, ID: 9000 + id, Version: version,
+		SHA256: "5e3f", Editors: []int64{staff.UserID}}})
+	by := map[Role]Actor{RoleManager: manager, RolePrivacyOfficer: officer, RoleExecutive: ceo}
+	for {
+		r := h.c.Request(id)
+		if r.State != RequestPending {
+			break
+		}
+		route := RouteOf(r, h.c)
+		next := NextStep(route)
+		if next < 0 {
+			h.t.Fatalf("document request %d: pending with every slot stamped", id)
+		}
+		h.do(by[route[next].Role], Approve{RequestID: id, Note: "文書を確認しました"})
+	}
+	return id
 }
 
 func (h *harness) ticks(a Actor, ids ...string) {

@@ -31,7 +31,7 @@ const (
 // Valid reports whether k is a known request kind.
 func (k RequestKind) Valid() bool {
 	switch k {
-	case KindComplete, KindSkip, KindDefer, KindClose, KindCloseNotIncident:
+	case KindComplete, KindSkip, KindDefer, KindClose, KindCloseNotIncident, KindFinalise:
 		return true
 	}
 	return false
@@ -118,8 +118,14 @@ func RequiredSlots(kind RequestKind, stage Stage, c *Case) (slots []RequiredSlot
 	if !ok {
 		return nil, false
 	}
+	return requiredOf(r.Slots, c), true
+}
+
+// requiredOf keeps the slots of a policy row whose condition holds on c,
+// one per role, in the row's order.
+func requiredOf(rule []Slot, c *Case) (slots []RequiredSlot) {
 	seen := map[Role]bool{}
-	for _, s := range r.Slots {
+	for _, s := range rule {
 		var why *Condition
 		if s.When != "" {
 			cond := conditionOf(s.When)
@@ -134,7 +140,7 @@ func RequiredSlots(kind RequestKind, stage Stage, c *Case) (slots []RequiredSlot
 		seen[s.Role] = true
 		slots = append(slots, RequiredSlot{Role: s.Role, Why: why})
 	}
-	return slots, true
+	return slots
 }
 
 // RequiredApprovals returns the roles of the slots required for (kind,

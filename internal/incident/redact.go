@@ -204,7 +204,11 @@ func VisibleRequest(a Actor, c *Case, r *Request) *Request {
 // slots of a discipline request are not told (the CEO's slot exists exactly for dismissal-level
 // sanctions), except to the CEO who is asked to fill one.
 func VisibleNeeds(a Actor, c *Case, r *Request) ([]Role, bool) {
-	roles, ok := RequiredApprovals(r.Kind, r.Stage, c)
+	slots, ok := RequestSlots(r, c)
+	var roles []Role
+	for _, s := range slots {
+		roles = append(roles, s.Role)
+	}
 	if r.Stage != StageDiscipline || CanSeeRestrictedIn(a, c) || CanApprove(a, r, c) == nil {
 		return roles, ok
 	}

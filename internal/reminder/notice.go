@@ -124,11 +124,26 @@ func (s *Service) workNotice(ctx context.Context, job *river.Job[RequestNoticeAr
 
 // noticeRecipients: for the next slot, every active user the domain would let approve the request
 // now (incident.CanApprove: the slot's role, not the requester, not an editor of the stage, not
-// involved); for a decision, the requester unless disabled or involved since.
+// involved) and every registered deputy who may stamp it now for an absent principal
+// (incident.CanApproveAsDeputy: in the registration's period, the same separation rules); for a
+// decision, the requester unless disabled or involved since.
 func (s *Service) noticeRecipients(ctx context.Context, c *incident.Case, r *incident.Request, notice string) ([]string, error) {
 	users, err := s.store.ListUsers(ctx)
 	if err != nil {
 		return nil, err
+	}
+	now := s.now()
+	deputyOf := map[int64][]int64{} // deputy → principals registered for now
+	if notice == NoticeNextSlot {
+		dels, err := s.store.ListDelegations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range dels {
+			if !now.Before(d.From) && now.Before(d.Until) {
+				deputyOf[d.DeputyID] = append(deputyOf[d.DeputyID], d.PrincipalID)
+			}
+		}
 	}
 	var to []string
 	for _, u := range users {
@@ -143,6 +158,17 @@ func (s *Service) noticeRecipients(ctx context.Context, c *incident.Case, r *inc
 		case NoticeNextSlot:
 			if incident.CanApprove(a, r, c) == nil {
 				to = append(to, u.Email)
+				continue
+			}
+			for _, pid := range deputyOf[u.ID] {
+				dl, err := s.store.DelegationFor(ctx, pid, u.ID, now)
+				if err != nil {
+					return nil, err
+				}
+				if dl != nil && incident.CanApproveAsDeputy(a, dl, r, c, now) == nil {
+					to = append(to, u.Email)
+					break
+				}
 			}
 		case NoticeDecided:
 			if u.ID == r.RequestedBy {
@@ -165,6 +191,10 @@ func noticeMessage(base string, caseID int64, ci caseInfo, r *incident.Request, 
 	stageJA, stageEN := "案件全体", "whole case"
 	if r.Stage != "" {
 		stageJA, stageEN = r.Stage.LabelJA(), r.Stage.LabelEN()
+	}
+	if r.Doc != nil { // a document finalisation: the document's kind and version, never its text
+		stageJA = fmt.Sprintf("文書「%s」第%d版の確定", r.Doc.Kind.LabelJA(), r.Doc.Version)
+		stageEN = fmt.Sprintf("finalising %s v%d", r.Doc.Kind, r.Doc.Version)
 	}
 	var whatJA, whatEN string
 	switch {

@@ -139,3 +139,60 @@ func TestReminders_RequestNoticesAtOnceOncePerPerson(t *testing.T) {
 		t.Errorf("ledger rows for the first-slot notice: %d, want 1", n)
 	}
 }
+
+// TestReminders_RequestNoticesReachRegisteredDeputies: the next-slot mail goes to the slot's
+// approvers and to the deputies an admin registered for them for a period that includes now —
+// exactly once each, across two worker instances — and not to a deputy whose period is over.
+func TestReminders_RequestNoticesReachRegisteredDeputies(t *testing.T) {
+	e := newEnv(t, jst(2026, 5, 1, 10, 0))
+	ctx := context.Background()
+	mk := func(key string, role auth.Role) incident.Actor {
+		u, err := e.db.Store.CreateUser(ctx, 0, key+"@example.jp", "利用者 "+key, []auth.Role{role}, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.emails[key] = u.Email
+		return incident.Actor{UserID: u.ID, Name: u.Name, Roles: []incident.Role{incident.Role(role)}}
+	}
+	officer := mk("officer", auth.RolePrivacyOfficer)
+	acting := mk("acting", auth.RoleStaff)   // registered for the officer now
+	expired := mk("expired", auth.RoleStaff) // registered for the officer last month
+	admin := mk("admin", auth.RoleAdmin)
+	now := e.clock.Now()
+	if _, err := e.db.Store.CreateDelegation(ctx, admin.UserID, officer.UserID, acting.UserID, now.Add(-time.Hour), now.Add(72*time.Hour), "出張中"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Store.CreateDelegation(ctx, admin.UserID, officer.UserID, expired.UserID, now.AddDate(0, -1, 0), now.AddDate(0, 0, -20), "休暇"); err != nil {
+		t.Fatal(err)
+	}
+	e.start(e.worker(e.db.Store, true))
+	e.start(e.worker(e.secondStore(), false))
+
+	c, err := e.svc.Open(ctx, e.actors["staff"], "USBメモリ紛失", readyFacts(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, req, err := e.svc.Submit(ctx, c.ID, 0, e.actors["staff"], incident.SubmitRequest{Kind: incident.KindCloseNotIncident, Note: "誤報"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitNotices(1, 10*time.Second)
+	// The head stamps; the officer's slot is next: the officer and the acting deputy hear.
+	if _, _, err := e.svc.Approve(ctx, req.ID, e.actors["manager"], "誤報であることを確認した", 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.waitNotices(2, 10*time.Second)
+	want := []string{e.emails["acting"], e.emails["officer"]}
+	slices.Sort(want)
+	if to := recipientsOf(got[1:]); !slices.Equal(to, want) {
+		t.Fatalf("next-slot notice went to %v, want one mail each to %v (not the expired deputy)", to, want)
+	}
+	time.Sleep(time.Second) // a second worker poll: nothing more goes out
+	if n := len(e.noticeMails()); n != 2 {
+		t.Fatalf("%d request notices, want 2", n)
+	}
+	// The deputy can indeed stamp for the officer (the mail matches what the domain allows).
+	if _, _, err := e.svc.Approve(ctx, req.ID, acting, "管理者出張中のため代理で確認", officer.UserID); err != nil {
+		t.Fatal(err)
+	}
+}

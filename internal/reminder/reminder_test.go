@@ -17,6 +17,8 @@ import (
 	"github.com/leakdesk/leakdesk/internal/appi"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
+	"github.com/leakdesk/leakdesk/internal/casework/docfixture"
+	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/mail/mailtest"
 	"github.com/leakdesk/leakdesk/internal/reminder"
@@ -146,6 +148,25 @@ func facts() map[string]any {
 }
 
 // waitMails waits until the server holds n messages, then a little longer to catch extras.
+// waitNoticesWorked waits until River has worked every request-notice job.
+func (e *env) waitNoticesWorked() {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var left int
+		if err := e.db.Store.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'leakdesk_request_notice'
+			AND state NOT IN ('completed', 'discarded', 'cancelled')`).Scan(&left); err != nil {
+			e.t.Fatal(err)
+		}
+		if left == 0 {
+			time.Sleep(500 * time.Millisecond)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	e.t.Fatal("request notices not worked within 30s")
+}
+
 func (e *env) waitMails(n int, within time.Duration) []mailtest.Message {
 	e.t.Helper()
 	deadline := time.Now().Add(within)
@@ -223,13 +244,20 @@ func TestReminders_FireAtOffsetsOnceAcrossInstancesAndRestart(t *testing.T) {
 	// The preliminary report is filed on 5/2 morning: the 速報 deadlines are met, and their 24h and
 	// 2h reminders (5/2 23:59:59, 5/3 21:59:59, 5/5 ...) must never go out.
 	e.clock.Set(jst(2026, 5, 2, 9, 0))
+	// Filing needs the approved 速報 (issue 14): its request and decision notices are mails of their
+	// own, counted apart from the reminders.
+	if _, _, err := docfixture.Approve(ctx, e.svc, c.ID, documents.ReportPrelim, e.actors["staff"], e.actors["manager"]); err != nil {
+		t.Fatal(err)
+	}
+	e.waitNoticesWorked()
+	notices := len(e.smtp.Messages()) - 2
 	if _, _, err := e.svc.Do(ctx, c.ID, 0, e.actors["staff"], incident.PatchFacts{Patch: map[string]any{"prelim_submitted_at": "2026-05-02T09:00"}}); err != nil {
 		t.Fatalf("record prelim: %v", err)
 	}
 	e.clock.Set(jst(2026, 5, 3, 23, 0))
 	time.Sleep(7 * time.Second) // more than one River scheduler pass
-	if n := len(e.smtp.Messages()); n != 2 {
-		t.Fatalf("after the 速報 was filed: %d mails, want still 2", n)
+	if n := len(e.smtp.Messages()) - notices; n != 2 {
+		t.Fatalf("after the 速報 was filed: %d reminder mails, want still 2", n)
 	}
 
 	// Restart: both instances stop, a new pair starts; nothing pending is lost or repeated.
@@ -239,9 +267,9 @@ func TestReminders_FireAtOffsetsOnceAcrossInstancesAndRestart(t *testing.T) {
 	e.start(e.worker(e.secondStore(), false))
 	// 5/5 00:30: the notice decision (due 5/5 23:59:59) enters its 24-hour window.
 	e.clock.Set(jst(2026, 5, 5, 0, 30))
-	got = e.waitMails(3, 30*time.Second)
-	if !strings.Contains(got[2].Subject, "本人通知の方針決定") {
-		t.Errorf("third mail %q", got[2].Subject)
+	got = e.waitMails(3+notices, 30*time.Second)
+	if !strings.Contains(got[2+notices].Subject, "本人通知の方針決定") {
+		t.Errorf("third reminder mail %q", got[2+notices].Subject)
 	}
 	for _, k := range []string{"prelim_target", "prelim_outer"} {
 		for _, l := range []string{"24h", "2h", "missed"} {

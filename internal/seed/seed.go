@@ -148,7 +148,7 @@ func newBuilder(actors *Actors) *builder {
 }
 
 // build runs the plan's commands through the real domain and records what the hooks would write.
-func (b *builder) build(ctx context.Context, p plan, id int64, number string, reqIDs []int64, personIDs []int64) (store.SeedCase, int64, error) {
+func (b *builder) build(ctx context.Context, p plan, id int64, number string, reqIDs, docIDs, personIDs []int64) (store.SeedCase, int64, error) {
 	s := &script{rng: p.rng, t0: p.t0, count: 1 + p.rng.IntN(20000), dept: pick(p.rng, depts), reqs: map[string]int64{}}
 	s.title = fmt.Sprintf("%s（%s）", pick(p.rng, titles), s.dept)
 	s.nextReq = func() int64 {
@@ -166,6 +166,15 @@ func (b *builder) build(ctx context.Context, p plan, id int64, number string, re
 	now := p.t0
 	var rejected int64
 	run := func(a incident.Actor, cmd incident.Command) error {
+		if sr, ok := cmd.(incident.SubmitRequest); ok && sr.Kind == incident.KindFinalise {
+			doc, err := b.document(ctx, c, sr.Doc.Kind, &docIDs, now)
+			if err != nil {
+				return err
+			}
+			sr.Doc = doc.ref
+			cmd = sr
+			sc.Documents = append(sc.Documents, doc.row)
+		}
 		evs, err := b.svc.Apply(ctx, c, cmd, a, now)
 		if err != nil {
 			return err
@@ -252,7 +261,10 @@ func person(r *rand.Rand, id int64, i int, by int64, at time.Time) store.SeedPer
 }
 
 // maxRequests is more than the request ids any script uses.
-const maxRequests = 12
+const maxRequests = 16
+
+// maxDocuments is more than the document versions any script freezes.
+const maxDocuments = 4
 
 // Run seeds opt.Cases cases into st: Workers goroutines build batches, Writers write them.
 func Run(ctx context.Context, st *store.Store, kr *pii.Keyring, opt Options) (Stats, error) {
@@ -371,6 +383,10 @@ func buildBatch(ctx context.Context, st *store.Store, b *builder, opt Options, s
 	if err != nil {
 		return nil, 0, err
 	}
+	docIDs, err := st.SeedIDs(ctx, "case_documents_id_seq", n*maxDocuments)
+	if err != nil {
+		return nil, 0, err
+	}
 	var personIDs []int64
 	if nPersons > 0 {
 		if personIDs, err = st.SeedIDs(ctx, "affected_persons_id_seq", nPersons); err != nil {
@@ -383,7 +399,7 @@ func buildBatch(ctx context.Context, st *store.Store, b *builder, opt Options, s
 		y := store.SeedYear(p.t0)
 		number := numbers[y][0]
 		numbers[y] = numbers[y][1:]
-		sc, rej, err := b.build(ctx, p, ids[i], number, reqIDs[i*maxRequests:(i+1)*maxRequests], personIDs[:p.persons])
+		sc, rej, err := b.build(ctx, p, ids[i], number, reqIDs[i*maxRequests:(i+1)*maxRequests], docIDs[i*maxDocuments:(i+1)*maxDocuments], personIDs[:p.persons])
 		if err != nil {
 			return nil, 0, err
 		}

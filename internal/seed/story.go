@@ -67,6 +67,16 @@ func (s *script) submit(label string, kind incident.RequestKind, st incident.Sta
 	return incident.SubmitRequest{RequestID: id, Kind: kind, Stage: st, Note: note}
 }
 
+// docRequest asks for the case's document of kind k to be finalised (the builder drafts, freezes
+// and stores the version and fills in its reference): filing times need an approved document.
+func docRequest(label string, k incident.DocKind) func(*script) incident.Command {
+	return func(s *script) incident.Command {
+		id := s.nextReq()
+		s.reqs[label] = id
+		return incident.SubmitRequest{RequestID: id, Kind: incident.KindFinalise, Doc: &incident.DocRef{Kind: k}, Note: "確認をお願いします"}
+	}
+}
+
 func tick(id string) func(*script) incident.Command {
 	return func(*script) incident.Command { return incident.TickChecklist{ItemID: id, Checked: true} }
 }
@@ -178,6 +188,11 @@ func fullStory() []step {
 		}), 5 * h},
 		{staff, sub("inv2", incident.KindComplete, incident.StageInvestigation, ""), 1 * h},
 		{manager, approve("inv2", "内容を確認した"), 3 * h},
+		{staff, docRequest("doc_prelim", incident.DocReportPrelim), 1 * h},
+		{manager, approve("doc_prelim", "速報の記載を確認した"), 1 * h},
+		{staff, docRequest("doc_final", incident.DocReportFinal), 1 * h},
+		{manager, approve("doc_final", "確報の記載を確認した"), 1 * h},
+		{officer, approve("doc_final", "確報を確認"), 1 * h},
 		{staff, p(func(s *script) map[string]any {
 			return map[string]any{"report_destination": "PPC", "prelim_submitted_at": s.at(2 * d),
 				"final_submitted_at": s.at(20 * d), "final_receipt_no": fmt.Sprintf("PPC-%05d", s.rng.IntN(100000)), "supplement_status": "none_needed",
@@ -187,6 +202,8 @@ func fullStory() []step {
 		{staff, sub("reg", incident.KindComplete, incident.StageRegulatorReport, ""), 10 * m},
 		{manager, approve("reg", "内容を確認した"), 3 * h},
 		{officer, approve("reg", "確報を確認"), 5 * h},
+		{staff, docRequest("doc_notice", incident.DocNotice), 1 * h},
+		{manager, approve("doc_notice", "通知文を確認した"), 1 * h},
 		{staff, p(func(s *script) map[string]any {
 			return map[string]any{"notice_decision": "notify_individually", "notice_method": []any{"letter"},
 				"notice_started_at": s.at(7 * d), "notice_completed_at": s.at(11 * d),

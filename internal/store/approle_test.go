@@ -21,6 +21,7 @@ var historyTables = []string{
 	"audit_comments", "audit_log", "document_finalisations", "case_evidence", "reminders_sent",
 	"chain_checkpoints", "chain_tree_hashes",
 	"approval_delegations", "person_history", "register_grants", // 00080_later_history_grants
+	"case_document_editors", // 00090_document_editors
 }
 
 // ownerExec runs SQL as the role that owns the tables (the one `leakdesk migrate` connects as).

@@ -13,6 +13,8 @@ import (
 	"github.com/leakdesk/leakdesk/internal/audit"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
+	"github.com/leakdesk/leakdesk/internal/casework/docfixture"
+	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/pdf"
 	"github.com/leakdesk/leakdesk/internal/pii"
@@ -111,6 +113,16 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 		got, _, err := e.svc.Approve(ctx, id, a[who], note, 0)
 		check(got, err)
 	}
+	// Filing times need an approved document (issue 14): drafted by staff, approved by the roles.
+	fileDoc := func(k documents.Kind, approvers ...string) {
+		e.t.Helper()
+		var as []incident.Actor
+		for _, who := range approvers {
+			as = append(as, a[who])
+		}
+		got, _, err := docfixture.Approve(ctx, e.svc, c.ID, k, a["staff"], as...)
+		check(got, err)
+	}
 	got, err := e.svc.Open(ctx, a["staff"], title, map[string]any{
 		"recognized_at": "2026-04-30T22:40", "reported_to_soumu_at": "2026-05-01T08:50",
 		"discovery_source": "internal_detection", "report_channel": "phone", "reporter_dept": "営業部",
@@ -164,9 +176,11 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 	patch("staff2", map[string]any{"cause_analysis_notes": "発生時刻は乗車記録から推定"})
 	approve("manager", submit("staff", incident.StageInvestigation, ""), "内容を確認した")
 
+	fileDoc(documents.ReportPrelim, "manager")
 	patch("staff", map[string]any{"report_destination": "PPC", "prelim_submitted_at": "2026-05-02T10:00"})
 	// Changed after the preliminary report was filed: an auditor must see this.
 	patch("staff2", map[string]any{"impact_scope": "顧客3,012名の氏名・住所・電話・購買履歴（再集計）"})
+	fileDoc(documents.ReportFinal, "manager", "officer")
 	patch("staff", map[string]any{"final_submitted_at": "2026-05-20T10:00", "final_receipt_no": "PPC-999", "supplement_status": "none_needed",
 		"recurrence_plan_summary": "実施済み: 注意喚起。予定: USB暗号化（6月末、情報システム部）"})
 	ticks("staff", "regulator_report.web_form")
@@ -174,6 +188,7 @@ func (e *auditEnv) auditStory(title string, drill bool, onStep func(*incident.Ca
 	approve("manager", reg, "内容を確認した")
 	approve("officer", reg, "確報を確認")
 
+	fileDoc(documents.Notice, "manager")
 	patch("staff", map[string]any{"notice_decision": "notify_individually", "notice_method": []any{"letter"},
 		"notice_started_at": "2026-05-08T10:00", "notice_completed_at": "2026-05-12T10:00",
 		"publication_done": false, "publication_omission_reason": "個別通知で足りる",

@@ -70,35 +70,33 @@ func (s *Store) OpenCaseTx(ctx context.Context, now time.Time, decide func(ctx c
 // openCase is OpenCaseTx that also writes, through with, rows that belong to the opening (a first
 // report) in its transaction, before the case hooks run.
 func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error), with txFunc) (*incident.Case, error) {
+	id, number, err := s.allocCaseNumber(ctx, now.In(jst).Year())
+	if err != nil {
+		return nil, err
+	}
 	var c *incident.Case
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		if err := tx.QueryRow(ctx, `SELECT nextval('cases_id_seq')`).Scan(&id); err != nil {
-			return fmt.Errorf("store: case id: %w", err)
-		}
-		year := now.In(jst).Year()
-		var n int
-		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year).Scan(&n); err != nil {
-			return fmt.Errorf("store: case number: %w", err)
-		}
-		number := fmt.Sprintf("%d-%04d", year, n)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var events []incident.Event
 		var err error
 		c, events, err = decide(withTx(ctx, tx), id, number)
 		if err != nil {
 			return err
 		}
-		if err := insertProjection(ctx, tx, c); err != nil {
+		rows, stored, err := chainEvents(c.ID, nil, events)
+		if err != nil {
 			return err
 		}
-		if err := appendEvents(ctx, tx, c.ID, nil, events); err != nil {
+		snap, err := incident.Replay(stored)
+		if err != nil {
+			return fmt.Errorf("store: snapshot of the opening: %w", err)
+		}
+		if err := insertProjection(ctx, tx, snap); err != nil {
 			return err
 		}
-		if err := syncRequests(ctx, tx, c); err != nil {
+		if err := copyEvents(ctx, tx, rows); err != nil {
 			return err
 		}
-		if err := registerCase(ctx, tx, c); err != nil {
+		if err := syncRequests(ctx, tx, snap); err != nil {
 			return err
 		}
 		if with != nil {
@@ -106,7 +104,15 @@ func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx con
 				return err
 			}
 		}
-		return s.runHooks(ctx, tx, c, events)
+		if err := s.runHooks(ctx, tx, c, events); err != nil {
+			return err
+		}
+		if err := s.checkSnapshot(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		// Last, so that the registry's lock is held only over its own row and the commit, not
+		// over the law assessment, the events and the hooks: concurrent opens overlap all of that.
+		return registerCase(ctx, tx, c)
 	})
 	if err != nil {
 		return nil, wrapCaseErr("open case", err)
@@ -114,10 +120,12 @@ func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx con
 	return c, nil
 }
 
-// UpdateCase locks the case row, rebuilds the case from its history, checks ifVersion (0 = no
-// check), lets fn decide, appends the events and refreshes the projection — all in one
-// transaction, so a crash leaves either the whole change with its events or none of it. Two writers
-// on one case queue on the row lock; the second sees the first's result.
+// UpdateCase locks the case row, loads the case's snapshot stored with it, checks ifVersion (0 = no
+// check), lets fn decide, appends the events and stores the new snapshot with the rest of the
+// projection — all in one transaction, so a crash leaves either the whole change with its events
+// or none of it. Two writers on one case queue on the row lock; the second sees the first's
+// result. The history is not replayed: the new snapshot is the old one with the stored events
+// applied, which is what a replay computes (checkSnapshot proves it in the tests).
 func (s *Store) UpdateCase(ctx context.Context, caseID, ifVersion int64, fn CaseFunc) (*incident.Case, []incident.Event, error) {
 	return s.updateCase(ctx, caseID, ifVersion, func(_ context.Context, c *incident.Case) ([]incident.Event, error) { return fn(c) }, nil)
 }
@@ -131,32 +139,88 @@ func (s *Store) UpdateCaseTx(ctx context.Context, caseID, ifVersion int64, fn Tx
 // the events are appended.
 type txFunc func(ctx context.Context, tx pgx.Tx, c *incident.Case, events []incident.Event) error
 
+// snapshotFormat marks a cases.state written by this store from the stored events (migration
+// 00110); older rows are replayed once.
+const snapshotFormat = 1
+
+// lockedCase is a case row locked for a write: the case to decide on, a second copy the stored
+// events are applied to (the next snapshot), and the head of its chain.
+type lockedCase struct {
+	c, base *incident.Case
+	head    *StoredEvent
+}
+
+// lockCase locks the case row and loads its snapshot with the hash of its newest event, in one
+// round trip (a batch of two statements: the second gets its own snapshot, taken after the lock,
+// so it sees the event of a writer the lock waited for — a join in the locking statement would
+// not); a row from before snapshots is replayed instead.
+func lockCase(ctx context.Context, tx pgx.Tx, caseID, ifVersion int64) (*lockedCase, error) {
+	var version, headSeq int64
+	var format int16
+	var state, headHash []byte
+	b := &pgx.Batch{}
+	b.Queue(`SELECT version, state_format, state FROM cases WHERE id = $1 FOR UPDATE`, caseID)
+	b.Queue(`SELECT seq, hash FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1`, caseID)
+	br := tx.SendBatch(ctx, b)
+	err := br.QueryRow().Scan(&version, &format, &state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		br.Close()
+		return nil, incident.NotFound("案件が見つかりません。", "Case not found.")
+	}
+	if err != nil {
+		br.Close()
+		return nil, fmt.Errorf("store: lock case: %w", err)
+	}
+	if err := br.QueryRow().Scan(&headSeq, &headHash); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		br.Close()
+		return nil, fmt.Errorf("store: case head: %w", err)
+	}
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("store: lock case: %w", err)
+	}
+	if ifVersion != 0 && ifVersion != version {
+		return nil, staleVersion(version, ifVersion)
+	}
+	var lc lockedCase
+	if format == snapshotFormat {
+		if headHash == nil || headSeq != version {
+			return nil, fmt.Errorf("store: case %d: the event of version %d is missing (newest stored: %d)", caseID, version, headSeq)
+		}
+		if lc.c, err = incident.DecodeSnapshot(state); err != nil {
+			return nil, fmt.Errorf("store: case %d: %w", caseID, err)
+		}
+		if lc.base, err = incident.DecodeSnapshot(state); err != nil {
+			return nil, fmt.Errorf("store: case %d: %w", caseID, err)
+		}
+		lc.head = &StoredEvent{Event: incident.Event{Seq: version}, Hash: headHash}
+	} else {
+		history, last, err := loadEvents(ctx, tx, caseID)
+		if err != nil {
+			return nil, err
+		}
+		if lc.c, err = incident.Replay(history); err != nil {
+			return nil, err
+		}
+		if lc.base, err = incident.Replay(history); err != nil {
+			return nil, err
+		}
+		lc.head = last
+	}
+	if lc.c.Version != version {
+		return nil, fmt.Errorf("store: case %d projection at version %d but its state at %d", caseID, version, lc.c.Version)
+	}
+	return &lc, nil
+}
+
 func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCaseFunc, with txFunc) (*incident.Case, []incident.Event, error) {
 	var c *incident.Case
 	var events []incident.Event
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var version int64
-		err := tx.QueryRow(ctx, `SELECT version FROM cases WHERE id = $1 FOR UPDATE`, caseID).Scan(&version)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return incident.NotFound("案件が見つかりません。", "Case not found.")
-		}
-		if err != nil {
-			return fmt.Errorf("store: lock case: %w", err)
-		}
-		if ifVersion != 0 && ifVersion != version {
-			return staleVersion(version, ifVersion)
-		}
-		history, last, err := loadEvents(ctx, tx, caseID)
+		lc, err := lockCase(ctx, tx, caseID, ifVersion)
 		if err != nil {
 			return err
 		}
-		c, err = incident.Replay(history)
-		if err != nil {
-			return err
-		}
-		if c.Version != version {
-			return fmt.Errorf("store: case %d projection at version %d but history at %d", caseID, version, c.Version)
-		}
+		c = lc.c
 		events, err = fn(withTx(ctx, tx), c)
 		if err != nil {
 			return err
@@ -164,13 +228,24 @@ func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCa
 		if len(events) == 0 {
 			return nil
 		}
-		if err := appendEvents(ctx, tx, caseID, last, events); err != nil {
+		rows, stored, err := chainEvents(caseID, lc.head, events)
+		if err != nil {
 			return err
 		}
-		if err := updateProjection(ctx, tx, c); err != nil {
+		// The next snapshot is built from the events as stored (times truncated to microseconds,
+		// payloads as read back), not from the case fn changed in memory.
+		for _, e := range stored {
+			if err := lc.base.Apply(e); err != nil {
+				return fmt.Errorf("store: case %d: apply stored event: %w", caseID, err)
+			}
+		}
+		if err := copyEvents(ctx, tx, rows); err != nil {
 			return err
 		}
-		if err := syncRequests(ctx, tx, c); err != nil {
+		if err := updateProjection(ctx, tx, lc.base); err != nil {
+			return err
+		}
+		if err := syncRequests(ctx, tx, lc.base); err != nil {
 			return err
 		}
 		if with != nil {
@@ -178,7 +253,10 @@ func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCa
 				return err
 			}
 		}
-		return s.runHooks(ctx, tx, c, events)
+		if err := s.runHooks(ctx, tx, c, events); err != nil {
+			return err
+		}
+		return s.checkSnapshot(ctx, tx, caseID)
 	})
 	if err != nil {
 		return nil, nil, wrapCaseErr("update case", err)
@@ -204,8 +282,32 @@ func wrapCaseErr(op string, err error) error {
 	return fmt.Errorf("store: %s: %w", op, err)
 }
 
-// GetCase rebuilds a case from its history (the source of truth; the projection is only an index).
+// GetCase reads a case from its snapshot: one row, no replay. The snapshot is what the replay of
+// the history gives (the write path builds it from the stored events; CheckSnapshots proves it in
+// the tests); a row from before snapshots is replayed. ReplayCase is the auditor's reading.
 func (s *Store) GetCase(ctx context.Context, caseID int64) (*incident.Case, error) {
+	var format int16
+	var state []byte
+	err := s.Pool.QueryRow(ctx, `SELECT state_format, state FROM cases WHERE id = $1`, caseID).Scan(&format, &state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, incident.NotFound("案件が見つかりません。", "Case not found.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read case: %w", err)
+	}
+	if format != snapshotFormat {
+		return s.ReplayCase(ctx, caseID)
+	}
+	c, err := incident.DecodeSnapshot(state)
+	if err != nil {
+		return nil, fmt.Errorf("store: case %d: %w", caseID, err)
+	}
+	return c, nil
+}
+
+// ReplayCase rebuilds a case from its history (the source of truth; the snapshot in the case row
+// is derived from it), for readers who must not trust the derived row.
+func (s *Store) ReplayCase(ctx context.Context, caseID int64) (*incident.Case, error) {
 	c, _, err := s.GetCaseHistory(ctx, caseID)
 	return c, err
 }
@@ -359,24 +461,29 @@ func canonicalForm(e incident.Event) (incident.Event, []byte, error) {
 // the chain, kept so that verification hashes them instead of re-encoding the payload.
 var eventInsertCols = []string{"case_id", "seq", "type", "actor_id", "at", "payload", "prev_hash", "hash", "canon"}
 
-func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEvent, events []incident.Event) error {
+// chainEvents computes the stored form of new events after last (nil: the case's first events):
+// the rows to copy into case_events, with their hash chain, and the events as a later read gives
+// them back (payload decoded from the stored bytes, salt left out, times in microseconds) — what
+// the next snapshot is built from.
+func chainEvents(caseID int64, last *StoredEvent, events []incident.Event) ([][]any, []incident.Event, error) {
 	prev := chain.GenesisPrev
 	var prevSeq int64
 	if last != nil {
 		prev, prevSeq = last.Hash, last.Seq
 	}
 	rows := make([][]any, 0, len(events))
+	stored := make([]incident.Event, 0, len(events))
 	for _, e := range events {
 		if e.Seq != prevSeq+1 {
-			return fmt.Errorf("store: event seq %d does not follow %d", e.Seq, prevSeq)
+			return nil, nil, fmt.Errorf("store: event seq %d does not follow %d", e.Seq, prevSeq)
 		}
 		ce, raw, err := canonicalForm(e)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		canon, err := ce.Canonical(caseID)
 		if err != nil {
-			return fmt.Errorf("store: canonical event: %w", err)
+			return nil, nil, fmt.Errorf("store: canonical event: %w", err)
 		}
 		hash := chain.Hash(prev, canon)
 		var actor any
@@ -385,12 +492,59 @@ func appendEvents(ctx context.Context, tx pgx.Tx, caseID int64, last *StoredEven
 		}
 		rows = append(rows, []any{caseID, ce.Seq, ce.Type, actor, ce.At, raw, prev, hash, canon})
 		prev, prevSeq = hash, ce.Seq
+		// As scanStoredEvent reads it back: the payload decoded again (the salted map above is
+		// the one that was hashed), without its salt.
+		p, err := decodePayload(raw)
+		if err != nil {
+			return nil, nil, err
+		}
+		delete(p, incident.SaltKey)
+		se := ce
+		se.Payload = p
+		se.At = ce.At.UTC()
+		stored = append(stored, se)
 	}
+	return rows, stored, nil
+}
+
+func copyEvents(ctx context.Context, tx pgx.Tx, rows [][]any) error {
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"}, eventInsertCols, pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("store: append events: %w", err)
 	}
 	return nil
+}
+
+// allocCaseNumber takes the case's id and its yearly number before the opening's transaction, in a
+// short transaction of its own, so that the year's counter row is locked for one statement instead
+// of through every other open's work and durable commit. That commit need not wait for the disk:
+// the opening that uses the number commits durably after it, and that flush covers the counter's
+// earlier WAL; if the server stops before, no case carries the number and it may be given again.
+// Numbers stay unique per year (and cases.number is UNIQUE); an opening that fails after this
+// leaves a gap in the year's numbers (docs/performance.md says why that is acceptable).
+func (s *Store) allocCaseNumber(ctx context.Context, year int) (int64, string, error) {
+	var id int64
+	var n int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		b.Queue(`SELECT nextval('cases_id_seq')`)
+		b.Queue(`INSERT INTO case_numbers (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last`, year)
+		br := tx.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+		if err := br.QueryRow().Scan(&id); err != nil {
+			return err
+		}
+		return br.QueryRow().Scan(&n)
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("store: case number: %w", err)
+	}
+	return id, fmt.Sprintf("%d-%04d", year, n), nil
 }
 
 // lockRegistryHead takes the registry's transaction-scoped advisory lock and reads its head (seq 0
@@ -409,7 +563,8 @@ func lockRegistryHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
 }
 
 // registerCase appends the case to the global registry chain under a transaction-scoped advisory
-// lock (case creation is rare, so serialising it costs nothing that matters).
+// lock, held from here to the commit: OpenCase calls it last, so opens queue only for each other's
+// registry row and commit.
 func registerCase(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
 	seq, prev, err := lockRegistryHead(ctx, tx)
 	if err != nil {
@@ -434,7 +589,7 @@ func registryCanonical(seq, caseID int64, number string, at time.Time) ([]byte, 
 
 // projection is the case row derived from the aggregate.
 func projection(c *incident.Case) (cols []string, vals []any, err error) {
-	state, err := json.Marshal(c)
+	state, err := incident.EncodeSnapshot(c)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: encode projection: %w", err)
 	}
@@ -463,8 +618,8 @@ func insertProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
 	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO cases (id, `+strings.Join(cols, ", ")+`) VALUES (`+strings.Join(ph, ", ")+`)`,
-		append([]any{c.ID}, vals...)...)
+	_, err = tx.Exec(ctx, `INSERT INTO cases (state_format, id, `+strings.Join(cols, ", ")+`) VALUES ($`+fmt.Sprint(len(ph)+1)+`, `+strings.Join(ph, ", ")+`)`,
+		append(append([]any{c.ID}, vals...), snapshotFormat)...)
 	if err != nil {
 		return fmt.Errorf("store: insert case: %w", err)
 	}
@@ -480,7 +635,7 @@ func updateProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
 	for i, col := range cols {
 		set[i] = fmt.Sprintf("%s = $%d", col, i+2)
 	}
-	_, err = tx.Exec(ctx, `UPDATE cases SET `+strings.Join(set, ", ")+` WHERE id = $1`, append([]any{c.ID}, vals...)...)
+	_, err = tx.Exec(ctx, `UPDATE cases SET state_format = `+fmt.Sprint(snapshotFormat)+`, `+strings.Join(set, ", ")+` WHERE id = $1`, append([]any{c.ID}, vals...)...)
 	if err != nil {
 		return fmt.Errorf("store: update case: %w", err)
 	}

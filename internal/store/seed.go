@@ -22,6 +22,21 @@ type SeedCase struct {
 	// Persons of the affected-person register, with IDs allocated by SeedIDs (each ciphertext is
 	// bound to its row ID).
 	Persons []SeedPerson
+	// Documents are the frozen document versions its finalisation requests name (IDs allocated by
+	// SeedIDs), each drafted and asked for by one user.
+	Documents []SeedDocument
+}
+
+// SeedDocument is one frozen version of a case document with its finalisation record.
+type SeedDocument struct {
+	ID      int64
+	Kind    string
+	Version int
+	Title   string
+	Body    []byte
+	SHA256  []byte
+	By      int64 // drafted and asked for by
+	At      time.Time
 }
 
 // SeedDeadline is one row of case_deadlines as the reminder hook leaves it.
@@ -86,7 +101,7 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 		if err := stampPersonChange(ctx, tx, 0, "開発用データの投入"); err != nil {
 			return err
 		}
-		var cases, events, requests, deadlines, persons [][]any
+		var cases, events, requests, deadlines, persons, docs, editors, finals [][]any
 		for _, sc := range batch {
 			c := sc.Case
 			_, vals, err := projection(c)
@@ -118,6 +133,11 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 					decided = Now(r.DecidedAt)
 				}
 				requests = append(requests, []any{r.ID, c.ID, string(r.Stage), string(r.Kind), string(r.State), r.RequestedBy, Now(r.RequestedAt), decided})
+			}
+			for _, d := range sc.Documents {
+				docs = append(docs, []any{d.ID, c.ID, d.Kind, d.Version, d.Title, d.Body, "final", d.SHA256, d.By, d.At, d.By, d.At, d.By, d.At})
+				editors = append(editors, []any{d.ID, d.By, d.At})
+				finals = append(finals, []any{d.ID, c.ID, d.Kind, d.Version, d.SHA256, d.By, d.At})
 			}
 			for _, d := range sc.Deadlines {
 				var owner any
@@ -151,6 +171,10 @@ func (s *Store) SeedWrite(ctx context.Context, kr *pii.Keyring, batch []SeedCase
 				"email_enc", "customer_id_enc", "email_bidx", "phone_bidx", "customer_bidx", "name_addr_bidx", "dedupe_bidx", "data_items",
 				"notice_status", "notice_method", "notice_date", "compensation_kind", "compensation_amount", "inquiries", "created_by",
 				"created_at", "updated_at", "text_bidx"}, persons},
+			{"case_documents", []string{"id", "case_id", "kind", "version", "title", "body", "status", "sha256", "created_by", "created_at",
+				"updated_by", "updated_at", "finalised_by", "finalised_at"}, docs},
+			{"case_document_editors", []string{"document_id", "user_id", "first_at"}, editors},
+			{"document_finalisations", []string{"document_id", "case_id", "kind", "version", "sha256", "finalised_by", "finalised_at"}, finals},
 		}
 		for _, cp := range copies {
 			if len(cp.rows) == 0 {

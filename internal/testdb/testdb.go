@@ -31,6 +31,18 @@ import (
 	"github.com/leakdesk/leakdesk/migrations"
 )
 
+// Every test that uses this package proves that writing from the case snapshot equals replaying
+// the history (store.CheckSnapshots), in its own process and in the processes it starts (the
+// environment variable). LEAKDESK_CHECK_SNAPSHOTS=0 turns it off, for benchmarks and profiles of
+// the write path itself.
+func init() {
+	if os.Getenv("LEAKDESK_CHECK_SNAPSHOTS") == "0" {
+		return
+	}
+	store.CheckSnapshots = true
+	os.Setenv("LEAKDESK_CHECK_SNAPSHOTS", "1")
+}
+
 // Require reports whether a missing database must fail the test rather than skip it: `make test`
 // and CI set LEAKDESK_TEST_REQUIRE_DB=1, so a broken setup can never pass as "skipped".
 func Require() bool { return os.Getenv("LEAKDESK_TEST_REQUIRE_DB") == "1" }

@@ -85,21 +85,28 @@ func TestAPIOnly_FirstReportToFinalDocument(t *testing.T) {
 		ID int64 `json:"id"`
 	}
 	_ = json.Unmarshal([]byte(req.Body), &rq)
-	call(http.MethodPost, "/api/v1/requests/"+strconv.FormatInt(rq.ID, 10)+"/approve", mgr, `{"note":"承認します"}`, 200)
+	call(http.MethodPost, "/api/v1/requests/"+strconv.FormatInt(rq.ID, 10)+"/approve", mgr, `{"note":"承認します"}`, 200, "If-Match", version(id))
 
-	// The Commission's preliminary report: drafted by staff, finalised by the privacy officer, printed.
+	// The Commission's preliminary report: drafted by staff, finalisation requested by staff and
+	// approved by the manager (not an editor), filed, printed.
 	doc := base + "/documents/report_prelim"
 	call(http.MethodPut, doc, staff, `{"edits":{"item9":"委託先の調査結果を待って追完する。"}}`, 200)
-	call(http.MethodPost, doc+"/finalise", staff, `{"version":0}`, 403)
-	fin := call(http.MethodPost, doc+"/finalise", h.token("privacy"), `{"version":0}`, 200)
+	call(http.MethodPatch, base, staff, `{"facts":{"prelim_submitted_at":"`+time.Now().Format(time.RFC3339)+`"}}`, 422, "If-Match", version(id))
+	call(http.MethodPost, doc+"/finalise", aud, `{"version":0}`, 403, "If-Match", version(id))
+	fin := call(http.MethodPost, doc+"/finalise", staff, `{"version":0,"note":"速報の確認をお願いします"}`, 200, "If-Match", version(id))
 	var d struct {
-		Status  string `json:"status"`
-		Version int    `json:"version"`
-		SHA256  string `json:"sha256"`
+		Status    string `json:"status"`
+		Version   int    `json:"version"`
+		SHA256    string `json:"sha256"`
+		RequestID int64  `json:"request_id"`
+		Approval  string `json:"approval"`
 	}
-	if err := json.Unmarshal([]byte(fin.Body), &d); err != nil || d.Status != "final" || len(d.SHA256) != 64 {
+	if err := json.Unmarshal([]byte(fin.Body), &d); err != nil || d.Status != "final" || len(d.SHA256) != 64 || d.Approval != "pending" {
 		t.Fatalf("finalise: %s", fin.Body)
 	}
+	call(http.MethodPost, "/api/v1/requests/"+strconv.FormatInt(d.RequestID, 10)+"/approve", staff, `{"note":"承認します"}`, 403, "If-Match", version(id))
+	call(http.MethodPost, "/api/v1/requests/"+strconv.FormatInt(d.RequestID, 10)+"/approve", mgr, `{"note":"速報の提出を承認"}`, 200, "If-Match", version(id))
+	call(http.MethodPatch, base, staff, `{"facts":{"prelim_submitted_at":"`+time.Now().Format(time.RFC3339)+`"}}`, 200, "If-Match", version(id))
 	pdf := call(http.MethodGet, doc+"/pdf?version="+strconv.Itoa(d.Version), staff, "", 200)
 	if !strings.HasPrefix(pdf.Body, "%PDF") {
 		t.Error("not a PDF")

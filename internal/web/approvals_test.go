@@ -176,6 +176,7 @@ func TestCompensationAboveAmount_ReadFromTheRegister(t *testing.T) {
 		}
 	}
 	path := fmt.Sprintf("/api/v1/cases/%d", c.ID)
+	e.approvedDocument(c.ID, "notice", "manager") // notice_started_at needs the approved notice
 	facts := `{"facts":{"occurred_at":"2026-04-30T18:00","data_items":["name","address"],"root_cause":"誤送信","secondary_damage_exists":"unknown",
 		"notice_decision":"notify_individually","notice_method":["letter"],"notice_started_at":"2026-05-08T10:00","notice_completed_at":"2026-05-12T10:00",
 		"publication_done":false,"publication_omission_reason":"個別通知で足りる","inquiry_desk_opened_at":"2026-05-08T09:00","inquiry_desk_close_date":"2026-08-31",

@@ -18,6 +18,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
+	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
@@ -312,9 +313,10 @@ var authzTable = map[string]authzRow{
 	"POST /cases/{id}/documents/{kind}": {want: wRegWrite, form: func(e *cellEnv) url.Values {
 		return url.Values{"edit_item4_text": {"概要（" + e.col + "）"}}
 	}, notes: "drafts: staff, managers, privacy officer"},
-	"POST /cases/{id}/documents/{kind}/finalise": {want: row(s303, s403, s403, s403, s303, s303, s403, s403, s403, s403), form: func(e *cellEnv) url.Values {
-		return url.Values{"version": {"0"}}
-	}, notes: "finalising: managers and the privacy officer"},
+	"POST /cases/{id}/documents/{kind}/finalise": {want: wRegWrite, form: func(e *cellEnv) url.Values {
+		e.draft()
+		return url.Values{"version": {e.version()}, "doc_version": {"0"}}
+	}, notes: "asking for finalisation (an approval request): staff, managers, privacy officer; approved by the document's policy row (issue 14)"},
 	"GET /cases/{id}/documents/{kind}/pdf": {want: row(s303, s404, s404, s403, s404, s404, s404, s404, s404, s403), query: "?version=999",
 		notes: "404 = authorised, then no final version 999: the printer is not started 7 times (printing is covered by TestDocuments_RenderEditFinalisePDF)"},
 
@@ -394,8 +396,8 @@ var authzTable = map[string]authzRow{
 	"GET /api/v1/cases/{id}/evidence/{eid}": {want: aCaseRead},
 	"PUT /api/v1/cases/{id}/documents/{kind}": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"edits":{"item4_text":"概要（` + e.col + `）"}}` }},
-	"POST /api/v1/cases/{id}/documents/{kind}/finalise": {want: row(s401, s403, s403, s403, s200, s200, s403, s403, s403, s403),
-		json: func(e *cellEnv) string { return `{"version":0}` }},
+	"POST /api/v1/cases/{id}/documents/{kind}/finalise": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
+		json: func(e *cellEnv) string { e.draft(); return `{"version":0}` }},
 	"GET /api/v1/cases/{id}/documents/{kind}/pdf": {want: row(s401, s404, s404, s403, s404, s404, s404, s404, s404, s403), query: "?version=999",
 		notes: "as the page row: 404 = authorised, then no final version 999"},
 	"POST /api/v1/cases/{id}/checklist": {want: row(s401, s200, s200, s403, s200, s403, s403, s403, s403, s403),
@@ -501,6 +503,19 @@ type cellEnv struct {
 }
 
 func (e *cellEnv) itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// draft saves a draft of the cell case's report_prelim (by the fixtures' manager), which a
+// finalisation request then freezes.
+func (e *cellEnv) draft() {
+	e.t.Helper()
+	if e.caseID == 0 {
+		return
+	}
+	docs := &documents.Store{Pool: e.env.h.db.Store.Pool}
+	if _, err := docs.SaveDraft(context.Background(), e.caseID, documents.ReportPrelim, "速報", map[string]string{"item9": "追完予定"}, e.env.setup.UserID, time.Now()); err != nil {
+		e.t.Fatal(err)
+	}
+}
 
 func (e *cellEnv) version() string {
 	e.t.Helper()

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
@@ -70,6 +72,46 @@ func caseIDParam(r *http.Request, name string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
+// errInvolvedCase is errInvolved as the domain's refusal, for the access check a command runs on
+// the case it has locked (writeAccess).
+var errInvolvedCase = incident.Forbidden(errInvolved.JA, errInvolved.EN)
+
+// caseWriter checks what a write to case {id} needs before the case is read — a signed-in user
+// with a case-reading role and a well-formed id; the rest of loadCase's rule (not involved) is
+// writeAccess's, run by the command on the locked case.
+func (s *Server) caseWriter(w http.ResponseWriter, r *http.Request) (*store.User, int64, bool) {
+	u := currentUser(r.Context())
+	if u == nil {
+		s.fail(w, r, http.StatusUnauthorized, errUnauthenticated)
+		return nil, 0, false
+	}
+	if !auth.Has(u.Roles, caseReaders...) {
+		s.fail(w, r, http.StatusForbidden, errForbidden)
+		return nil, 0, false
+	}
+	id, ok := caseIDParam(r, "id")
+	if !ok {
+		s.fail(w, r, http.StatusNotFound, errNotFound)
+		return nil, 0, false
+	}
+	return u, id, true
+}
+
+// writeAccess is the request's context carrying loadCase's involvement rule for casework to run
+// on the case it locks, so that a write reads the case once.
+func writeAccess(r *http.Request, u *store.User) context.Context {
+	return casework.WithAccessCheck(r.Context(), func(c *incident.Case) error {
+		if involvedIn(u, c) {
+			return errInvolvedCase
+		}
+		return nil
+	})
+}
+
+// involvedIn is the rule both readCase and writeAccess apply: a user marked involved in the
+// incident may neither open nor handle its case (domain.md §5.2 rule 2).
+func involvedIn(u *store.User, c *incident.Case) bool { return c.Involved[u.ID] }
+
 // loadCase is the single place that decides whether the current user may read the case: a
 // case-reading role, and not marked involved in the incident (domain.md §5.2 rule 2). Each
 // successful load of a page is recorded in the access log under page.
@@ -112,7 +154,7 @@ func (s *Server) readCase(w http.ResponseWriter, r *http.Request, page string, h
 		return nil, nil, incident.Actor{}, false
 	}
 	a := actor(u)
-	if c.Involved[u.ID] {
+	if involvedIn(u, c) {
 		s.fail(w, r, http.StatusForbidden, errInvolved)
 		return nil, nil, incident.Actor{}, false
 	}

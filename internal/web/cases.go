@@ -802,7 +802,11 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 	} else {
 		s.flash(r, flashSuccess, "差し戻しました。依頼者にコメントが表示されます。", "Sent back; the requester sees your comment.")
 	}
-	http.Redirect(w, r, fmt.Sprintf("/cases/%d", caseID), http.StatusSeeOther)
+	target := fmt.Sprintf("/cases/%d", caseID)
+	if rq := c.Request(id); rq != nil && rq.Doc != nil { // a document's approval: back to the document
+		target = fmt.Sprintf("/cases/%d/documents/%s?version=%d", caseID, rq.Doc.Kind, rq.Doc.Version)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 func (s *Server) postApprove(w http.ResponseWriter, r *http.Request) { s.requestDecision(w, r, true) }
@@ -851,6 +855,9 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		if rq.Stage == "" {
 			row.StageJA, row.StageEN = "案件全体", "Whole case"
 		}
+		if rq.Doc != nil {
+			row.StageJA, row.StageEN = fmt.Sprintf("%s 第%d版", rq.Doc.Kind.LabelJA(), rq.Doc.Version), fmt.Sprintf("%s v%d", rq.Doc.Kind, rq.Doc.Version)
+		}
 		if roles, ok := incident.VisibleNeeds(a, c, rq); ok {
 			var parts []string
 			for _, r := range roles {
@@ -876,6 +883,8 @@ func kindJA(k incident.RequestKind) string {
 		return "案件終了"
 	case incident.KindCloseNotIncident:
 		return "事案に該当せず終了"
+	case incident.KindFinalise:
+		return "文書の確定"
 	}
 	return string(k)
 }

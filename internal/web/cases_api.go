@@ -50,6 +50,7 @@ type apiRequest struct {
 	Approvals    []apiApproval         `json:"approvals"`
 	Needs        []incident.Role       `json:"needs,omitempty"`
 	DecisionNote string                `json:"decision_note,omitempty"`
+	Document     *incident.DocRef      `json:"document,omitempty"` // the version a finalisation request is about
 }
 
 type apiCase struct {
@@ -69,7 +70,7 @@ type apiCase struct {
 
 func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) apiRequest {
 	r := incident.VisibleRequest(a, c, full)
-	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy,
+	out := apiRequest{ID: r.ID, CaseID: c.ID, Kind: r.Kind, Stage: r.Stage, ReasonCode: r.ReasonCode, Note: r.Note, ReviewBy: r.ReviewBy, Document: r.Doc,
 		State: r.State, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Approvals: []apiApproval{}, DecisionNote: r.DecisionNote}
 	for _, a := range r.Approvals {
 		out.Approvals = append(out.Approvals, apiApproval{UserID: a.UserID, Name: a.Name, Role: a.RoleFilled, AsDeputy: a.AsDeputy,
@@ -243,10 +244,12 @@ func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
+	// The case is read once, locked by the command, which checks access on it (writeAccess).
+	u, caseID, ok := s.caseWriter(w, r)
 	if !ok {
 		return
 	}
+	a := actor(u)
 	var in requestInput
 	if status, ue := decodeJSON(r, &in); ue != nil {
 		s.fail(w, r, status, ue)
@@ -259,7 +262,7 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	nc, req, err := s.svc.Submit(r.Context(), c.ID, version, a, in.command())
+	nc, req, err := s.svc.Submit(writeAccess(r, u), caseID, version, a, in.command())
 	if err != nil {
 		s.failErr(w, r, err)
 		return
@@ -295,26 +298,14 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 			EN: "A deputy approval names the absent principal (on_behalf_of).", Fields: []fieldError{{Field: "on_behalf_of"}}})
 		return
 	}
-	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	c, err := s.store.GetCase(r.Context(), caseID)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	if c.Involved[u.ID] {
-		s.fail(w, r, http.StatusForbidden, errInvolved)
-		return
-	}
+	// The case is read once, locked by the command, which checks access on it (writeAccess).
 	var nc *incident.Case
 	var req *incident.Request
+	var err error
 	if approve {
-		nc, req, err = s.svc.Approve(r.Context(), id, actor(u), in.Note, in.OnBehalfOf)
+		nc, req, err = s.svc.Approve(writeAccess(r, u), id, actor(u), in.Note, in.OnBehalfOf)
 	} else {
-		nc, req, err = s.svc.SendBack(r.Context(), id, actor(u), in.Note)
+		nc, req, err = s.svc.SendBack(writeAccess(r, u), id, actor(u), in.Note)
 	}
 	if err != nil {
 		s.failErr(w, r, err)

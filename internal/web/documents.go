@@ -19,14 +19,11 @@ import (
 )
 
 // Who may do what with documents: every case reader reads them (loadCase); staff, managers and the
-// privacy officer edit drafts; a manager or the privacy officer finalises (a finalised document is
-// what the company files or sends).
+// privacy officer edit drafts and ask for a version to be finalised, which the approvers of the
+// document's policy row approve (document_approve.go): a finalised document is what the company
+// files or sends.
 func canEditDocs(a incident.Actor) bool {
 	return !a.Has(incident.RoleAuditor) && (a.Has(incident.RoleStaff) || a.Has(incident.RoleManager) || a.Has(incident.RolePrivacyOfficer))
-}
-
-func canFinaliseDocs(a incident.Actor) bool {
-	return !a.Has(incident.RoleAuditor) && (a.Has(incident.RoleManager) || a.Has(incident.RolePrivacyOfficer))
 }
 
 const maxDocText = 20000
@@ -108,7 +105,11 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	ja, en := k.Label()
 	page := view.DocPage{CaseID: c.ID, Number: c.Number, Kind: string(k), KindJA: ja, KindEN: en, Doc: docView(ds.doc),
-		Status: ds.status, CanEdit: canEditDocs(a) && c.Status == incident.StatusOpen, CanFinalise: canFinaliseDocs(a) && c.Status == incident.StatusOpen}
+		Status: ds.status, CanEdit: canEditDocs(a) && c.Status == incident.StatusOpen}
+	if err := s.docApproval(r.Context(), r, c, a, k, ds, &page); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	if ds.rec != nil {
 		page.Version = ds.rec.Version
 		if ds.status == "final" {
@@ -155,7 +156,7 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !canEditDocs(a) {
+	if !canEditDocs(a) || c.Involved[a.UserID] {
 		s.fail(w, r, http.StatusForbidden, errDocNotEditable)
 		return
 	}
@@ -209,52 +210,6 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/cases/%d/documents/%s", c.ID, k), http.StatusSeeOther)
 }
 
-// postDocumentFinalise freezes the draft (version from the form; 0: the current one) with its hash.
-func (s *Server) postDocumentFinalise(w http.ResponseWriter, r *http.Request) {
-	k, ok := docKind(r)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, errNotFound)
-		return
-	}
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	if !canFinaliseDocs(a) {
-		s.fail(w, r, http.StatusForbidden, errDocNotEditable)
-		return
-	}
-	_ = r.ParseForm()
-	if c.Status != incident.StatusOpen {
-		s.failErr(w, r, incident.Conflict("この案件は終了しています。", "the case is closed"))
-		return
-	}
-	v, err := strconv.Atoi(r.PostForm.Get("version"))
-	if err != nil || v < 0 {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "版の指定が正しくありません。", EN: "Invalid version.", Fields: []fieldError{{Field: "version"}}})
-		return
-	}
-	now := s.now()
-	law, err := s.svc.Assess(r.Context(), c, now)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	rec, err := s.docs.Finalise(r.Context(), c.ID, k, v, func(edits map[string]string) documents.Doc {
-		return documents.Generate(k, documents.Input{Case: c, Law: law, Edits: edits, Now: now, Company: s.cfg.Company})
-	}, a.UserID, now)
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	if isAPI(r) { // the API twin (documents_api.go)
-		writeJSON(w, http.StatusOK, apiDocumentOf(c.ID, k, rec))
-		return
-	}
-	s.flash(r, flashSuccess, fmt.Sprintf("第%d版を確定しました。", rec.Version), fmt.Sprintf("Version %d is final.", rec.Version))
-	http.Redirect(w, r, fmt.Sprintf("/cases/%d/documents/%s?version=%d", c.ID, k, rec.Version), http.StatusSeeOther)
-}
-
 // getDocumentPDF prints the document (the final version asked for, or the current draft) to A4 PDF.
 func (s *Server) getDocumentPDF(w http.ResponseWriter, r *http.Request) {
 	k, ok := docKind(r)
@@ -271,8 +226,10 @@ func (s *Server) getDocumentPDF(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
+	dv := docView(ds.doc)
+	dv.Approval, dv.Stamps = docStamps(c, k, ds) // the approvers and times of the version
 	var html bytes.Buffer
-	if err := view.DocumentPrint(docView(ds.doc)).Render(r.Context(), &html); err != nil {
+	if err := view.DocumentPrint(dv).Render(r.Context(), &html); err != nil {
 		s.serverError(w, r, err)
 		return
 	}

@@ -12,8 +12,9 @@ import (
 
 // API twins of the document forms (issue 17). They are thin on purpose: the JSON becomes the form
 // the page posts and the page's handler runs (postDocument, postDocumentFinalise — the same
-// checks, store calls and errors), answering JSON instead of a redirect. If finalising becomes an
-// approval request, the twin follows the page with it.
+// checks, store calls and errors), answering JSON instead of a redirect. Finalising is an approval
+// request (document_approve.go): the answer names the request, approved with the ordinary
+// /api/v1/requests/{rid}/approve.
 
 type apiDocument struct {
 	CaseID      int64             `json:"case_id"`
@@ -24,6 +25,8 @@ type apiDocument struct {
 	Edits       map[string]string `json:"edits"`
 	SHA256      string            `json:"sha256,omitempty"` // final only: of the frozen document
 	FinalisedAt *time.Time        `json:"finalised_at,omitempty"`
+	RequestID   int64             `json:"request_id,omitempty"` // the finalisation request
+	Approval    string            `json:"approval,omitempty"`   // its state: pending, approved, sent_back
 }
 
 func apiDocumentOf(caseID int64, k documents.Kind, rec *documents.Record) apiDocument {
@@ -60,7 +63,8 @@ func (s *Server) apiSaveDocument(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiFinaliseIn struct {
-	Version int `json:"version"` // the draft's version; 0: the current one
+	Version int    `json:"version"` // the draft's version; 0: the current one
+	Note    string `json:"note"`    // for the approvers (optional)
 }
 
 func (s *Server) apiFinaliseDocument(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +73,7 @@ func (s *Server) apiFinaliseDocument(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, status, ue)
 		return
 	}
-	form := url.Values{"version": {strconv.Itoa(in.Version)}}
+	form := url.Values{"doc_version": {strconv.Itoa(in.Version)}, "note": {in.Note}}
 	r.PostForm, r.Form = form, form
 	s.postDocumentFinalise(w, r)
 }

@@ -14,6 +14,10 @@ import (
 	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/web/view"
 )
 
 var reportHeadings = []string{
@@ -57,7 +61,7 @@ func TestDocuments_RenderEditFinalisePDF(t *testing.T) {
 		t.Error("unknown items or the count from the facts are not shown")
 	}
 
-	// Edit the free text (CSRF form post), then a staff member may not finalise.
+	// Edit the free text (CSRF form post): staff drafts, staff2 edits the same version.
 	r = staff.postForm(base, base, url.Values{"edit_item9": {"委託先の調査結果を待って追完する。"}})
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", r.Status, r.Body)
@@ -65,36 +69,90 @@ func TestDocuments_RenderEditFinalisePDF(t *testing.T) {
 	if !strings.Contains(staff.get(base).Body, "委託先の調査結果を待って追完する。") {
 		t.Error("edit not shown")
 	}
-	if r := staff.postForm(base, base+"/finalise", url.Values{"version": {"1"}}); r.Status != http.StatusForbidden {
-		t.Errorf("staff finalise: %d", r.Status)
+	staff2 := h.client().loginAs("staff2")
+	if r := staff2.postForm(base, base, url.Values{"edit_item8": {"持出し申請の徹底。"}}); r.Status != http.StatusSeeOther {
+		t.Fatalf("staff2 save: %d", r.Status)
 	}
 	if r := h.client().loginAs("auditor").postForm(base, base, url.Values{"edit_item9": {"x"}}); r.Status != http.StatusForbidden {
 		t.Errorf("auditor edit: %d", r.Status)
 	}
 
-	// Finalise: hash stored, finalisation recorded, a second finalise of version 1 refused.
-	mgr := h.client().loginAs("manager")
-	if r := mgr.postForm(base, base+"/finalise", url.Values{"version": {"1"}}); r.Status != http.StatusSeeOther {
+	// Finalising is a request: the version is frozen with its hash, the finalisation recorded, and
+	// it waits for the head of general affairs (domain.md §5.3: preliminary report filing).
+	ctx := context.Background()
+	cv := func() string { return fmt.Sprint(h.caseNow(c.ID).Version) }
+	if r := staff.postForm(base, base+"/finalise", url.Values{"doc_version": {"1"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("finalise without the case version: %d", r.Status)
+	}
+	if r := staff.postForm(base, base+"/finalise", url.Values{"version": {cv()}, "doc_version": {"1"}, "note": {"速報の確認をお願いします"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("finalise: %d %s", r.Status, r.Body)
 	}
 	var sum []byte
 	var fin int
-	ctx := context.Background()
 	if err := h.db.Store.Pool.QueryRow(ctx, `SELECT sha256 FROM case_documents WHERE case_id = $1 AND kind = 'report_prelim' AND version = 1 AND status = 'final'`, c.ID).Scan(&sum); err != nil || len(sum) != 32 {
 		t.Fatalf("stored hash: %x %v", sum, err)
 	}
 	if err := h.db.Store.Pool.QueryRow(ctx, `SELECT count(*) FROM document_finalisations WHERE case_id = $1`, c.ID).Scan(&fin); err != nil || fin != 1 {
 		t.Fatalf("finalisation rows %d %v", fin, err)
 	}
-	if r := mgr.postForm(base, base+"/finalise", url.Values{"version": {"1"}}); r.Status != http.StatusConflict {
+	if r := staff.postForm(base, base+"/finalise", url.Values{"version": {cv()}, "doc_version": {"1"}}); r.Status != http.StatusConflict {
 		t.Errorf("second finalise: %d", r.Status)
 	}
 	if _, err := h.db.Store.Pool.Exec(ctx, `UPDATE case_documents SET title = 'x' WHERE case_id = $1 AND version = 1`, c.ID); err == nil {
 		t.Error("a final document row could be updated")
 	}
+	cs := h.caseNow(c.ID)
+	rq := cs.DocumentRequest(incident.DocReportPrelim, 1)
+	if rq == nil || rq.State != incident.RequestPending || rq.Doc.SHA256 != fmt.Sprintf("%x", sum) || len(rq.Doc.Editors) != 2 {
+		t.Fatalf("finalisation request %+v", rq)
+	}
+	mgr := h.client().loginAs("manager")
 	page := mgr.get(base + "?version=1").Body
-	if !strings.Contains(page, fmt.Sprintf("%x", sum)) || !strings.Contains(page, "ハッシュ一致") {
-		t.Error("final page does not show the verified hash")
+	if !strings.Contains(page, fmt.Sprintf("%x", sum)) || !strings.Contains(page, "ハッシュ一致") || !strings.Contains(page, "承認待ち") {
+		t.Error("final page does not show the verified hash and the pending approval")
+	}
+	if !strings.Contains(page, fmt.Sprintf(`data-testid="approve-form-%d"`, rq.ID)) {
+		t.Error("the approver is not offered the approve form on the document page")
+	}
+
+	// Bad approvals: refused, nothing written.
+	approve := func(cl *client, note string) int {
+		return cl.postForm(base+"?version=1", fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"version": {cv()}, "note": {note}}).Status
+	}
+	h.user("manager2", auth.RoleManager)
+	involvedMgr := h.client().loginAs("manager2")
+	if _, _, err := h.svc.Do(ctx, c.ID, 0, h.actor("privacy"), incident.MarkInvolved{UserID: h.users["manager2"].ID, Involved: true, Reason: "紛失者の上長"}); err != nil {
+		t.Fatal(err)
+	}
+	before := h.caseNow(c.ID).Version
+	for _, bad := range []struct {
+		who  string
+		cl   *client
+		note string
+		want int
+	}{
+		{"the drafter (requester)", staff, "確認", http.StatusForbidden},
+		{"an editor", staff2, "確認", http.StatusForbidden},
+		{"an involved manager", involvedMgr, "確認", http.StatusForbidden},
+		{"a wrong role", h.client().loginAs("privacy"), "確認", http.StatusForbidden},
+		{"an empty reason", mgr, " ", http.StatusUnprocessableEntity},
+	} {
+		if got := approve(bad.cl, bad.note); got != bad.want {
+			t.Errorf("approval by %s: %d, want %d", bad.who, got, bad.want)
+		}
+	}
+	if v := h.caseNow(c.ID).Version; v != before {
+		t.Fatalf("refused approvals wrote: version %d, was %d", v, before)
+	}
+	if got := approve(mgr, "記載内容を確認し提出を承認"); got != http.StatusSeeOther {
+		t.Fatalf("manager approval: %d", got)
+	}
+	rq = h.caseNow(c.ID).DocumentRequest(incident.DocReportPrelim, 1)
+	if rq.State != incident.RequestApproved || len(rq.Approvals) != 1 {
+		t.Fatalf("after approval: %+v", rq)
+	}
+	if !strings.Contains(mgr.get(base+"?version=1").Body, "承認済み") {
+		t.Error("the document page does not say approved")
 	}
 	// Editing after finalisation starts version 2.
 	if r := staff.postForm(base, base, url.Values{"new_version": {"1"}}); r.Status != http.StatusSeeOther {
@@ -127,6 +185,22 @@ func TestDocuments_RenderEditFinalisePDF(t *testing.T) {
 	if !strings.Contains(text, "委託先の調査結果を待って追完する。") {
 		t.Error("PDF lacks the edited text")
 	}
+	// The approvers and times are printed: name, role, time of each stamp.
+	ap := rq.Approvals[0]
+	for _, want := range []string{"承認記録", ap.Name, incident.RoleManager.LabelJA(), view.JST(ap.At)} {
+		if !strings.Contains(text, squeeze(want)) {
+			t.Errorf("PDF lacks the stamp's %q", want)
+		}
+	}
+}
+
+func (h *lawHarness) caseNow(id int64) *incident.Case {
+	h.t.Helper()
+	c, err := h.db.Store.GetCase(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
 }
 
 func TestDocuments_AllKindsRenderAndLetterLayout(t *testing.T) {

@@ -1,6 +1,7 @@
 package view
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/a-h/templ"
@@ -187,6 +188,8 @@ func (p Page) KindLabel(k incident.RequestKind) string {
 		return p.T("案件終了の承認依頼", "Request to close the case")
 	case incident.KindCloseNotIncident:
 		return p.T("「事案に該当せず」終了の承認依頼", "Request to close as not an incident")
+	case incident.KindFinalise:
+		return p.T("文書確定の承認依頼", "Request to finalise a document")
 	}
 	return string(k)
 }
@@ -194,6 +197,14 @@ func (p Page) KindLabel(k incident.RequestKind) string {
 // RequestStateLabel names a request state.
 func (p Page) RequestStateLabel(s incident.RequestState) string {
 	return p.T(s.LabelJA(), s.LabelEN())
+}
+
+// RequestSubject is what a request is about: its stage, the whole case, or a document version.
+func (p Page) RequestSubject(r *incident.Request) string {
+	if r.Doc != nil {
+		return r.Doc.Kind.LabelJA() + p.T(fmt.Sprintf(" 第%d版", r.Doc.Version), fmt.Sprintf(" (version %d)", r.Doc.Version))
+	}
+	return p.StageName(r.Stage)
 }
 
 // StageName names a stage in the page language.
