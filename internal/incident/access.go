@@ -9,6 +9,43 @@ var (
 	errInvolved        = Forbidden("事案への関与者として指定されているため、この案件の対応や承認はできません。", "users involved in the incident can neither handle nor approve it")
 )
 
+// CaseReaders are the roles that may open cases at all: everyone who handles, approves, decides
+// discipline or audits. The administrator (accounts only) and the reporter (their own first reports)
+// are not among them.
+var CaseReaders = []Role{RoleStaff, RoleManager, RolePrivacyOfficer, RoleExecutive, RoleHR, RoleAuditor}
+
+var (
+	errNotCaseReader = Forbidden("この操作を行う権限がありません。", "You are not allowed to do this.")
+	errInvolvedRead  = Forbidden("この案件の関係者として登録されているため、この案件を閲覧・操作できません。",
+		"You are recorded as involved in this incident, so you cannot open or handle it.")
+)
+
+// CanReadCases returns nil when the actor holds a role that may open cases (CaseReaders), otherwise a
+// forbidden *Error. It is CanRead's first half, for a caller that has no case yet (a list, or a check
+// made before the case is read).
+func CanReadCases(a Actor) error {
+	for _, r := range CaseReaders {
+		if a.Has(r) {
+			return nil
+		}
+	}
+	return errNotCaseReader
+}
+
+// CanRead is the only statement of "may this user read this case": a case-reading role, and not
+// marked involved in the incident (domain.md §5.2 rule 2: those involved may neither open nor handle
+// it). Every page, API route, export, register read and command calls it; it returns nil or a
+// forbidden *Error whose message says which half refused.
+func CanRead(a Actor, c *Case) error {
+	if err := CanReadCases(a); err != nil {
+		return err
+	}
+	if c.Involved[a.UserID] {
+		return errInvolvedRead
+	}
+	return nil
+}
+
 // CanSeeRestricted reports whether the actor's roles allow seeing
 // restricted (discipline) data: hr, manager, privacy_officer, auditor.
 // Users marked involved in a case never see it there; use VisibleFacts.

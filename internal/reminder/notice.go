@@ -147,12 +147,15 @@ func (s *Service) noticeRecipients(ctx context.Context, c *incident.Case, r *inc
 	}
 	var to []string
 	for _, u := range users {
-		if u.Disabled || c.Involved[u.ID] {
+		if u.Disabled {
 			continue
 		}
 		a := incident.Actor{UserID: u.ID, Name: u.Name}
 		for _, role := range u.Roles {
 			a.Roles = append(a.Roles, incident.Role(role))
+		}
+		if incident.CanRead(a, c) != nil { // no mail about a case its reader may not open
+			continue
 		}
 		switch notice {
 		case NoticeNextSlot:

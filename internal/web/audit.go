@@ -680,7 +680,7 @@ var errNoSelection = &uiError{Code: "invalid", JA: fmt.Sprintf("エクスポー�
 
 // postAuditExport exports a selection. It is a POST only because a selection is a form; it reads.
 func (s *Server) postAuditExport(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r.Context())
+	a := actor(currentUser(r.Context()))
 	var ids []int64
 	seen := map[int64]bool{}
 	for _, raw := range r.PostForm["ids"] {
@@ -708,8 +708,8 @@ func (s *Server) postAuditExport(w http.ResponseWriter, r *http.Request) {
 			s.failErr(w, r, err)
 			return
 		}
-		if c.Involved[u.ID] { // the same rule as loadCase
-			s.fail(w, r, http.StatusForbidden, errInvolved)
+		if err := incident.CanRead(a, c); err != nil {
+			s.failErr(w, r, err)
 			return
 		}
 		cases = append(cases, c)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
-	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/store"
@@ -64,20 +63,14 @@ func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	s.serverError(w, r, err)
 }
 
-var errInvolved = &uiError{Code: "forbidden", JA: "この案件の関係者として登録されているため、この案件を閲覧・操作できません。", EN: "You are recorded as involved in this incident, so you cannot open or handle it."}
-
 // caseID parses {id}.
 func caseIDParam(r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(chi.URLParam(r, name), 10, 64)
 	return id, err == nil && id > 0
 }
 
-// errInvolvedCase is errInvolved as the domain's refusal, for the access check a command runs on
-// the case it has locked (writeAccess).
-var errInvolvedCase = incident.Forbidden(errInvolved.JA, errInvolved.EN)
-
 // caseWriter checks what a write to case {id} needs before the case is read — a signed-in user
-// with a case-reading role and a well-formed id; the rest of loadCase's rule (not involved) is
+// with a case-reading role and a well-formed id; incident.CanRead on the case itself is
 // writeAccess's, run by the command on the locked case.
 func (s *Server) caseWriter(w http.ResponseWriter, r *http.Request) (*store.User, int64, bool) {
 	u := currentUser(r.Context())
@@ -85,8 +78,8 @@ func (s *Server) caseWriter(w http.ResponseWriter, r *http.Request) (*store.User
 		s.fail(w, r, http.StatusUnauthorized, errUnauthenticated)
 		return nil, 0, false
 	}
-	if !auth.Has(u.Roles, caseReaders...) {
-		s.fail(w, r, http.StatusForbidden, errForbidden)
+	if err := incident.CanReadCases(actor(u)); err != nil {
+		s.failErr(w, r, err)
 		return nil, 0, false
 	}
 	id, ok := caseIDParam(r, "id")
@@ -97,24 +90,16 @@ func (s *Server) caseWriter(w http.ResponseWriter, r *http.Request) (*store.User
 	return u, id, true
 }
 
-// writeAccess is the request's context carrying loadCase's involvement rule for casework to run
-// on the case it locks, so that a write reads the case once.
+// writeAccess is the request's context carrying incident.CanRead for casework to run on the case
+// it locks, so that a write reads the case once.
 func writeAccess(r *http.Request, u *store.User) context.Context {
-	return casework.WithAccessCheck(r.Context(), func(c *incident.Case) error {
-		if involvedIn(u, c) {
-			return errInvolvedCase
-		}
-		return nil
-	})
+	a := actor(u)
+	return casework.WithAccessCheck(r.Context(), func(c *incident.Case) error { return incident.CanRead(a, c) })
 }
 
-// involvedIn is the rule both readCase and writeAccess apply: a user marked involved in the
-// incident may neither open nor handle its case (domain.md §5.2 rule 2).
-func involvedIn(u *store.User, c *incident.Case) bool { return c.Involved[u.ID] }
-
-// loadCase is the single place that decides whether the current user may read the case: a
-// case-reading role, and not marked involved in the incident (domain.md §5.2 rule 2). Each
-// successful load of a page is recorded in the access log under page.
+// loadCase reads case {id} for the current user when incident.CanRead lets them (a case-reading
+// role, not marked involved in the incident). Each successful load of a page is recorded in the
+// access log under page.
 func (s *Server) loadCase(w http.ResponseWriter, r *http.Request, page string) (*incident.Case, incident.Actor, bool) {
 	c, _, a, ok := s.readCase(w, r, page, false)
 	return c, a, ok
@@ -128,8 +113,9 @@ func (s *Server) readCase(w http.ResponseWriter, r *http.Request, page string, h
 		s.fail(w, r, http.StatusUnauthorized, errUnauthenticated)
 		return nil, nil, incident.Actor{}, false
 	}
-	if !auth.Has(u.Roles, caseReaders...) {
-		s.fail(w, r, http.StatusForbidden, errForbidden)
+	a := actor(u)
+	if err := incident.CanReadCases(a); err != nil { // before the case is read
+		s.failErr(w, r, err)
 		return nil, nil, incident.Actor{}, false
 	}
 	id, ok := caseIDParam(r, "id")
@@ -146,16 +132,14 @@ func (s *Server) readCase(w http.ResponseWriter, r *http.Request, page string, h
 		c, err = s.store.GetCase(r.Context(), id)
 	}
 	if err == nil {
+		err = incident.CanRead(a, c)
+	}
+	if err == nil {
 		// The approval slots shown must be those a decision would require (the register's totals).
 		err = s.svc.FillOutside(r.Context(), c)
 	}
 	if err != nil {
 		s.failErr(w, r, err)
-		return nil, nil, incident.Actor{}, false
-	}
-	a := actor(u)
-	if involvedIn(u, c) {
-		s.fail(w, r, http.StatusForbidden, errInvolved)
 		return nil, nil, incident.Actor{}, false
 	}
 	if page != "" {

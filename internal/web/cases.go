@@ -772,11 +772,11 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 		s.failErr(w, r, err)
 		return
 	}
-	if c.Involved[u.ID] {
-		s.fail(w, r, http.StatusForbidden, errInvolved)
+	a := actor(u)
+	if err := incident.CanRead(a, c); err != nil {
+		s.failErr(w, r, err)
 		return
 	}
-	a := actor(u)
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if approve {
 		onBehalf, _ := strconv.ParseInt(r.PostFormValue("on_behalf_of"), 10, 64)
@@ -846,7 +846,7 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		rq := c.Request(pr.ID)
 		// Only what waits for the viewer's slot of its route now (CanApprove also refuses the
 		// requester, the stage's editors and involved users).
-		if rq == nil || rq.State != incident.RequestPending || c.Involved[u.ID] || incident.CanApprove(a, rq, c) != nil {
+		if rq == nil || rq.State != incident.RequestPending || incident.CanRead(a, c) != nil || incident.CanApprove(a, rq, c) != nil {
 			continue
 		}
 		row := view.InboxRow{RequestID: rq.ID, CaseID: c.ID, CaseNumber: c.Number, CaseTitle: c.Title, Drill: c.Drill,

@@ -74,17 +74,18 @@ func personUploadLimit(r *http.Request) int64 {
 	return 0
 }
 
-// personAccess is the single place that decides whether the current user may open the register
-// of caseID, and whether they see personal data decrypted. For now: a case-reading role and an
-// existing case; decryption for staff, managers, privacy officers and auditors. The case engine's
-// per-case rules (users involved in the incident) belong here.
+// personAccess decides whether the current user may open the register of caseID — incident.CanRead
+// on the case: people involved in the incident must not read the list of those it harmed
+// (domain.md §5.2) — and whether they see personal data decrypted (a decrypting role and need to
+// know).
 func (s *Server) personAccess(r *http.Request, caseID int64) (canDecrypt bool, err error) {
 	u := currentUser(r.Context())
 	if u == nil {
 		return false, errUnauthenticated
 	}
-	if !auth.Has(u.Roles, caseReaders...) {
-		return false, errForbidden
+	a := actor(u)
+	if err := incident.CanReadCases(a); err != nil {
+		return false, err
 	}
 	c, err := s.store.GetCase(r.Context(), caseID)
 	if err != nil {
@@ -93,9 +94,8 @@ func (s *Server) personAccess(r *http.Request, caseID int64) (canDecrypt bool, e
 		}
 		return false, err
 	}
-	// People involved in the incident must not read the list of those it harmed (domain.md §5.2).
-	if c.Involved[u.ID] {
-		return false, errInvolved
+	if err := incident.CanRead(a, c); err != nil {
+		return false, err
 	}
 	if !auth.Has(u.Roles, personDecrypters...) {
 		return false, nil
@@ -131,7 +131,7 @@ func (s *Server) personCase(w http.ResponseWriter, r *http.Request) (caseID int6
 		s.fail(w, r, status, ue)
 		return 0, false, false
 	case err != nil:
-		s.serverError(w, r, err)
+		s.failErr(w, r, err) // incident.CanRead's refusal, or a plain 500
 		return 0, false, false
 	}
 	// Register writes record who made them (person_history, by trigger).

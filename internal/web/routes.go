@@ -6,13 +6,22 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/web"
 )
 
 // Role groups used by the route table.
 var (
-	caseReaders = []auth.Role{auth.RoleStaff, auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR, auth.RoleAuditor}
+	caseReaders = authRoles(incident.CaseReaders) // the route-table half of incident.CanRead
 )
+
+func authRoles(rs []incident.Role) []auth.Role {
+	out := make([]auth.Role, len(rs))
+	for i, r := range rs {
+		out[i] = auth.Role(r)
+	}
+	return out
+}
 
 // routes is the whole route table. Every route a user can reach is listed here, with the roles that
 // may use it; the authorisation test enumerates this router.
