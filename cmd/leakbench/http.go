@@ -114,9 +114,9 @@ func doDiscard(c *http.Client, req *http.Request) (int, error) {
 	return resp.StatusCode, err
 }
 
-// api calls the JSON API with a bearer token, expects status want and decodes the body into out
-// (when out is not nil).
-func api(ctx context.Context, base, method, path, token, body string, want int, out any) error {
+// api calls the JSON API with a bearer token and the header pairs hdr, expects status want and
+// decodes the body into out (when out is not nil).
+func api(ctx context.Context, base, method, path, token, body string, want int, out any, hdr ...string) error {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -128,6 +128,9 @@ func api(ctx context.Context, base, method, path, token, body string, want int, 
 	req.Header.Set("Authorization", "Bearer "+token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	status, b, err := do(apiClient, req)
 	if err != nil {

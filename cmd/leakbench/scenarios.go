@@ -160,14 +160,29 @@ func (b *bench) transitionOp(ctx context.Context, w int) error {
 // requestAndApprove asks, as staff over the API, to complete the case's discovery stage and
 // approves it as the manager; the answer must say approved.
 func (b *bench) requestAndApprove(ctx context.Context, caseID int64) error {
+	// Every write to a case carries the version it was made at (If-Match).
+	version := func() (string, error) {
+		var c struct {
+			Version int64 `json:"version"`
+		}
+		err := api(ctx, b.baseURL, http.MethodGet, fmt.Sprintf("/api/v1/cases/%d", caseID), b.staff.Token, "", http.StatusOK, &c)
+		return strconv.FormatInt(c.Version, 10), err
+	}
+	v, err := version()
+	if err != nil {
+		return err
+	}
 	var rq apiRequestRef
 	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/cases/%d/requests", caseID), b.staff.Token,
-		`{"stage":"discovery","kind":"complete","note":"第一報完了"}`, http.StatusCreated, &rq); err != nil {
+		`{"stage":"discovery","kind":"complete","note":"第一報完了"}`, http.StatusCreated, &rq, "If-Match", v); err != nil {
+		return err
+	}
+	if v, err = version(); err != nil {
 		return err
 	}
 	var ap apiRequestRef
 	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), b.manager.Token,
-		`{"note":"承認します","as_deputy":true}`, http.StatusOK, &ap); err != nil {
+		`{"note":"承認します","as_deputy":true}`, http.StatusOK, &ap, "If-Match", v); err != nil {
 		return err
 	}
 	if ap.State != "approved" {

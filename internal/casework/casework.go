@@ -68,6 +68,31 @@ func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor inciden
 
 type accessCheckKey struct{}
 
+// decisionAt returns ctx whose access check (WithAccessCheck's, run first) also holds a decision on
+// requestID to ifVersion. The version is compared on the locked case after the request's state,
+// not by UpdateCase before it: of two approvers of one version the second learns that the request
+// was decided (the domain's CodeAlreadyDecided), not that the page is stale.
+func decisionAt(ctx context.Context, requestID, ifVersion int64) context.Context {
+	if ifVersion == 0 {
+		return ctx
+	}
+	access, _ := ctx.Value(accessCheckKey{}).(func(*incident.Case) error)
+	return WithAccessCheck(ctx, func(c *incident.Case) error {
+		if access != nil {
+			if err := access(c); err != nil {
+				return err
+			}
+		}
+		if rq := c.Request(requestID); rq != nil && rq.State != incident.RequestPending {
+			return nil // the domain answers that it was decided
+		}
+		if c.Version != ifVersion {
+			return store.StaleVersion(c.Version, ifVersion)
+		}
+		return nil
+	})
+}
+
 // WithAccessCheck returns ctx carrying the caller's read-access rule for the case (e.g. "not
 // involved in the incident"), which Do — and Submit, Approve and SendBack through it — runs on the
 // case it has locked, before the command is decided: the handler need not load the case a first
@@ -95,6 +120,14 @@ func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor inc
 // on the case's row lock; the second sees the request already decided. onBehalfOf (0: none) is
 // the absent principal of a 代理承認; the domain checks the registration looked up here.
 func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.Actor, note string, onBehalfOf int64) (*incident.Case, *incident.Request, error) {
+	return s.ApproveAt(ctx, requestID, 0, actor, note, onBehalfOf)
+}
+
+// ApproveAt is Approve at the case version the approver saw (ifVersion; 0 checks none): a request
+// still pending on a case that changed since is a stale-version conflict (store.ErrStale), so the
+// approver sees what changed before stamping; a request someone decided meanwhile stays the
+// domain's already-decided answer.
+func (s *Service) ApproveAt(ctx context.Context, requestID, ifVersion int64, actor incident.Actor, note string, onBehalfOf int64) (*incident.Case, *incident.Request, error) {
 	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
 	if err != nil {
 		return nil, nil, err
@@ -105,7 +138,7 @@ func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.A
 			return nil, nil, err
 		}
 	}
-	c, _, err := s.Do(ctx, caseID, 0, actor, cmd)
+	c, _, err := s.Do(decisionAt(ctx, requestID, ifVersion), caseID, 0, actor, cmd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -114,11 +147,16 @@ func (s *Service) Approve(ctx context.Context, requestID int64, actor incident.A
 
 // SendBack returns a request to its requester with a comment.
 func (s *Service) SendBack(ctx context.Context, requestID int64, actor incident.Actor, note string) (*incident.Case, *incident.Request, error) {
+	return s.SendBackAt(ctx, requestID, 0, actor, note)
+}
+
+// SendBackAt is SendBack at the case version the approver saw, as ApproveAt.
+func (s *Service) SendBackAt(ctx context.Context, requestID, ifVersion int64, actor incident.Actor, note string) (*incident.Case, *incident.Request, error) {
 	caseID, err := s.Store.CaseIDForRequest(ctx, requestID)
 	if err != nil {
 		return nil, nil, err
 	}
-	c, _, err := s.Do(ctx, caseID, 0, actor, incident.SendBack{RequestID: requestID, Note: note})
+	c, _, err := s.Do(decisionAt(ctx, requestID, ifVersion), caseID, 0, actor, incident.SendBack{RequestID: requestID, Note: note})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -646,9 +646,28 @@ func (f *flow) tick(in *instance, c caseOut) bool {
 	return true
 }
 
+// version reads case caseID's current version on in, which every write to it sends as If-Match;
+// a failed read returns its status (0 on a transport error) and "".
+func (f *flow) version(in *instance, token string, caseID int64) (string, int) {
+	st, out, err := api(in, "GET", fmt.Sprintf("/api/v1/cases/%d", caseID), token, "")
+	if err != nil {
+		return "", 0
+	}
+	var c caseOut
+	if st != http.StatusOK || json.Unmarshal(out, &c) != nil {
+		return "", st
+	}
+	return strconv.FormatInt(c.Version, 10), st
+}
+
 // request submits a request on in: the G1 completion of discovery or the police-report skip.
 func (f *flow) request(in *instance, c caseOut, body string) (int64, bool) {
-	st, out, err := api(in, "POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), f.staff, body)
+	v, vst := f.version(in, f.staff, c.ID)
+	if v == "" {
+		f.l.fail("request", vst)
+		return 0, false
+	}
+	st, out, err := api(in, "POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), f.staff, body, "If-Match", v)
 	if err != nil || st != http.StatusCreated {
 		f.l.fail("request", st)
 		return 0, false
@@ -672,7 +691,14 @@ const (
 // approve posts one approval; it returns the status (0 on a transport error).
 func (f *flow) approve(in *instance, requestID int64, approver string) int {
 	u := f.r.users[approver]
-	st, body, err := api(in, "POST", fmt.Sprintf("/api/v1/requests/%d/approve", requestID), u.Token, `{"note":"承認"}`)
+	f.l.mu.Lock()
+	caseID := f.l.requests[requestID]
+	f.l.mu.Unlock()
+	v, vst := f.version(in, u.Token, caseID)
+	if v == "" {
+		return vst
+	}
+	st, body, err := api(in, "POST", fmt.Sprintf("/api/v1/requests/%d/approve", requestID), u.Token, `{"note":"承認"}`, "If-Match", v)
 	if err != nil {
 		return 0
 	}

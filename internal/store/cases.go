@@ -43,6 +43,10 @@ func staleVersion(have, want int64) error {
 		fmt.Sprintf("Someone else updated this case first (you had version %d, it is now %d). Review the latest version and try again.", want, have))}
 }
 
+// StaleVersion is the conflict UpdateCase answers when the caller's version is not the case's,
+// for a command that checks the version itself (an approval checks it after the request's state).
+func StaleVersion(have, want int64) error { return staleVersion(have, want) }
+
 // ErrStale reports whether err is the stale-version conflict of UpdateCase.
 func ErrStale(err error) bool {
 	var e staleError

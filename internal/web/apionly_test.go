@@ -80,7 +80,7 @@ func TestAPIOnly_FirstReportToFinalDocument(t *testing.T) {
 
 	// Discovery: checklist, request, approval (the manager).
 	call(http.MethodPost, base+"/checklist", staff, `{"item":"discovery.evidence_preserved","checked":true}`, 200, "If-Match", version(id))
-	req := call(http.MethodPost, base+"/requests", staff, `{"stage":"discovery","kind":"complete","note":"第一報完了"}`, 201)
+	req := call(http.MethodPost, base+"/requests", staff, `{"stage":"discovery","kind":"complete","note":"第一報完了"}`, 201, "If-Match", version(id))
 	var rq struct {
 		ID int64 `json:"id"`
 	}

@@ -24,7 +24,7 @@ func TestApprovePage_ReasonRequired(t *testing.T) {
 	from := fmt.Sprintf("/cases/%d", c.ID)
 	for _, action := range []string{"approve", "send-back"} {
 		for _, note := range []string{"", "　 "} {
-			r := mgr.postForm(from, fmt.Sprintf("/requests/%d/%s", rq.ID, action), url.Values{"note": {note}})
+			r := mgr.postForm(from, fmt.Sprintf("/requests/%d/%s", rq.ID, action), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {note}})
 			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "理由・コメントを入力してください。") {
 				t.Fatalf("%s with note %q: %d", action, note, r.Status)
 			}
@@ -33,7 +33,7 @@ func TestApprovePage_ReasonRequired(t *testing.T) {
 	if v := e.version(c.ID); v != before {
 		t.Fatalf("a refused decision wrote: version %d → %d", before, v)
 	}
-	if r := mgr.postForm(from, fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"note": {"第一報の内容を確認した"}}); r.Status != http.StatusSeeOther {
+	if r := mgr.postForm(from, fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {"第一報の内容を確認した"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("approve with a reason: %d", r.Status)
 	}
 }
@@ -44,7 +44,7 @@ func TestApprovePage_ReasonRequired(t *testing.T) {
 func TestInboxAndRoute_WaitForTheSlotNow(t *testing.T) {
 	e := newAPIEnv(t)
 	c := e.open()
-	r := e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"誤報：USBは机の中にあった"}`)
+	r := e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"誤報：USBは机の中にあった"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("request: %d %s", r.Status, r.Body)
 	}
@@ -62,11 +62,11 @@ func TestInboxAndRoute_WaitForTheSlotNow(t *testing.T) {
 	if p := page(po); !strings.Contains(p, box(1, "waiting")) || !strings.Contains(p, box(2, "later")) || !strings.Contains(p, "起案") {
 		t.Fatal("route boxes before the first stamp")
 	}
-	if r := po.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"note": {"先に確認"}}); r.Status != http.StatusForbidden ||
+	if r := po.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {"先に確認"}}); r.Status != http.StatusForbidden ||
 		!strings.Contains(r.Body, "「総務部長・副部長」の承認を待っています") {
 		t.Fatalf("out of route order: %d", r.Status)
 	}
-	if r := mgr.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"note": {"誤報を確認した"}}); r.Status != http.StatusSeeOther {
+	if r := mgr.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {"誤報を確認した"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("manager stamp: %d", r.Status)
 	}
 	if strings.Contains(inbox(mgr), row) || !strings.Contains(inbox(po), row) {
@@ -76,13 +76,13 @@ func TestInboxAndRoute_WaitForTheSlotNow(t *testing.T) {
 	if !strings.Contains(p, box(1, "approved")) || !strings.Contains(p, box(2, "waiting")) || !strings.Contains(p, "テスト manager") || !strings.Contains(p, "誤報を確認した") {
 		t.Fatal("the officer must see the earlier stamp and its reason")
 	}
-	if r := po.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/send-back", rq.ID), url.Values{"note": {"拾得物の記録を添付してください"}}); r.Status != http.StatusSeeOther {
+	if r := po.postForm(fmt.Sprintf("/cases/%d", c.ID), fmt.Sprintf("/requests/%d/send-back", rq.ID), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {"拾得物の記録を添付してください"}}); r.Status != http.StatusSeeOther {
 		t.Fatalf("send back: %d", r.Status)
 	}
 	if p := page(staff); !strings.Contains(p, box(2, "sent_back")) || !strings.Contains(p, "拾得物の記録を添付してください") {
 		t.Fatal("the requester must see where and why it was sent back")
 	}
-	r = e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"拾得物の記録を添付した"}`)
+	r = e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"拾得物の記録を添付した"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("round 2: %d %s", r.Status, r.Body)
 	}
@@ -103,17 +103,17 @@ func TestInboxAndRoute_WaitForTheSlotNow(t *testing.T) {
 func TestDelegation_OnlyRegisteredDeputyInPeriod(t *testing.T) {
 	e := newAPIEnv(t)
 	c := e.open()
-	r := e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"誤報：USBは机の中にあった"}`)
+	r := e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", c.ID), e.tok["staff"], `{"kind":"close_not_incident","note":"誤報：USBは机の中にあった"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	rq := decode[apiRequestOut](t, r)
 	ap := fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID)
-	if r := e.api("POST", ap, e.tok["manager"], `{"note":"誤報を確認した"}`); r.Status != http.StatusOK {
+	if r := e.api("POST", ap, e.tok["manager"], `{"note":"誤報を確認した"}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusOK {
 		t.Fatalf("manager: %d %s", r.Status, r.Body)
 	}
 	officer, deputy := e.users["privacy"], e.users["manager2"]
 	body := fmt.Sprintf(`{"note":"管理者出張中のため代理承認","on_behalf_of":%d}`, officer.ID)
 	from := fmt.Sprintf("/cases/%d", c.ID)
 	mgr2 := e.client().loginAs("manager2")
-	if r := mgr2.postForm(from, fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"note": {"代理"}, "on_behalf_of": {fmt.Sprint(officer.ID)}}); r.Status != http.StatusForbidden ||
+	if r := mgr2.postForm(from, fmt.Sprintf("/requests/%d/approve", rq.ID), url.Values{"version": {fmt.Sprint(e.version(c.ID))}, "note": {"代理"}, "on_behalf_of": {fmt.Sprint(officer.ID)}}); r.Status != http.StatusForbidden ||
 		!strings.Contains(r.Body, "代理として登録されていません") {
 		t.Fatalf("unregistered deputy on the page: %d", r.Status)
 	}
@@ -133,7 +133,7 @@ func TestDelegation_OnlyRegisteredDeputyInPeriod(t *testing.T) {
 	}
 	register(time.Now().Add(-72*time.Hour), time.Now().Add(-24*time.Hour))
 	before := e.version(c.ID)
-	if r := e.api("POST", ap, e.tok["manager2"], body); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "代理の期間外です") {
+	if r := e.api("POST", ap, e.tok["manager2"], body, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusForbidden || !strings.Contains(r.Body, "代理の期間外です") {
 		t.Fatalf("outside the period: %d %s", r.Status, r.Body)
 	}
 	if v := e.version(c.ID); v != before {
@@ -143,7 +143,7 @@ func TestDelegation_OnlyRegisteredDeputyInPeriod(t *testing.T) {
 	if p := mgr2.get(from).Body; !strings.Contains(p, fmt.Sprintf(`data-testid="on-behalf-%d"`, rq.ID)) {
 		t.Fatal("the registered deputy is not offered the 代理承認 choice")
 	}
-	r = e.api("POST", ap, e.tok["manager2"], body)
+	r = e.api("POST", ap, e.tok["manager2"], body, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusOK {
 		t.Fatalf("registered deputy: %d %s", r.Status, r.Body)
 	}
@@ -166,7 +166,7 @@ func TestCompensationAboveAmount_ReadFromTheRegister(t *testing.T) {
 	e := newAPIEnv(t)
 	c := e.open()
 	rq := e.readyForG1(c)
-	if r := e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), e.tok["manager"], `{"note":"受理"}`); r.Status != http.StatusOK {
+	if r := e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), e.tok["manager"], `{"note":"受理"}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusOK {
 		t.Fatalf("G1: %d %s", r.Status, r.Body)
 	}
 	for i, amount := range []int{600_000, 600_000} {
@@ -184,12 +184,12 @@ func TestCompensationAboveAmount_ReadFromTheRegister(t *testing.T) {
 	if r := e.api("PATCH", path, e.tok["staff"], facts, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusOK {
 		t.Fatalf("facts: %d %s", r.Status, r.Body)
 	}
-	r := e.api("POST", path+"/requests", e.tok["staff"], `{"stage":"customer_notice","kind":"complete","note":"通知完了"}`)
+	r := e.api("POST", path+"/requests", e.tok["staff"], `{"stage":"customer_notice","kind":"complete","note":"通知完了"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("request: %d %s", r.Status, r.Body)
 	}
 	notice := decode[apiRequestOut](t, r)
-	r = e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", notice.ID), e.tok["manager"], `{"note":"補償額を確認した"}`)
+	r = e.api("POST", fmt.Sprintf("/api/v1/requests/%d/approve", notice.ID), e.tok["manager"], `{"note":"補償額を確認した"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "pending" || !strings.Contains(r.Body, `"executive"`) {
 		t.Fatalf("a register total of ¥1,200,000 must keep the CEO slot: %d %s", r.Status, r.Body)
 	}

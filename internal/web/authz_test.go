@@ -278,10 +278,10 @@ var authzTable = map[string]authzRow{
 		return url.Values{"version": {e.version()}, "stage": {"discovery"}, "reason": {"事実の追加"}}
 	}},
 	"POST /requests/{rid}/approve": {want: wApprove, form: func(e *cellEnv) url.Values {
-		return url.Values{"note": {"承認します"}}
+		return url.Values{"version": {e.version()}, "note": {"承認します"}}
 	}},
 	"POST /requests/{rid}/send-back": {want: wApprove, form: func(e *cellEnv) url.Values {
-		return url.Values{"note": {"記載を補ってください"}}
+		return url.Values{"version": {e.version()}, "note": {"記載を補ってください"}}
 	}},
 
 	// Stage records and evidence files (containment is open: discovery was approved).
@@ -500,6 +500,9 @@ type cellEnv struct {
 	victimID      int64
 	victimVersion int64
 	seq           int64
+	// versionAs, when set, turns the case's current version into what the request sends as its
+	// version (TestPrecondition_EveryCaseWrite: none, or a stale one).
+	versionAs func(current int64) string
 }
 
 func (e *cellEnv) itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -522,6 +525,9 @@ func (e *cellEnv) version() string {
 	c, err := e.env.h.db.Store.GetCase(context.Background(), e.caseID)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	if e.versionAs != nil {
+		return e.versionAs(c.Version)
 	}
 	return e.itoa(c.Version)
 }

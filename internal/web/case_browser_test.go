@@ -57,7 +57,7 @@ func TestBrowser_CaseStory(t *testing.T) {
 	staffClient := h.client().loginAs("staff")
 	c := h.caseByID(caseID)
 	rq := c.PendingRequests()[0]
-	if r := staffClient.postForm("/cases/"+caseID, "/requests/"+strconv.FormatInt(rq.ID, 10)+"/approve", url.Values{"note": {"自己承認"}}); r.Status != http.StatusForbidden {
+	if r := staffClient.postForm("/cases/"+caseID, "/requests/"+strconv.FormatInt(rq.ID, 10)+"/approve", url.Values{"version": {strconv.FormatInt(c.Version, 10)}, "note": {"自己承認"}}); r.Status != http.StatusForbidden {
 		t.Fatalf("self-approval answered %d", r.Status)
 	}
 	b.logout()

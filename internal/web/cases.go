@@ -601,10 +601,6 @@ func eventLabel(t string, lang string) string {
 // --- writes from the case page ---
 
 // formVersion reads the version the form was based on.
-func formVersion(r *http.Request) int64 {
-	v, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	return v
-}
 
 // caseWrite runs cmd for the case page; on success it redirects back to the stage, otherwise it
 // shows the page again with what the user typed, the field errors, or the conflict.
@@ -613,9 +609,8 @@ func (s *Server) caseWrite(w http.ResponseWriter, r *http.Request, stage inciden
 	if !ok {
 		return
 	}
-	version := formVersion(r)
-	if version == 0 {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
+	version, ok := s.requireVersion(w, r)
+	if !ok {
 		return
 	}
 	var err error
@@ -762,6 +757,10 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 		s.fail(w, r, http.StatusNotFound, errNotFound)
 		return
 	}
+	version, ok := s.requireVersion(w, r)
+	if !ok {
+		return
+	}
 	caseID, err := s.store.CaseIDForRequest(r.Context(), id)
 	if err != nil {
 		s.failErr(w, r, err)
@@ -780,9 +779,9 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	if approve {
 		onBehalf, _ := strconv.ParseInt(r.PostFormValue("on_behalf_of"), 10, 64)
-		_, _, err = s.svc.Approve(r.Context(), id, a, note, onBehalf)
+		_, _, err = s.svc.ApproveAt(r.Context(), id, version, a, note, onBehalf)
 	} else {
-		_, _, err = s.svc.SendBack(r.Context(), id, a, note)
+		_, _, err = s.svc.SendBackAt(r.Context(), id, version, a, note)
 	}
 	if err != nil {
 		if incident.ErrorCode(err) == incident.CodeAlreadyDecided {
@@ -794,7 +793,7 @@ func (s *Server) requestDecision(w http.ResponseWriter, r *http.Request, approve
 		if rq := c.Request(id); rq != nil {
 			stage = rq.Stage
 		}
-		s.caseWriteFailed(w, r, caseID, c.Version, a, stage, err)
+		s.caseWriteFailed(w, r, caseID, version, a, stage, err)
 		return
 	}
 	if approve {
@@ -890,10 +889,3 @@ func kindJA(k incident.RequestKind) string {
 }
 
 // errIfMatch is returned when an API write lacks If-Match.
-var errIfMatch = &uiError{Code: "precondition_required", JA: "If-Match ヘッダー（案件の版）が必要です。", EN: "The If-Match header (the case version) is required."}
-
-func parseIfMatch(r *http.Request) (int64, bool) {
-	v := strings.Trim(strings.TrimSpace(r.Header.Get("If-Match")), `"W/`)
-	n, err := strconv.ParseInt(v, 10, 64)
-	return n, err == nil && n > 0
-}

@@ -214,15 +214,14 @@ type apiPatch struct {
 	Facts map[string]any `json:"facts"`
 }
 
-// apiPatchCase applies a JSON merge patch to the facts; If-Match is required (428 without it).
+// apiPatchCase applies a JSON merge patch to the facts at the If-Match version (requireVersion).
 func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
 	c, a, ok := s.loadCase(w, r, "")
 	if !ok {
 		return
 	}
-	version, ok := parseIfMatch(r)
+	version, ok := s.requireVersion(w, r)
 	if !ok {
-		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
 		return
 	}
 	var in apiPatch
@@ -255,12 +254,9 @@ func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, status, ue)
 		return
 	}
-	version := int64(0)
-	if r.Header.Get("If-Match") != "" {
-		if version, ok = parseIfMatch(r); !ok {
-			s.fail(w, r, http.StatusBadRequest, errIfMatch)
-			return
-		}
+	version, ok := s.requireVersion(w, r)
+	if !ok {
+		return
 	}
 	nc, req, err := s.svc.Submit(writeAccess(r, u), caseID, version, a, in.command())
 	if err != nil {
@@ -298,14 +294,18 @@ func (s *Server) apiDecide(w http.ResponseWriter, r *http.Request, approve bool)
 			EN: "A deputy approval names the absent principal (on_behalf_of).", Fields: []fieldError{{Field: "on_behalf_of"}}})
 		return
 	}
+	version, ok := s.requireVersion(w, r)
+	if !ok {
+		return
+	}
 	// The case is read once, locked by the command, which checks access on it (writeAccess).
 	var nc *incident.Case
 	var req *incident.Request
 	var err error
 	if approve {
-		nc, req, err = s.svc.Approve(writeAccess(r, u), id, actor(u), in.Note, in.OnBehalfOf)
+		nc, req, err = s.svc.ApproveAt(writeAccess(r, u), id, version, actor(u), in.Note, in.OnBehalfOf)
 	} else {
-		nc, req, err = s.svc.SendBack(writeAccess(r, u), id, actor(u), in.Note)
+		nc, req, err = s.svc.SendBackAt(writeAccess(r, u), id, version, actor(u), in.Note)
 	}
 	if err != nil {
 		s.failErr(w, r, err)

@@ -97,7 +97,7 @@ func (e *apiEnv) readyForG1(c apiCaseOut) apiRequestOut {
 		e.t.Fatalf("tick: %d", r.Status)
 	}
 	_ = ctx
-	r = e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", id), e.tok["staff"], `{"stage":"discovery","kind":"complete","note":"第一報完了"}`)
+	r = e.api("POST", fmt.Sprintf("/api/v1/cases/%d/requests", id), e.tok["staff"], `{"stage":"discovery","kind":"complete","note":"第一報完了"}`, "If-Match", fmt.Sprint(e.version(id)))
 	if r.Status != http.StatusCreated {
 		e.t.Fatalf("request: %d %s", r.Status, r.Body)
 	}
@@ -164,7 +164,7 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 		"skip never skippable": `{"stage":"discovery","kind":"skip","reason_code":"X","note":"n"}`,
 		"stage not open":       `{"stage":"discipline","kind":"complete"}`,
 	} {
-		if r := e.api("POST", reqPath, e.tok["staff"], body); r.Status < 400 || r.Status >= 500 {
+		if r := e.api("POST", reqPath, e.tok["staff"], body, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status < 400 || r.Status >= 500 {
 			t.Errorf("%s: %d %s", name, r.Status, r.Body)
 		}
 	}
@@ -182,17 +182,17 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 		t.Fatalf("request state %q", rq.State)
 	}
 	ap := fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID)
-	if r := e.api("POST", ap, e.tok["staff"], `{"note":"自己承認"}`); r.Status != http.StatusForbidden {
+	if r := e.api("POST", ap, e.tok["staff"], `{"note":"自己承認"}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusForbidden {
 		t.Fatalf("self-approval: %d", r.Status)
 	}
-	if r := e.api("POST", ap, e.tok["hr"], `{}`); r.Status != http.StatusForbidden {
+	if r := e.api("POST", ap, e.tok["hr"], `{}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusForbidden {
 		t.Fatalf("wrong role: %d", r.Status)
 	}
 	// §5.2(8): no approval and no send-back without a reason; nothing is written.
 	before := e.version(c.ID)
 	for _, path := range []string{ap, fmt.Sprintf("/api/v1/requests/%d/send-back", rq.ID)} {
 		for _, body := range []string{`{}`, `{"note":"  "}`} {
-			r := e.api("POST", path, e.tok["manager"], body)
+			r := e.api("POST", path, e.tok["manager"], body, "If-Match", fmt.Sprint(e.version(c.ID)))
 			if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Header.Get("Content-Type"), "application/problem+json") ||
 				!strings.Contains(r.Body, `"note"`) || !strings.Contains(r.Body, "理由") {
 				t.Fatalf("%s without a reason %s: %d %s %s", path, body, r.Status, r.Header.Get("Content-Type"), r.Body)
@@ -203,14 +203,14 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 		t.Fatalf("a refused approval wrote: version %d → %d", before, v)
 	}
 	// The former free 代理承認 checkbox names no principal: refused.
-	if r := e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`); r.Status != http.StatusUnprocessableEntity {
+	if r := e.api("POST", ap, e.tok["manager"], `{"note":"承認します","as_deputy":true}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("as_deputy without a principal: %d %s", r.Status, r.Body)
 	}
-	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します"}`)
+	r = e.api("POST", ap, e.tok["manager"], `{"note":"承認します"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "approved" {
 		t.Fatalf("approve: %d %s", r.Status, r.Body)
 	}
-	if r := e.api("POST", ap, e.tok["manager2"], `{}`); r.Status != http.StatusConflict {
+	if r := e.api("POST", ap, e.tok["manager2"], `{}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusConflict {
 		t.Fatalf("second approval: %d", r.Status)
 	}
 	got := decode[apiCaseOut](t, e.api("GET", path, e.tok["staff"], ""))
@@ -225,16 +225,16 @@ func TestAPI_CaseLifecycleAndRefusals(t *testing.T) {
 	}
 
 	// Send back needs a note; then the stage returns to in progress.
-	r = e.api("POST", reqPath, e.tok["staff"], `{"stage":"police_report","kind":"skip","reason_code":"NO_CRIME_SELF_CAUSED","note":"誤送信で犯罪なし"}`)
+	r = e.api("POST", reqPath, e.tok["staff"], `{"stage":"police_report","kind":"skip","reason_code":"NO_CRIME_SELF_CAUSED","note":"誤送信で犯罪なし"}`, "If-Match", fmt.Sprint(e.version(c.ID)))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("skip request: %d %s", r.Status, r.Body)
 	}
 	skip := decode[apiRequestOut](t, r)
 	sb := fmt.Sprintf("/api/v1/requests/%d/send-back", skip.ID)
-	if r := e.api("POST", sb, e.tok["manager"], `{"note":""}`); r.Status != http.StatusUnprocessableEntity {
+	if r := e.api("POST", sb, e.tok["manager"], `{"note":""}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("send back without note: %d", r.Status)
 	}
-	if r := e.api("POST", sb, e.tok["manager"], `{"note":"USBは社外で紛失しており紛失届が必要"}`); r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "sent_back" {
+	if r := e.api("POST", sb, e.tok["manager"], `{"note":"USBは社外で紛失しており紛失届が必要"}`, "If-Match", fmt.Sprint(e.version(c.ID))); r.Status != http.StatusOK || decode[apiRequestOut](t, r).State != "sent_back" {
 		t.Fatalf("send back: %d %s", r.Status, r.Body)
 	}
 

@@ -36,17 +36,8 @@ func (s *Server) postDocumentFinalise(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	caseVersion := formVersion(r)
-	if isAPI(r) {
-		v, ok := parseIfMatch(r)
-		if !ok {
-			s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
-			return
-		}
-		caseVersion = v
-	}
-	if caseVersion == 0 {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
+	caseVersion, ok := s.requireVersion(w, r)
+	if !ok {
 		return
 	}
 	dv, err := strconv.Atoi(r.PostForm.Get("doc_version"))

@@ -81,7 +81,7 @@ func TestDocuments_RenderEditFinalisePDF(t *testing.T) {
 	// it waits for the head of general affairs (domain.md §5.3: preliminary report filing).
 	ctx := context.Background()
 	cv := func() string { return fmt.Sprint(h.caseNow(c.ID).Version) }
-	if r := staff.postForm(base, base+"/finalise", url.Values{"doc_version": {"1"}}); r.Status != http.StatusBadRequest {
+	if r := staff.postForm(base, base+"/finalise", url.Values{"doc_version": {"1"}}); r.Status != http.StatusPreconditionRequired {
 		t.Errorf("finalise without the case version: %d", r.Status)
 	}
 	if r := staff.postForm(base, base+"/finalise", url.Values{"version": {cv()}, "doc_version": {"1"}, "note": {"速報の確認をお願いします"}}); r.Status != http.StatusSeeOther {

@@ -20,9 +20,8 @@ func apiCaseCommand[T any](s *Server, w http.ResponseWriter, r *http.Request, bu
 	if !ok {
 		return
 	}
-	version, ok := parseIfMatch(r)
+	version, ok := s.requireVersion(w, r)
 	if !ok {
-		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
 		return
 	}
 	var in T

@@ -245,9 +245,8 @@ func (s *Server) postRecordAdd(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version := formVersion(r)
-	if version == 0 {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
+	version, ok := s.requireVersion(w, r)
+	if !ok {
 		return
 	}
 	kind := incident.RecordKind(r.PostFormValue("kind"))
@@ -303,9 +302,12 @@ func (s *Server) postRecordEdit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version := formVersion(r)
+	version, ok := s.requireVersion(w, r)
+	if !ok {
+		return
+	}
 	recVersion, _ := strconv.ParseInt(r.PostFormValue("record_version"), 10, 64)
-	if version == 0 || recVersion == 0 {
+	if recVersion == 0 {
 		s.fail(w, r, http.StatusBadRequest, errMalformed)
 		return
 	}
@@ -348,9 +350,8 @@ func (s *Server) postRecordWithdraw(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version := formVersion(r)
-	if version == 0 {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
+	version, ok := s.requireVersion(w, r)
+	if !ok {
 		return
 	}
 	_, _, err := s.svc.Do(r.Context(), c.ID, version, a, incident.WithdrawRecord{RecordID: rec.ID, Reason: r.PostFormValue("reason")})
@@ -369,9 +370,12 @@ func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version := formVersion(r)
+	version, ok := s.requireVersion(w, r)
+	if !ok {
+		return
+	}
 	stage := incident.Stage(r.PostFormValue("stage"))
-	if version == 0 || !stage.Valid() {
+	if !stage.Valid() {
 		s.fail(w, r, http.StatusBadRequest, errMalformed)
 		return
 	}
@@ -540,9 +544,8 @@ func (s *Server) apiCreateRecord(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version, ok := parseIfMatch(r)
+	version, ok := s.requireVersion(w, r)
 	if !ok {
-		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
 		return
 	}
 	var in apiNewRecord
@@ -574,9 +577,8 @@ func (s *Server) apiPatchRecord(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version, ok := parseIfMatch(r)
+	version, ok := s.requireVersion(w, r)
 	if !ok {
-		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
 		return
 	}
 	var in apiRecordPatch

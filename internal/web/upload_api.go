@@ -100,9 +100,8 @@ func (s *Server) apiAttachEvidence(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	version, ok := parseIfMatch(r)
+	version, ok := s.requireVersion(w, r)
 	if !ok {
-		s.fail(w, r, http.StatusPreconditionRequired, errIfMatch)
 		return
 	}
 	stage := incident.Stage(r.FormValue("stage"))

@@ -804,7 +804,7 @@ func DocumentPage(p Page, d DocPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = requestCard(p, CaseView{}, *d.Request).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = requestCard(p, d.CaseVersion, *d.Request).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
