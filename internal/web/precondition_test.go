@@ -60,21 +60,7 @@ func TestPrecondition_EveryCaseWrite(t *testing.T) {
 			e.recordID, e.recordVersion, e.evidenceID = env.lastRecord, env.lastRecordVersion, env.lastEvidence
 			v := env.victim(t)
 			e.victimID, e.victimVersion, e.seq = v.ID, v.Version, env.seq
-			path := authzParam.ReplaceAllStringFunc(route, func(p string) string {
-				switch authzParam.FindStringSubmatch(p)[1] {
-				case "id":
-					return e.itoa(e.caseID)
-				case "rid":
-					if recordRoute(route) {
-						return e.itoa(e.recordID)
-					}
-					return e.itoa(e.requestID)
-				case "kind":
-					return "report_prelim"
-				}
-				t.Fatalf("%s: unknown path parameter %s", key, p)
-				return ""
-			})
+			path := authzFillPath(t, route, e)
 			before := caseVersion(t, h, e.caseID)
 			r := env.send(t, col, method, path, rw, e)
 			after := caseVersion(t, h, e.caseID)
