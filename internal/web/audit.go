@@ -661,11 +661,7 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request, cases []*in
 	if len(cases) == 1 {
 		name = "leakdesk-case-" + cases[0].Number + ".zip"
 	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	writeDownload(w, download{Name: name, ContentType: "application/zip", Body: buf.Bytes()})
 }
 
 func (s *Server) getAuditExport(w http.ResponseWriter, r *http.Request) {
@@ -1010,10 +1006,7 @@ func (s *Server) getAuditReviewCSV(w http.ResponseWriter, r *http.Request) {
 		row("case", n, withheldJA+" / "+withheldEN)
 	}
 	cw.Flush()
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="leakdesk-review-`+vf.From+`_`+vf.To+`.csv"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	writeDownload(w, download{Name: "leakdesk-review-" + vf.From + "_" + vf.To + ".csv", ContentType: "text/csv; charset=utf-8", Body: buf.Bytes()})
 }
 
 func csvWriter(w *bytes.Buffer) *csv.Writer {

@@ -252,10 +252,7 @@ func (s *Server) getDocumentPDF(w http.ResponseWriter, r *http.Request) {
 	} else {
 		name += "-draft"
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.pdf"`)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
+	writeDownload(w, download{Name: name + ".pdf", ContentType: "application/pdf", Body: out})
 }
 
 // printer starts the shared PDF printer on first use.

@@ -746,12 +746,9 @@ func (s *Server) getPersonsExport(w http.ResponseWriter, r *http.Request) {
 		charset = "shift_jis"
 	}
 	name := fmt.Sprintf("persons-%d-%s-%s.csv", caseID, kind, s.now().In(jstZone).Format("20060102"))
-	w.Header().Set("Content-Type", "text/csv; charset="+charset)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	// Tells scripts (and the tests) how many characters became 〓; the user chose it on the page.
 	w.Header().Set("X-Leakdesk-Replaced-Characters", strconv.Itoa(replaced))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	writeDownload(w, download{Name: name, ContentType: "text/csv; charset=" + charset, Body: buf.Bytes()})
 }
 
 var jstZone = time.FixedZone("JST", 9*60*60)

@@ -3,7 +3,6 @@ package web
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"mime"
@@ -454,14 +453,9 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", f.ContentType)
-	w.Header().Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	// Always a download, never rendered inline: the bytes are evidence, not page content.
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(f.SHA256)+":") // RFC 9530
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(f.Data)
+	// Always a download, never rendered inline: the bytes are evidence, not page content; the digest
+	// is the one stored at upload.
+	writeDownload(w, download{Name: f.Name, ContentType: f.ContentType, Body: f.Data, SHA256: f.SHA256})
 }
 
 // --- JSON API ---

@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -348,6 +350,15 @@ func TestPages_EvidenceUploadAndLoggedDownload(t *testing.T) {
 	r := mgr.get(fmt.Sprintf("%s/evidence/%d", page, list.Evidence[0].ID))
 	if r.Status != http.StatusOK || r.Body != string(data) || !strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("download: %d %q", r.Status, r.Header.Get("Content-Disposition"))
+	}
+	// The Japanese name survives the header (RFC 5987 filename* after an ASCII fallback); the
+	// digest is the stored SHA-256; nothing may sniff the bytes into a page.
+	cd := r.Header.Get("Content-Disposition")
+	if _, params, err := mime.ParseMediaType(cd); err != nil || params["filename"] != "削除確認書.pdf" || !strings.Contains(cd, "filename*=utf-8''") {
+		t.Errorf("Content-Disposition %q reads back as %q (%v)", cd, params["filename"], err)
+	}
+	if r.Header.Get("X-Content-Type-Options") != "nosniff" || r.Header.Get("Repr-Digest") != "sha-256=:"+base64.StdEncoding.EncodeToString(sum[:])+":" {
+		t.Errorf("download headers: nosniff %q, digest %q", r.Header.Get("X-Content-Type-Options"), r.Header.Get("Repr-Digest"))
 	}
 	rows, err := e.db.Store.AccessLog(context.Background(), store.AccessFilter{CaseID: c.ID})
 	if err != nil {
