@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leakdesk/leakdesk/internal/auditjob"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/buildinfo"
@@ -106,7 +108,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	rem, err := reminder.New(st, reminder.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
+	// One registry for /metrics: the web server's own series and the reminder's mail failures.
+	reg := prometheus.NewRegistry()
+	rem, err := reminder.New(st, reminder.Config{Metrics: reg, SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom, BaseURL: cfg.BaseURL,
 		Offsets: offsets, MyNumberOfficers: cfg.MyNumberOfficers, OnDeadlineReminder: hooks.EnqueueDeadlineTx,
 		Logger: log.With("component", "reminder"), LoginRetention: cfg.LoginRetention,
 		CompensationExecutiveAbove: cfg.CompensationCEOAbove})
@@ -124,8 +128,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	srv := web.New(cfg, st, log, web.Options{Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry, RateLimits: rateLimits(cfg),
-		AuditJobs: jobs})
+	srv := web.New(cfg, st, log, web.Options{Registry: reg, Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry,
+		RateLimits: rateLimits(cfg), AuditJobs: jobs})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)

@@ -93,7 +93,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
-	s.metrics = newMetrics(reg, st)
+	s.metrics = newMetrics(reg, st, func() time.Time { return s.now() }, log)
 	if ips, err := newClientIPs(cfg.TrustedProxies); err == nil {
 		s.clientIPs = ips
 	} else {
