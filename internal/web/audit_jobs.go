@@ -165,7 +165,5 @@ func (s *Server) getAuditJobResult(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, errNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Disposition", `attachment; filename="leakdesk-verify-`+strconv.FormatInt(j.ID, 10)+`.json"`)
-	_, _ = w.Write(j.Result)
+	writeDownload(w, download{Name: "leakdesk-verify-" + strconv.FormatInt(j.ID, 10) + ".json", ContentType: "application/json", Body: j.Result})
 }
