@@ -20,8 +20,10 @@ import (
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
-	// Law holds the policy options of the law engine (offsets, calendar); RegisterCount is filled
-	// per case.
+	// Law holds the policy options of the law engine (offsets, calendar) for cases under rule set
+	// version 1 (New: version 1's, incident.DefaultRules().Law); a case pinning a later version is
+	// assessed with that version's options and this calendar (Case.LawOptions). RegisterCount is filled per
+	// case.
 	Law appi.Options
 	// PersonCount returns the number of people in a case's affected-person register, or -1 when
 	// unknown; nil means "no register". Inside a command it is called with the context of the
@@ -31,13 +33,13 @@ type Service struct {
 	// policy reads (incident.Outside); nil means "no register".
 	RegisterTotals func(ctx context.Context, caseID int64) (count, compensation int64, err error)
 	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
-	// 0 = incident.DefaultCompensationExecutiveAbove.
+	// 0 = the case's rule set's amount.
 	CompensationExecutiveAbove int64
 }
 
-// New returns a Service with the production clock and default law options.
+// New returns a Service with the production clock and rule set version 1's law options.
 func New(st *store.Store) *Service {
-	return &Service{Store: st, Now: time.Now, Law: appi.DefaultOptions()}
+	return &Service{Store: st, Now: time.Now, Law: incident.DefaultRules().Law}
 }
 
 func (s *Service) now() time.Time { return store.Now(s.Now()) }
@@ -175,7 +177,7 @@ func (s *Service) FillOutside(ctx context.Context, c *incident.Case) error {
 // assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the
 // assessment_changed event (none otherwise).
 func (s *Service) assess(ctx context.Context, c *incident.Case, now time.Time) ([]incident.Event, error) {
-	opts, err := s.lawOptions(ctx, c.ID)
+	opts, err := s.lawOptions(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -205,8 +207,9 @@ func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, [
 	})
 }
 
-func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, error) {
-	opts := s.Law
+func (s *Service) lawOptions(ctx context.Context, c *incident.Case) (appi.Options, error) {
+	opts := c.LawOptions(s.Law)
+	caseID := c.ID
 	opts.RegisterCount = -1
 	if s.PersonCount != nil && caseID != 0 {
 		n, err := s.PersonCount(ctx, caseID)
@@ -220,7 +223,7 @@ func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, e
 
 // Assess runs the law on the case's current facts at now (for pages and the API; not stored).
 func (s *Service) Assess(ctx context.Context, c *incident.Case, now time.Time) (appi.Assessment, error) {
-	opts, err := s.lawOptions(ctx, c.ID)
+	opts, err := s.lawOptions(ctx, c)
 	if err != nil {
 		return appi.Assessment{}, err
 	}

@@ -130,6 +130,10 @@ type Case struct {
 	// Filings name, per filing time recorded, the approved document version
 	// it filed (documents.go).
 	Filings map[string]Filing `json:"filings,omitempty"`
+	// RulesVersion is the rule set version the case was opened under
+	// (case_opened's rules_version); 0 = opened before versions were
+	// recorded, decided under version 1.
+	RulesVersion int `json:"rules_version,omitempty"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with
@@ -187,8 +191,16 @@ func (c *Case) states() map[Stage]StageState {
 }
 
 func (c *Case) exitInput() ExitInput {
-	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID, Records: activeRecords(c.Records)}
+	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID, Records: activeRecords(c.Records), Rules: c.Rules()}
 }
+
+// ChecklistItem returns the item id of the case's checklist: its rule set's.
+func (c *Case) ChecklistItem(id string) (ChecklistItem, bool) {
+	return c.Rules().LookupChecklistItem(id)
+}
+
+// ChecklistOf returns the case's checklist items of stage s in order.
+func (c *Case) ChecklistOf(s Stage) []ChecklistItem { return c.Rules().Checklist(s) }
 
 // IsEditor reports whether user recorded facts or ticks of stage s.
 func (c *Case) IsEditor(s Stage, user int64) bool { return c.StageEditors[s][user] }
@@ -323,7 +335,7 @@ func (c *Case) Apply(e Event) error {
 		c.applyFilings(p)
 	case EventChecklistTicked:
 		id := pStr(p, "item")
-		it, ok := checklistIndex[id]
+		it, ok := c.ChecklistItem(id)
 		if !ok {
 			return Internal("apply event %d: unknown checklist item %q", e.Seq, id)
 		}
