@@ -152,8 +152,9 @@ func templateFactProblems(rs *rules.RuleSet) []rules.Problem {
 	return ps
 }
 
-// LoadRules parses, validates and compiles a rule-set file: the schema,
-// then the engine check. Problems come back as *rules.Invalid.
+// LoadRules decodes (strictly) and compiles rule-set bytes with the engine
+// check. A file from outside goes through rulefile.Load, which checks the
+// schema first. Problems come back as *rules.Invalid.
 func LoadRules(b []byte) (*Rules, error) {
 	rs, err := rules.Parse(b)
 	if err != nil {

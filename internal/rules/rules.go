@@ -6,21 +6,22 @@
 //
 // What the law fixes (the four report categories, the 1,000-person threshold,
 // the 3–5/30/60-day clocks and the holiday rules) is code in internal/appi and
-// has no place here: the schema (ruleset.schema.json, published as
-// docs/ruleset.schema.json) refuses any property it does not name.
+// has no place here: the published schema (docs/ruleset.schema.json, checked
+// by internal/rulefile) refuses any property it does not name, and Parse
+// refuses unknown fields too.
 //
-// The API is small on purpose:
+// The API is small on purpose (standard library only: this is domain code):
 //
-//	Parse(b)            schema check + decode → *RuleSet or the problems (JSON paths)
-//	Check(rs, vocab)    engine check against what the engine knows → problems
-//	Load(b, vocab)      both
+//	Parse(b)            strict decode → *RuleSet, or *Invalid
+//	Check(rs, vocab)    engine check against what the engine knows → problems with JSON paths
 //	rs.Canonical()      the canonical JSON bytes (sorted keys, no whitespace)
 //	rs.Hash()           SHA-256 of the canonical bytes, hex
-//	V1()                version 1, embedded: the seeds' regulation
+//	V1(), V1JSON()      version 1, embedded: the seeds' regulation
 //
-// This package knows no stage, role or fact of its own: the engine
-// (internal/incident) hands its vocabulary to Check, so one list of stages
-// and roles exists. "The rule set for this case" is the engine's
+// A file from outside goes through rulefile.Load (schema, decode, engine
+// check, compile). This package knows no stage, role or fact of its own:
+// the engine (internal/incident) hands its vocabulary to Check, so one list
+// of stages and roles exists. "The rule set for this case" is the engine's
 // (incident.Case.Rules).
 package rules
 
@@ -213,12 +214,9 @@ func (e *Invalid) Error() string {
 	return fmt.Sprintf("rules: invalid rule set (%d problems; first %s)", len(e.Problems), e.Problems[0])
 }
 
-// Parse checks b against the schema and decodes it. A rule set that fails
-// the schema returns *Invalid with every problem found.
+// Parse decodes b strictly (unknown fields refused). It does not check the
+// schema: rulefile.Validate does, with a path for every problem.
 func Parse(b []byte) (*RuleSet, error) {
-	if ps := schemaProblems(b); len(ps) > 0 {
-		return nil, &Invalid{Problems: ps}
-	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
@@ -227,19 +225,6 @@ func Parse(b []byte) (*RuleSet, error) {
 		return nil, &Invalid{Problems: []Problem{{Path: "", JA: "ルールセットを読めません: " + err.Error(), EN: "cannot decode the rule set: " + err.Error()}}}
 	}
 	return &rs, nil
-}
-
-// Load is Parse followed by Check: the rule set, or *Invalid with the
-// problems of the first of the two checks that failed.
-func Load(b []byte, v Vocabulary) (*RuleSet, error) {
-	rs, err := Parse(b)
-	if err != nil {
-		return nil, err
-	}
-	if ps := Check(rs, v); len(ps) > 0 {
-		return nil, &Invalid{Problems: ps}
-	}
-	return rs, nil
 }
 
 // Canonical returns the rule set as canonical JSON: keys sorted, no
@@ -314,8 +299,9 @@ func V1JSON() []byte { return bytes.Clone(v1JSON) }
 var v1 = sync.OnceValues(func() (*RuleSet, error) { return Parse(v1JSON) })
 
 // V1 returns version 1, the seeds' regulation (SEED000–SEED004) as the
-// engine's tables were before they became data. It passes the schema; the
-// engine checks it against its own vocabulary when it compiles it.
+// engine's tables were before they became data (do not modify it). It
+// passes the schema (rulefile's tests); the engine checks it against its
+// own vocabulary when it compiles it.
 func V1() *RuleSet {
 	rs, err := v1()
 	if err != nil {

@@ -1,4 +1,4 @@
-package rules_test
+package rulefile_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/appi"
-	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/rulefile"
 	"github.com/leakdesk/leakdesk/internal/rules"
 )
 
@@ -21,10 +21,11 @@ import (
 const v1Hash = "997bb68d8500bbc10ca9e03dc0d9ea022dad7c9dd92fcf21ee27d62c5e427532"
 
 func TestV1_PassesSchemaAndEngine(t *testing.T) {
-	rs, err := rules.Load(rules.V1JSON(), incident.Vocabulary())
+	r, err := rulefile.Load(rules.V1JSON())
 	if err != nil {
 		t.Fatalf("version 1: %v", err)
 	}
+	rs := r.Set
 	if rs.Version != 1 {
 		t.Fatalf("version = %d", rs.Version)
 	}
@@ -48,7 +49,7 @@ func TestSchema_PublishedCopyIsTheEmbeddedOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(pub, rules.SchemaJSON()) {
+	if !bytes.Equal(pub, rulefile.SchemaJSON()) {
 		t.Fatal("docs/ruleset.schema.json differs from internal/rules/ruleset.schema.json: copy it")
 	}
 }
@@ -91,7 +92,7 @@ func obj(m map[string]any, path ...string) map[string]any {
 
 func problems(t *testing.T, b []byte) []rules.Problem {
 	t.Helper()
-	_, err := rules.Load(b, incident.Vocabulary())
+	_, err := rulefile.Load(b)
 	var inv *rules.Invalid
 	if !errors.As(err, &inv) {
 		t.Fatalf("want *rules.Invalid, got %v", err)
@@ -125,7 +126,7 @@ func TestSchema_RefusesLawFixedRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := rules.Parse(edit(t, c.change))
+			_, err := rulefile.Parse(edit(t, c.change))
 			var inv *rules.Invalid
 			if !errors.As(err, &inv) {
 				t.Fatalf("accepted: %v", err)
@@ -216,7 +217,7 @@ func TestCheck_EngineProblemsHavePaths(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := edit(t, c.change)
-			if _, err := rules.Parse(b); err != nil {
+			if _, err := rulefile.Parse(b); err != nil {
 				t.Fatalf("the schema refused it (the engine check was meant to): %v", err)
 			}
 			if ps := problems(t, b); !hasPath(ps, c.path) {

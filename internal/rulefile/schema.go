@@ -1,4 +1,9 @@
-package rules
+// Package rulefile reads a rule-set file from outside (an upload, an
+// import): the published JSON Schema (docs/ruleset.schema.json, 2020-12),
+// then the strict decode and the engine check, then the compiled rules.
+// Every problem comes back with its JSON path (rules.Problem), for a 422 or
+// a page; nothing is registered or stored here.
+package rulefile
 
 import (
 	"bytes"
@@ -8,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/rules"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
@@ -44,12 +51,31 @@ var compiled = sync.OnceValue(func() *jsonschema.Schema {
 
 var printer = message.NewPrinter(language.English)
 
-// schemaProblems validates b against the schema, one Problem per failed
-// leaf, sorted by path.
-func schemaProblems(b []byte) []Problem {
+// Load validates a rule-set file and compiles it for the engine: the schema
+// first (every problem with its path), then the strict decode, then the
+// engine check. A file with problems returns *rules.Invalid.
+func Load(b []byte) (*incident.Rules, error) {
+	rs, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	return incident.CompileRules(rs)
+}
+
+// Parse is the schema check and the strict decode, without the engine.
+func Parse(b []byte) (*rules.RuleSet, error) {
+	if ps := Validate(b); len(ps) > 0 {
+		return nil, &rules.Invalid{Problems: ps}
+	}
+	return rules.Parse(b)
+}
+
+// Validate checks b against the schema: one Problem per failed leaf,
+// sorted by path; none when it conforms.
+func Validate(b []byte) []rules.Problem {
 	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
 	if err != nil {
-		return []Problem{{Path: "", JA: "JSONとして読めません: " + err.Error(), EN: "not JSON: " + err.Error()}}
+		return []rules.Problem{{Path: "", JA: "JSONとして読めません: " + err.Error(), EN: "not JSON: " + err.Error()}}
 	}
 	err = compiled().Validate(inst)
 	if err == nil {
@@ -57,15 +83,15 @@ func schemaProblems(b []byte) []Problem {
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		return []Problem{{Path: "", JA: "検証できません: " + err.Error(), EN: "cannot validate: " + err.Error()}}
+		return []rules.Problem{{Path: "", JA: "検証できません: " + err.Error(), EN: "cannot validate: " + err.Error()}}
 	}
-	var ps []Problem
+	var ps []rules.Problem
 	leaves(ve, &ps)
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
 	return ps
 }
 
-func leaves(e *jsonschema.ValidationError, ps *[]Problem) {
+func leaves(e *jsonschema.ValidationError, ps *[]rules.Problem) {
 	if len(e.Causes) > 0 {
 		for _, c := range e.Causes {
 			leaves(c, ps)
@@ -79,24 +105,24 @@ func leaves(e *jsonschema.ValidationError, ps *[]Problem) {
 		// One problem per refused property, at its own path: the usual
 		// case is an attempt to set what the law fixes.
 		for _, p := range k.Properties {
-			*ps = append(*ps, Problem{Path: path + "/" + escape(p),
+			*ps = append(*ps, rules.Problem{Path: path + "/" + escape(p),
 				JA: "「" + p + "」は設定できません（法令で定まる事項か、ルールセットにない項目です）。",
 				EN: "property " + p + " cannot be set (fixed by law, or not part of a rule set)"})
 		}
 		return
 	case *kind.Required:
 		for _, p := range k.Missing {
-			*ps = append(*ps, Problem{Path: path + "/" + escape(p), JA: "「" + p + "」がありません。", EN: "missing property " + p})
+			*ps = append(*ps, rules.Problem{Path: path + "/" + escape(p), JA: "「" + p + "」がありません。", EN: "missing property " + p})
 		}
 		return
 	case *kind.Enum:
-		*ps = append(*ps, Problem{Path: path, JA: "使える値ではありません。", EN: en})
+		*ps = append(*ps, rules.Problem{Path: path, JA: "使える値ではありません。", EN: en})
 		return
 	case *kind.Type:
-		*ps = append(*ps, Problem{Path: path, JA: "値の型が違います。", EN: en})
+		*ps = append(*ps, rules.Problem{Path: path, JA: "値の型が違います。", EN: en})
 		return
 	}
-	*ps = append(*ps, Problem{Path: path, JA: "規則に合いません: " + en, EN: en})
+	*ps = append(*ps, rules.Problem{Path: path, JA: "規則に合いません: " + en, EN: en})
 }
 
 func pointer(tokens []string) string {
