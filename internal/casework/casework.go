@@ -64,8 +64,39 @@ func (s *Service) Do(ctx context.Context, caseID, ifVersion int64, actor inciden
 				return nil, err
 			}
 		}
-		return s.apply(ctx, c, cmd, actor, now)
+		events, err := s.apply(ctx, c, cmd, actor, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.userExists(ctx, cmd); err != nil {
+			return nil, err
+		}
+		return events, nil
 	})
+}
+
+// userExists refuses a command naming a user id that is no account (the handler, someone
+// involved): bad input with the field named, for the page and the API alike. It runs after the
+// domain's decision, so a caller the domain refuses learns nothing about which ids exist.
+func (s *Service) userExists(ctx context.Context, cmd incident.Command) error {
+	var id int64
+	switch c := cmd.(type) {
+	case incident.AssignOwner:
+		id = c.UserID
+	case incident.MarkInvolved:
+		id = c.UserID
+	default:
+		return nil
+	}
+	ok, err := s.Store.UserExists(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return incident.Invalid("そのユーザーは登録されていません。", "no such user",
+			incident.FieldError{Field: "user_id", JA: "そのユーザーは登録されていません。", EN: "no such user"})
+	}
+	return nil
 }
 
 type accessCheckKey struct{}

@@ -156,3 +156,21 @@ func redactAddresses(err error, to []string) string {
 type unconfigured struct{}
 
 func (unconfigured) Send(context.Context, Message) error { return ErrNotConfigured }
+
+// Counted wraps s so that every failed Send also calls failed (the /metrics counter of mail send
+// failures): a reminder or first-report alert that cannot go out must reach the company's
+// monitoring, not only the job's error on /admin/jobs.
+func Counted(s Sender, failed func()) Sender { return counted{s, failed} }
+
+type counted struct {
+	Sender
+	failed func()
+}
+
+func (c counted) Send(ctx context.Context, m Message) error {
+	err := c.Sender.Send(ctx, m)
+	if err != nil {
+		c.failed()
+	}
+	return err
+}

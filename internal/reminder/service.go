@@ -27,6 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -91,6 +92,9 @@ type Config struct {
 	// out (before its mail), so other systems hear "deadline near / missed" exactly when the
 	// people do (the webhook package's EnqueueDeadlineTx). An error rolls the reminder back.
 	OnDeadlineReminder func(ctx context.Context, tx pgx.Tx, caseID int64, number string, drill bool, deadline string, dueAt time.Time, reminder string) error
+	// Metrics, when set, gets the counter of failed mail sends (leakdesk_mail_send_failures_total;
+	// serve passes the registry /metrics serves).
+	Metrics prometheus.Registerer
 	// NoHook skips registering the case hook: for a second worker instance in a test process whose
 	// changes go through another Store.
 	NoHook bool
@@ -142,6 +146,14 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("reminder: %w", err)
 		}
 	}
+	failures := prometheus.NewCounter(prometheus.CounterOpts{Name: "leakdesk_mail_send_failures_total",
+		Help: "Mail sends (reminders, first-report alerts, notices, digests) the SMTP server refused or that could not reach it."})
+	if cfg.Metrics != nil {
+		if err := cfg.Metrics.Register(failures); err != nil {
+			return nil, fmt.Errorf("reminder: register mail failure counter: %w", err)
+		}
+	}
+	sender = mail.Counted(sender, failures.Inc)
 	s := &Service{cfg: cfg, pool: st.Pool, store: st, sender: sender, log: log, now: time.Now}
 	if cfg.Now != nil {
 		s.now = cfg.Now

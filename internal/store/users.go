@@ -228,3 +228,13 @@ func (s *Store) RecentLoginAttempts(ctx context.Context, limit int) ([]LoginAtte
 		return a, err
 	})
 }
+
+// UserExists reports whether id names an account (disabled ones included: their history stays
+// theirs). It reads through the transaction in ctx when there is one.
+func (s *Store) UserExists(ctx context.Context, id int64) (bool, error) {
+	var ok bool
+	if err := s.q(ctx).QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, id).Scan(&ok); err != nil {
+		return false, fmt.Errorf("store: user %d exists: %w", id, err)
+	}
+	return ok, nil
+}

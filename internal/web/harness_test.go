@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/config"
 	"github.com/leakdesk/leakdesk/internal/pii"
@@ -32,7 +34,8 @@ type harness struct {
 	srv   *web.Server
 	ts    *httptest.Server
 	users map[string]store.User
-	keys  *pii.Keyring // the register's data key
+	keys  *pii.Keyring         // the register's data key
+	reg   *prometheus.Registry // what /metrics serves (the reminder's mail counter can join it)
 	// exchange, when set, sees every API call made through api/apiRaw (the OpenAPI check).
 	exchange func(req *http.Request, reqBody []byte, r *http.Response, body []byte)
 }
@@ -70,7 +73,8 @@ func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config))
 	if err := db.Store.CheckDataKey(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap, Keys: keys})
+	reg := prometheus.NewRegistry()
+	srv := web.New(cfg, db.Store, log, web.Options{PasswordParams: &cheap, Keys: keys, Registry: reg})
 	srv.Ready().Check(context.Background())
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	if ln != nil {
@@ -79,7 +83,7 @@ func newHarnessOn(t *testing.T, ln net.Listener, mutate ...func(*config.Config))
 	}
 	ts.Start()
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}, keys: keys}
+	h := &harness{t: t, db: db, srv: srv, ts: ts, users: map[string]store.User{}, keys: keys, reg: reg}
 	return h
 }
 

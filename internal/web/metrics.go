@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,7 +20,7 @@ type metrics struct {
 	latency  *prometheus.HistogramVec
 }
 
-func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
+func newMetrics(reg *prometheus.Registry, st *store.Store, now func() time.Time, log *slog.Logger) *metrics {
 	m := &metrics{
 		reg: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -32,7 +33,7 @@ func newMetrics(reg *prometheus.Registry, st *store.Store) *metrics {
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "leakdesk_build_info", Help: "Build version."}, []string{"version"})
 	build.WithLabelValues(buildinfo.String()).Set(1)
-	reg.MustRegister(m.requests, m.latency, build, poolCollector{st},
+	reg.MustRegister(m.requests, m.latency, build, poolCollector{st}, alertCollector{st: st, now: now, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
