@@ -35,6 +35,17 @@ type Service struct {
 	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
 	// 0 = the case's rule set's amount.
 	CompensationExecutiveAbove int64
+	// RulesAt returns the rule set in force at a time, which a case opened then pins; nil = version
+	// 1. (Versions with effect dates set it.)
+	RulesAt func(ctx context.Context, at time.Time) (*incident.Rules, error)
+}
+
+// rulesAt is the rule set a case opened at now pins.
+func (s *Service) rulesAt(ctx context.Context, now time.Time) (*incident.Rules, error) {
+	if s.RulesAt == nil {
+		return incident.DefaultRules(), nil
+	}
+	return s.RulesAt(ctx, now)
 }
 
 // New returns a Service with the production clock and rule set version 1's law options.
@@ -46,10 +57,39 @@ func (s *Service) now() time.Time { return store.Now(s.Now()) }
 
 // Open creates a case with its discovery facts; the actor becomes its handler.
 func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, facts map[string]any, drill bool) (*incident.Case, error) {
+	return s.OpenWith(ctx, actor, OpenInput{Title: title, Facts: facts, Drill: drill})
+}
+
+// OpenInput is what opening a case takes: the title, the discovery facts, whether it is a drill, and
+// optionally an incident-type template of the rule set in force (its presets under Facts).
+type OpenInput struct {
+	Title    string
+	Facts    map[string]any
+	Drill    bool
+	Template string
+}
+
+// Templates returns the incident-type templates of the rule set in force now (the ones a case
+// opened now can start from).
+func (s *Service) Templates(ctx context.Context) ([]incident.Template, error) {
+	r, err := s.rulesAt(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return r.Templates(), nil
+}
+
+// OpenWith creates a case from in; the actor becomes its handler.
+func (s *Service) OpenWith(ctx context.Context, actor incident.Actor, in OpenInput) (*incident.Case, error) {
+	title, facts, drill := in.Title, in.Facts, in.Drill
 	now := s.now()
 	return s.Store.OpenCaseTx(ctx, now, func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
 		c := &incident.Case{}
-		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill}, actor, now)
+		rules, err := s.rulesAt(ctx, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill, Rules: rules, Template: in.Template}, actor, now)
 		return c, events, err
 	})
 }

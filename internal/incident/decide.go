@@ -48,6 +48,8 @@ type decider struct {
 	actor  Actor
 	now    time.Time
 	events []Event
+	// presets are the opening facts taken from the template (OpenCase).
+	presets []string
 }
 
 func (d *decider) emit(t EventType, p map[string]any) error {
@@ -114,19 +116,44 @@ func (cmd OpenCase) decide(d *decider) error {
 	if title == "" || utf8.RuneCountInString(title) > 200 {
 		fes = append(fes, FieldError{Field: "title", JA: "件名を200文字以内で入力してください。", EN: "title is required, at most 200 characters"})
 	}
-	facts, ferrs := NormalizePatch(cmd.Facts, d.now)
+	r := cmd.Rules
+	if r == nil {
+		r = DefaultRules()
+	}
+	given, kept := cmd.Facts, []string(nil)
+	if cmd.Template != "" {
+		t, ok := r.Template(cmd.Template)
+		if !ok {
+			fes = append(fes, FieldError{Field: "template", JA: "事案の類型（雛形）が見つかりません。", EN: "unknown template"})
+		} else {
+			given, kept = withPresets(t, cmd.Facts)
+		}
+	}
+	facts, ferrs := NormalizePatch(given, d.now)
 	fes = append(fes, ferrs...)
 	if len(fes) > 0 {
 		return Invalid("入力内容を確認してください。", "check the input", fes...)
 	}
+	if reg, ok := RulesOf(r.Version); !ok || reg.Hash != r.Hash {
+		return Internal("open case: rule set version %d is not registered", r.Version)
+	}
+	// The case pins the rule set (version and hash, inside the hash chain):
+	// it is decided under it until an approved move says otherwise.
+	opened := map[string]any{
+		"case_id": cmd.ID, "number": cmd.Number, "title": title, "drill": cmd.Drill, "owner_id": cmd.OwnerID,
+		"rules_version": r.Version, "rules_hash": r.Hash,
+	}
+	if cmd.Template != "" {
+		opened["template"] = cmd.Template
+	}
+	if err := d.emit(EventCaseOpened, opened); err != nil {
+		return err
+	}
 	if err := d.canWriteFacts(facts); err != nil {
 		return err
 	}
-	if err := d.emit(EventCaseOpened, map[string]any{
-		"case_id": cmd.ID, "number": cmd.Number, "title": title, "drill": cmd.Drill, "owner_id": cmd.OwnerID,
-	}); err != nil {
-		return err
-	}
+	d.presets = kept
+	defer func() { d.presets = nil }()
 	return d.changeFacts(facts)
 }
 
@@ -180,6 +207,10 @@ func (d *decider) changeFacts(f Facts) error {
 		return nil
 	}
 	p := map[string]any{"changes": changes}
+	if len(d.presets) > 0 {
+		// The opening facts that are the template's suggestion, untouched.
+		p["template"], p["preset"] = d.sim.Template, d.presets
+	}
 	// A filing time names the approved document it filed (documents.go).
 	docs, err := d.filingDocuments(changes)
 	if err != nil {

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -28,6 +29,7 @@ type Rules struct {
 	policy         []PolicyRule
 	docPolicy      []DocumentRule
 	dismissal      map[string]bool
+	templates      []Template
 	// CompensationExecutiveAbove is the compensation total (yen) above which
 	// the CEO approves.
 	CompensationExecutiveAbove int64
@@ -132,6 +134,9 @@ func CompileRules(rs *rules.RuleSet) (*Rules, error) {
 	}
 	for _, s := range rs.Sanctions {
 		r.dismissal[s.Code] = s.DismissalLevel
+	}
+	for _, t := range rs.Templates {
+		r.templates = append(r.templates, compileTemplate(t))
 	}
 	return r, nil
 }
@@ -308,4 +313,35 @@ func (c *Case) LawOptions(base appi.Options) appi.Options {
 		o.Calendar = base.Calendar
 	}
 	return o
+}
+
+// pinRules records the rule set a case was opened under. The version must
+// be registered with the same hash: a version whose content changed under
+// the cases that pinned it is refused rather than silently applied.
+// Cases opened before versions were recorded (no version) are version 1's.
+func (c *Case) pinRules(version int, hash string) error {
+	c.RulesVersion, c.RulesHash = version, hash
+	if version == 0 {
+		return nil
+	}
+	r, ok := RulesOf(version)
+	if !ok {
+		return fmt.Errorf("rule set version %d is not registered", version)
+	}
+	if hash != "" && r.Hash != hash {
+		return fmt.Errorf("rule set version %d has hash %s, the case pinned %s", version, r.Hash, hash)
+	}
+	return nil
+}
+
+// RulesLabel names the case's rule set for pages and exports: 第N版 and the
+// first 12 hex digits of its hash.
+func (c *Case) RulesLabel() (ja, en string) {
+	r := c.Rules()
+	short := r.Hash
+	if len(short) > 12 {
+		short = short[:12]
+	}
+	v := strconv.Itoa(r.Version)
+	return "規程ルールセット 第" + v + "版（" + short + "）", "Rule set version " + v + " (" + short + ")"
 }

@@ -24,7 +24,8 @@ type Vocabulary struct {
 	// whole case. Every case kind needs a row, or no case could close.
 	StageKinds, CaseKinds []string
 	// Sections are the document section keys a template may pre-fill, per
-	// document kind.
+	// document kind; a kind missing here is not checked (the engine does
+	// not know the documents' layout: documents.SectionKeys does).
 	Sections map[string][]string
 }
 
@@ -271,11 +272,15 @@ func checkTemplates(ps *problems, rs *RuleSet, v Vocabulary, stages, engineFacts
 				ps.add(p+"/skip_reasons/"+st, "段階「%s」にスキップの理由「%s」はありません。", "stage %q has no skip reason %q", st, code)
 			}
 		}
+		docs := set(v.Documents)
 		for _, doc := range sortedKeys(t.Documents) {
-			secs, ok := v.Sections[doc]
-			if !ok {
+			if !docs[doc] {
 				ps.add(p+"/documents/"+doc, "文書の種類「%s」はありません。", "unknown document kind %q", doc)
 				continue
+			}
+			secs, ok := v.Sections[doc]
+			if !ok {
+				continue // the caller did not name the sections (Vocabulary.Sections)
 			}
 			known := set(secs)
 			for _, key := range sortedKeys(t.Documents[doc]) {
