@@ -48,13 +48,14 @@ func deadlines(fx *caseFacts, opts Options, a *Assessment, ex bool) ([]Deadline,
 	var out []Deadline
 
 	// first_internal_report
-	first := Deadline{Kind: KindFirstInternalReport, LabelJA: "総務部への第一報", LabelEN: "First internal report to general affairs"}
+	first := Deadline{Kind: KindFirstInternalReport, LabelJA: opts.FirstReportToJA + "への第一報", LabelEN: "First internal report to " + opts.FirstReportToEN}
+	mins := int(opts.ThirtyMinuteWindow / time.Minute)
 	if thirty {
 		first.DueAt = fx.recognizedAt.Add(opts.ThirtyMinuteWindow).In(JST)
 		first.Due = first.DueAt.Format(time.RFC3339)
 		first.Basis = basisFirst30
-		first.NoteJA = fmt.Sprintf("30分ルール適用（%s）。電話または対面で直接報告", strings.Join(trigJA, "・"))
-		first.NoteEN = fmt.Sprintf("30-minute rule applies (%s); report directly by phone or in person", strings.Join(trigEN, ", "))
+		first.NoteJA = fmt.Sprintf("%d分ルール適用（%s）。電話または対面で直接報告", mins, strings.Join(trigJA, "・"))
+		first.NoteEN = fmt.Sprintf("%d-minute rule applies (%s); report directly by phone or in person", mins, strings.Join(trigEN, ", "))
 	} else {
 		day := NextOpenDay(opts.Calendar, kd)
 		if opts.InternalReport == NextBusinessDay {

@@ -34,6 +34,9 @@ type Options struct {
 	ThirtyMinuteHeadcount int64
 	// InternalReport applies when the 30-minute rule does not.
 	InternalReport InternalReportPolicy
+	// FirstReportToJA/EN name whom the internal first report goes to
+	// (総務部 in the seeds), for the deadline's label.
+	FirstReportToJA, FirstReportToEN string
 	// NoticeDecisionOffset is added to the known date for the deadline of the
 	// decision on notifying individuals: 4 = day 5 (§3.5 convention [P]).
 	NoticeDecisionOffset int
@@ -68,6 +71,8 @@ func DefaultOptions() Options {
 		ThirtyMinuteWindow:    30 * time.Minute,
 		ThirtyMinuteHeadcount: 10,
 		InternalReport:        SameBusinessDay,
+		FirstReportToJA:       "総務部",
+		FirstReportToEN:       "general affairs",
 		NoticeDecisionOffset:  4,
 		NoticeDeferralMaxDays: 7,
 		EntrustorNoticeOffset: 4,
@@ -101,6 +106,9 @@ func (o Options) normalize() Options {
 	}
 	if o.InternalReport != NextBusinessDay {
 		o.InternalReport = SameBusinessDay
+	}
+	if o.FirstReportToJA == "" || o.FirstReportToEN == "" {
+		o.FirstReportToJA, o.FirstReportToEN = d.FirstReportToJA, d.FirstReportToEN
 	}
 	if o.NoticeDecisionOffset <= 0 {
 		o.NoticeDecisionOffset = d.NoticeDecisionOffset

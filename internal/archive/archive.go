@@ -126,6 +126,11 @@ type ManifestCase struct {
 	CommentsOK       bool    `json:"comments_ok"`
 	CommentsFirstBad *BadRef `json:"comments_first_bad"`
 	Origin           *Origin `json:"origin,omitempty"` // the signed checkpoint covering the case (origin.go)
+	// RulesVersion and RulesHash name the rule set the case was decided under (RulesHash: SHA-256 of
+	// its canonical JSON, rules.RuleSet.Hash; the bytes themselves are the version's export, not
+	// repeated in every case file).
+	RulesVersion int    `json:"rules_version,omitempty"`
+	RulesHash    string `json:"rules_hash,omitempty"`
 }
 
 // BadRef names the first bad link of a chain.
@@ -223,6 +228,7 @@ func manifestCase(f CaseFile) ManifestCase {
 		ChainOK: f.Verdict.OK, CommentsOK: f.CommentsVerdict.OK, Origin: f.Origin}
 	if f.Case != nil {
 		mc.CaseID, mc.Number, mc.Title, mc.Drill, mc.Version = f.Case.ID, f.Case.Number, f.Case.Title, f.Case.Drill, f.Case.Version
+		mc.RulesVersion, mc.RulesHash = f.Case.Rules().Version, f.Case.Rules().Hash
 	}
 	mc.Dir = "case-" + safeName(mc.Number)
 	if len(f.Events) > 0 {

@@ -306,3 +306,25 @@ func TestReportHTML_LongTimelineKeepsBothEndsAndSaysWhereTheRestIs(t *testing.T)
 		t.Fatal("the long timeline is not cut in the middle with a note")
 	}
 }
+
+// The export says which rule set the case was decided under: the manifest and the report's cover
+// name its version and hash.
+func TestBuild_NamesTheCasesRuleSet(t *testing.T) {
+	f := story(t)
+	b := build(t, f)
+	res, err := archive.Verify(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := res.Manifest.Cases[0]
+	if mc.RulesVersion != f.Case.Rules().Version || mc.RulesHash != f.Case.Rules().Hash || len(mc.RulesHash) != 64 {
+		t.Fatalf("manifest names rules %d %q", mc.RulesVersion, mc.RulesHash)
+	}
+	html, err := archive.ReportHTML(f, archive.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(html, []byte("第1版")) || !bytes.Contains(html, []byte(mc.RulesHash)) {
+		t.Fatal("the report's cover does not name the rule set")
+	}
+}

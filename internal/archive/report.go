@@ -50,6 +50,7 @@ dl { display: grid; grid-template-columns: 45mm 1fr; gap: 1mm 4mm; } dt { color:
 <dt>案件番号</dt><dd>{{.Number}}</dd>
 <dt>状態</dt><dd>{{.Status}}</dd>
 <dt>版（最新のイベント番号）</dt><dd>{{.Version}}</dd>
+{{if .Rules}}<dt>適用された規程ルールセット</dt><dd data-testid="report-rules">{{.Rules}}<br><span class="mono">SHA-256 {{.RulesHash}}</span></dd>{{end}}
 <dt>出力日時</dt><dd>{{jst .At}} JST</dd>
 <dt>出力者</dt><dd>{{.By}}</dd>
 <dt>イベント数</dt><dd>{{len .Events}}</dd>
@@ -100,6 +101,7 @@ dl { display: grid; grid-template-columns: 45mm 1fr; gap: 1mm 4mm; } dt { color:
 
 type reportView struct {
 	Number, Title, Status, By, Head string
+	Rules, RulesHash                string
 	Drill                           bool
 	Version                         int64
 	At                              time.Time
@@ -158,6 +160,10 @@ func ReportHTML(f CaseFile, opts Options) ([]byte, error) {
 		BadSeq: f.Verdict.BadSeq, BadReason: f.Verdict.Reason, CommentsOK: f.CommentsVerdict.OK,
 		CommentsBad:  describeBad(&BadRef{Seq: f.CommentsVerdict.BadSeq, Reason: f.CommentsVerdict.Reason}),
 		HasDocuments: f.HasDocuments, Comments: f.Comments, Notes: f.Notes, Status: "—"}
+	if f.Case != nil {
+		v.Rules, _ = f.Case.RulesLabel()
+		v.RulesHash = f.Case.Rules().Hash
+	}
 	name := func(id int64) string {
 		if id == 0 {
 			return "システム"

@@ -20,8 +20,10 @@ import (
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
-	// Law holds the policy options of the law engine (offsets, calendar); RegisterCount is filled
-	// per case.
+	// Law holds the policy options of the law engine (offsets, calendar) for cases under rule set
+	// version 1 (New: version 1's, incident.DefaultRules().Law); a case pinning a later version is
+	// assessed with that version's options and this calendar (Case.LawOptions). RegisterCount is filled per
+	// case.
 	Law appi.Options
 	// PersonCount returns the number of people in a case's affected-person register, or -1 when
 	// unknown; nil means "no register". Inside a command it is called with the context of the
@@ -31,23 +33,63 @@ type Service struct {
 	// policy reads (incident.Outside); nil means "no register".
 	RegisterTotals func(ctx context.Context, caseID int64) (count, compensation int64, err error)
 	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves;
-	// 0 = incident.DefaultCompensationExecutiveAbove.
+	// 0 = the case's rule set's amount.
 	CompensationExecutiveAbove int64
+	// RulesAt returns the rule set in force at a time, which a case opened then pins; nil = version
+	// 1. (Versions with effect dates set it.)
+	RulesAt func(ctx context.Context, at time.Time) (*incident.Rules, error)
 }
 
-// New returns a Service with the production clock and default law options.
+// rulesAt is the rule set a case opened at now pins.
+func (s *Service) rulesAt(ctx context.Context, now time.Time) (*incident.Rules, error) {
+	if s.RulesAt == nil {
+		return incident.DefaultRules(), nil
+	}
+	return s.RulesAt(ctx, now)
+}
+
+// New returns a Service with the production clock and rule set version 1's law options.
 func New(st *store.Store) *Service {
-	return &Service{Store: st, Now: time.Now, Law: appi.DefaultOptions()}
+	return &Service{Store: st, Now: time.Now, Law: incident.DefaultRules().Law}
 }
 
 func (s *Service) now() time.Time { return store.Now(s.Now()) }
 
 // Open creates a case with its discovery facts; the actor becomes its handler.
 func (s *Service) Open(ctx context.Context, actor incident.Actor, title string, facts map[string]any, drill bool) (*incident.Case, error) {
+	return s.OpenWith(ctx, actor, OpenInput{Title: title, Facts: facts, Drill: drill})
+}
+
+// OpenInput is what opening a case takes: the title, the discovery facts, whether it is a drill, and
+// optionally an incident-type template of the rule set in force (its presets under Facts).
+type OpenInput struct {
+	Title    string
+	Facts    map[string]any
+	Drill    bool
+	Template string
+}
+
+// Templates returns the incident-type templates of the rule set in force now (the ones a case
+// opened now can start from).
+func (s *Service) Templates(ctx context.Context) ([]incident.Template, error) {
+	r, err := s.rulesAt(ctx, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return r.Templates(), nil
+}
+
+// OpenWith creates a case from in; the actor becomes its handler.
+func (s *Service) OpenWith(ctx context.Context, actor incident.Actor, in OpenInput) (*incident.Case, error) {
+	title, facts, drill := in.Title, in.Facts, in.Drill
 	now := s.now()
 	return s.Store.OpenCaseTx(ctx, now, func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
 		c := &incident.Case{}
-		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill}, actor, now)
+		rules, err := s.rulesAt(ctx, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill, Rules: rules, Template: in.Template}, actor, now)
 		return c, events, err
 	})
 }
@@ -244,7 +286,7 @@ func (s *Service) FillOutside(ctx context.Context, c *incident.Case) error {
 // assess re-runs the law on c and, when the decision or a deadline moved, applies and returns the
 // assessment_changed event (none otherwise).
 func (s *Service) assess(ctx context.Context, c *incident.Case, now time.Time) ([]incident.Event, error) {
-	opts, err := s.lawOptions(ctx, c.ID)
+	opts, err := s.lawOptions(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -274,8 +316,9 @@ func (s *Service) Reassess(ctx context.Context, caseID int64) (*incident.Case, [
 	})
 }
 
-func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, error) {
-	opts := s.Law
+func (s *Service) lawOptions(ctx context.Context, c *incident.Case) (appi.Options, error) {
+	opts := c.LawOptions(s.Law)
+	caseID := c.ID
 	opts.RegisterCount = -1
 	if s.PersonCount != nil && caseID != 0 {
 		n, err := s.PersonCount(ctx, caseID)
@@ -289,7 +332,7 @@ func (s *Service) lawOptions(ctx context.Context, caseID int64) (appi.Options, e
 
 // Assess runs the law on the case's current facts at now (for pages and the API; not stored).
 func (s *Service) Assess(ctx context.Context, c *incident.Case, now time.Time) (appi.Assessment, error) {
-	opts, err := s.lawOptions(ctx, c.ID)
+	opts, err := s.lawOptions(ctx, c)
 	if err != nil {
 		return appi.Assessment{}, err
 	}

@@ -177,6 +177,10 @@ func Generate(k Kind, in Input) Doc {
 		if (s.Key == "reporter" || s.Key == "sender") && s.Text == "" {
 			s.Text = strings.TrimSpace(in.Company)
 		}
+		// The case's incident-type template gives the starting text of a section the facts leave empty.
+		if strings.TrimSpace(s.Text) == "" {
+			s.Text = in.Case.TemplateText(string(k), s.Key)
+		}
 		if v, ok := in.Edits[s.Key]; ok {
 			s.Text = v
 		}
@@ -563,4 +567,18 @@ func or(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// SectionKeys returns, per document kind, the keys of the sections a user edits: the ones an
+// incident-type template may give starting text (rules.Vocabulary.Sections).
+func SectionKeys() map[string][]string {
+	out := map[string][]string{}
+	for _, k := range Kinds {
+		for _, s := range Generate(k, Input{Case: &incident.Case{}}).Sections {
+			if s.Editable {
+				out[string(k)] = append(out[string(k)], s.Key)
+			}
+		}
+	}
+	return out
 }

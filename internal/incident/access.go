@@ -80,7 +80,7 @@ func canWriteStage(a Actor, c *Case, s Stage) error {
 	if c.Involved[a.UserID] {
 		return errInvolved
 	}
-	def := defOf(s)
+	def := c.Rules().Def(s)
 	for _, r := range def.Writers {
 		if a.Has(r) {
 			return nil
@@ -300,11 +300,11 @@ func AvailableActions(a Actor, c *Case) []Action {
 			if canWriteStage(a, c, s) != nil {
 				continue
 			}
-			def := defOf(s)
+			def := c.Rules().Def(s)
 			out = append(out, Action{Kind: ActionEdit, Stage: s})
 			switch c.stateOf(s) {
 			case StateInProgress:
-				if _, ok := policyRule(KindComplete, s); ok {
+				if _, ok := c.Rules().policyRule(KindComplete, s); ok {
 					out = append(out, Action{Kind: ActionComplete, Stage: s, Blocked: ExitCriteria(s, c.exitInput())})
 				}
 				if def.Skippable() {

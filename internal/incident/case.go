@@ -130,6 +130,14 @@ type Case struct {
 	// Filings name, per filing time recorded, the approved document version
 	// it filed (documents.go).
 	Filings map[string]Filing `json:"filings,omitempty"`
+	// RulesVersion is the rule set version the case was opened under
+	// (case_opened's rules_version); 0 = opened before versions were
+	// recorded, decided under version 1.
+	RulesVersion int    `json:"rules_version,omitempty"`
+	RulesHash    string `json:"rules_hash,omitempty"`
+	// Template is the incident-type template chosen when the case was
+	// opened ("" = none), from its rule set.
+	Template string `json:"template,omitempty"`
 }
 
 // Replay folds events, in seq order, into a new case. It fails with
@@ -187,7 +195,33 @@ func (c *Case) states() map[Stage]StageState {
 }
 
 func (c *Case) exitInput() ExitInput {
-	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID, Records: activeRecords(c.Records)}
+	return ExitInput{Facts: c.Facts, Checklist: c.Checklist, OwnerID: c.OwnerID, Records: activeRecords(c.Records), Rules: c.Rules(), Extra: c.templateItems()}
+}
+
+// ChecklistItem returns the item id of the case's checklist: its rule
+// set's, or one its template added.
+func (c *Case) ChecklistItem(id string) (ChecklistItem, bool) {
+	if it, ok := c.Rules().LookupChecklistItem(id); ok {
+		return it, true
+	}
+	for _, it := range c.templateItems() {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return ChecklistItem{}, false
+}
+
+// ChecklistOf returns the case's checklist items of stage s in order: the
+// rule set's, then its template's.
+func (c *Case) ChecklistOf(s Stage) []ChecklistItem {
+	out := c.Rules().Checklist(s)
+	for _, it := range c.templateItems() {
+		if it.Stage == s {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // IsEditor reports whether user recorded facts or ticks of stage s.
@@ -296,6 +330,13 @@ func (c *Case) Apply(e Event) error {
 		c.Drill = pBool(p, "drill")
 		c.OwnerID = pInt(p, "owner_id")
 		c.Status = StatusOpen
+		if err := c.pinRules(int(pInt(p, "rules_version")), pStr(p, "rules_hash")); err != nil {
+			return Internal("apply event %d: %v", e.Seq, err)
+		}
+		c.Template = pStr(p, "template")
+		if _, ok := c.TemplateOf(); c.Template != "" && !ok {
+			return Internal("apply event %d: rule set version %d has no template %q", e.Seq, c.Rules().Version, c.Template)
+		}
 		c.Facts = Facts{}
 		c.Stages = make(map[Stage]*StageStatus, len(Stages))
 		for _, s := range Stages {
@@ -323,7 +364,7 @@ func (c *Case) Apply(e Event) error {
 		c.applyFilings(p)
 	case EventChecklistTicked:
 		id := pStr(p, "item")
-		it, ok := checklistIndex[id]
+		it, ok := c.ChecklistItem(id)
 		if !ok {
 			return Internal("apply event %d: unknown checklist item %q", e.Seq, id)
 		}

@@ -24,6 +24,12 @@ type OpenCase struct {
 	Facts   map[string]any
 	OwnerID int64
 	Drill   bool
+	// Rules is the rule set in force now, which the case pins for its
+	// whole life (nil = version 1). It must be registered (RegisterRules).
+	Rules *Rules
+	// Template is the ID of an incident-type template of Rules to start
+	// from ("" = none); Facts override its presets.
+	Template string
 }
 
 // PatchFacts applies a JSON merge patch to the facts. Discipline facts

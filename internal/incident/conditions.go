@@ -1,5 +1,7 @@
 package incident
 
+import "github.com/leakdesk/leakdesk/internal/rules"
+
 // The conditions of the approval policy's conditional slots (policy.go),
 // one function per condition. Each reads the case as a whole: a decision
 // that the regulation reserves for someone can be recorded as a fact, as a
@@ -43,24 +45,12 @@ var conditions = []Condition{
 	{CondCompensationOffered, "補償を申し出る通知（補償の案内）は代表取締役の承認も必要です。", "A notice offering compensation also needs the CEO.", compensationOffered},
 }
 
+// conditionIndex: a rule set naming a condition not in this list does not
+// compile (rules.Check with Vocabulary), so every slot's condition exists.
 var conditionIndex = func() map[CondID]*Condition {
 	m := make(map[CondID]*Condition, len(conditions))
 	for i := range conditions {
 		m[conditions[i].ID] = &conditions[i]
-	}
-	for _, r := range approvalPolicy {
-		for _, s := range r.Slots {
-			if s.When != "" && m[s.When] == nil {
-				panic("incident: policy names unknown condition " + string(s.When))
-			}
-		}
-	}
-	for _, r := range documentPolicy {
-		for _, s := range r.Slots {
-			if s.When != "" && m[s.When] == nil {
-				panic("incident: document policy names unknown condition " + string(s.When))
-			}
-		}
 	}
 	return m
 }()
@@ -110,26 +100,25 @@ func publication(c *Case) bool {
 
 // dismissalLevelSanction: the stage's sanction or any one employee's.
 func dismissalLevelSanction(c *Case) bool {
-	if dismissalLevel(c.Facts.Str("sanction")) {
+	level := c.Rules().dismissal
+	if level[c.Facts.Str("sanction")] {
 		return true
 	}
 	for _, r := range c.activeRecords(RecDiscipline) {
-		if dismissalLevel(r.Values.Str("sanction")) {
+		if level[r.Values.Str("sanction")] {
 			return true
 		}
 	}
 	return false
 }
 
-func dismissalLevel(s string) bool {
-	return s == "advised_resignation" || s == "disciplinary_dismissal"
-}
-
-// DefaultCompensationExecutiveAbove is the compensation total (yen) above
-// which the CEO approves the compensation policy (domain.md §5.3 leaves the
-// amount to the company [P]): ¥1,000,000, e.g. a ¥500 voucher to 2,000
-// people. Outside.CompensationExecutiveAbove overrides it.
-const DefaultCompensationExecutiveAbove int64 = 1_000_000
+// DefaultCompensationExecutiveAbove is version 1's compensation total (yen)
+// above which the CEO approves the compensation policy (domain.md §5.3
+// leaves the amount to the company [P]): ¥1,000,000, e.g. a ¥500 voucher to
+// 2,000 people. The amount a case uses is its rule set's
+// (compensation_executive_above), which Outside.CompensationExecutiveAbove
+// (LEAKDESK_COMPENSATION_CEO_ABOVE) overrides.
+var DefaultCompensationExecutiveAbove = rules.V1().CompensationExecutiveAbove
 
 // Outside is what the approval policy reads about a case from outside its
 // own history: the affected-person register (its own encrypted table) and
@@ -139,7 +128,7 @@ const DefaultCompensationExecutiveAbove int64 = 1_000_000
 type Outside struct {
 	RegisterCount              int64 // people in the register
 	RegisterCompensationTotal  int64 // Σ compensation_amount over the register (yen)
-	CompensationExecutiveAbove int64 // 0 = DefaultCompensationExecutiveAbove
+	CompensationExecutiveAbove int64 // 0 = the case's rule set's amount
 }
 
 // CompensationTotal is the case's compensation in yen: the larger of the
@@ -162,7 +151,7 @@ func CompensationLimit(c *Case) int64 {
 	if c.Outside.CompensationExecutiveAbove > 0 {
 		return c.Outside.CompensationExecutiveAbove
 	}
-	return DefaultCompensationExecutiveAbove
+	return c.Rules().CompensationExecutiveAbove
 }
 
 func compensationAboveLimit(c *Case) bool { return CompensationTotal(c) > CompensationLimit(c) }

@@ -3,6 +3,7 @@ package incident
 import (
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -47,6 +48,8 @@ type decider struct {
 	actor  Actor
 	now    time.Time
 	events []Event
+	// presets are the opening facts taken from the template (OpenCase).
+	presets []string
 }
 
 func (d *decider) emit(t EventType, p map[string]any) error {
@@ -113,19 +116,44 @@ func (cmd OpenCase) decide(d *decider) error {
 	if title == "" || utf8.RuneCountInString(title) > 200 {
 		fes = append(fes, FieldError{Field: "title", JA: "件名を200文字以内で入力してください。", EN: "title is required, at most 200 characters"})
 	}
-	facts, ferrs := NormalizePatch(cmd.Facts, d.now)
+	r := cmd.Rules
+	if r == nil {
+		r = DefaultRules()
+	}
+	given, kept := cmd.Facts, []string(nil)
+	if cmd.Template != "" {
+		t, ok := r.Template(cmd.Template)
+		if !ok {
+			fes = append(fes, FieldError{Field: "template", JA: "事案の類型（雛形）が見つかりません。", EN: "unknown template"})
+		} else {
+			given, kept = withPresets(t, cmd.Facts)
+		}
+	}
+	facts, ferrs := NormalizePatch(given, d.now)
 	fes = append(fes, ferrs...)
 	if len(fes) > 0 {
 		return Invalid("入力内容を確認してください。", "check the input", fes...)
 	}
+	if reg, ok := RulesOf(r.Version); !ok || reg.Hash != r.Hash {
+		return Internal("open case: rule set version %d is not registered", r.Version)
+	}
+	// The case pins the rule set (version and hash, inside the hash chain):
+	// it is decided under it until an approved move says otherwise.
+	opened := map[string]any{
+		"case_id": cmd.ID, "number": cmd.Number, "title": title, "drill": cmd.Drill, "owner_id": cmd.OwnerID,
+		"rules_version": r.Version, "rules_hash": r.Hash,
+	}
+	if cmd.Template != "" {
+		opened["template"] = cmd.Template
+	}
+	if err := d.emit(EventCaseOpened, opened); err != nil {
+		return err
+	}
 	if err := d.canWriteFacts(facts); err != nil {
 		return err
 	}
-	if err := d.emit(EventCaseOpened, map[string]any{
-		"case_id": cmd.ID, "number": cmd.Number, "title": title, "drill": cmd.Drill, "owner_id": cmd.OwnerID,
-	}); err != nil {
-		return err
-	}
+	d.presets = kept
+	defer func() { d.presets = nil }()
 	return d.changeFacts(facts)
 }
 
@@ -179,6 +207,10 @@ func (d *decider) changeFacts(f Facts) error {
 		return nil
 	}
 	p := map[string]any{"changes": changes}
+	if len(d.presets) > 0 {
+		// The opening facts that are the template's suggestion, untouched.
+		p["template"], p["preset"] = d.sim.Template, d.presets
+	}
 	// A filing time names the approved document it filed (documents.go).
 	docs, err := d.filingDocuments(changes)
 	if err != nil {
@@ -196,7 +228,7 @@ func (cmd TickChecklist) decide(d *decider) error {
 	if err := d.requireOpen(); err != nil {
 		return err
 	}
-	it, ok := checklistIndex[cmd.ItemID]
+	it, ok := d.sim.ChecklistItem(cmd.ItemID)
 	if !ok {
 		return Invalid("チェック項目が見つかりません。", "unknown checklist item",
 			FieldError{Field: "item_id", JA: "チェック項目が見つかりません。", EN: "unknown checklist item"})
@@ -355,11 +387,11 @@ func (d *decider) checkStageRequest(cmd SubmitRequest) error {
 	if !cmd.Stage.Valid() {
 		return Invalid("段階が正しくありません。", "unknown stage", FieldError{Field: "stage", JA: "段階が正しくありません。", EN: "unknown stage"})
 	}
-	def := defOf(cmd.Stage)
+	def := d.sim.Rules().Def(cmd.Stage)
 	if err := canWriteStage(d.actor, d.sim, cmd.Stage); err != nil {
 		return err
 	}
-	if _, ok := policyRule(cmd.Kind, cmd.Stage); !ok {
+	if _, ok := d.sim.Rules().policyRule(cmd.Kind, cmd.Stage); !ok {
 		what := map[RequestKind][2]string{KindSkip: {"スキップ", "skipped"}, KindDefer: {"延期", "deferred"}, KindComplete: {"完了", "completed"}}[cmd.Kind]
 		return Unmet("「"+def.LabelJA+"」は"+what[0]+"できません。", def.LabelEN+" cannot be "+what[1]+".",
 			[]Missing{{Item: string(cmd.Kind), JA: "この段階では" + what[0] + "できません。", EN: "not allowed for this stage"}})
@@ -394,7 +426,7 @@ func (d *decider) checkStageRequest(cmd SubmitRequest) error {
 			return Invalid("延期の理由を選んでください。", "choose a deferral reason",
 				FieldError{Field: "reason_code", JA: "延期できる理由ではありません（GL 3-5-4-2）。", EN: "not an allowed deferral reason"})
 		}
-		if fe := checkReviewBy(cmd.ReviewBy, d.now); fe != nil {
+		if fe := checkReviewBy(cmd.ReviewBy, d.now, d.sim.Rules().Law.NoticeDeferralMaxDays); fe != nil {
 			return Invalid("見直し期限を確認してください。", "check the review date", *fe)
 		}
 	}
@@ -402,16 +434,17 @@ func (d *decider) checkStageRequest(cmd SubmitRequest) error {
 }
 
 // checkReviewBy: a deferral's review date is a JST date from today to
-// today + MaxDeferDays.
-func checkReviewBy(s string, now time.Time) *FieldError {
+// today + maxDays (the rule set's notice_deferral_max_days).
+func checkReviewBy(s string, now time.Time, maxDays int) *FieldError {
 	d, err := time.ParseInLocation(time.DateOnly, s, jst)
 	if err != nil {
 		return &FieldError{Field: "review_by", JA: "見直し期限を日付（YYYY-MM-DD）で入力してください。", EN: "review date must be YYYY-MM-DD"}
 	}
 	n := now.In(jst)
 	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, jst)
-	if d.Before(today) || d.After(today.AddDate(0, 0, MaxDeferDays)) {
-		return &FieldError{Field: "review_by", JA: "見直し期限は今日から7日以内にしてください。", EN: "review date must be within 7 days from today"}
+	if d.Before(today) || d.After(today.AddDate(0, 0, maxDays)) {
+		n := strconv.Itoa(maxDays)
+		return &FieldError{Field: "review_by", JA: "見直し期限は今日から" + n + "日以内にしてください。", EN: "review date must be within " + n + " days from today"}
 	}
 	return nil
 }
@@ -494,7 +527,7 @@ func requestCriteria(c *Case, r *Request) []Missing {
 	case KindComplete:
 		return ExitCriteria(r.Stage, c.exitInput())
 	case KindSkip:
-		def := defOf(r.Stage)
+		def := c.Rules().Def(r.Stage)
 		if rs, ok := def.reason(def.SkipReasons, r.ReasonCode); ok && rs.Check != nil {
 			return rs.Check(c.Facts)
 		}

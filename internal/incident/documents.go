@@ -91,41 +91,22 @@ type DocumentRule struct {
 	Slots []Slot
 }
 
-var documentPolicy = []DocumentRule{
-	// Preliminary report filing: the head of general affairs.
-	{DocReportPrelim, always(RoleManager)},
-	// Final report: the head; the privacy officer countersigns.
-	{DocReportFinal, always(RoleManager, RolePrivacyOfficer)},
-	// Individual-notice content: the head; a notice that offers compensation
-	// (the compensation letter) also the CEO.
-	{DocNotice, append(always(RoleManager), when(RoleExecutive, CondCompensationOffered))},
-	// Publication: the head and the CEO.
-	{DocAnnouncement, always(RoleManager, RoleExecutive)},
-	// Warning letter: the head (the injunction suit is the CEO's, on the stage).
-	{DocWarningLetter, always(RoleManager)},
-}
-
 func compensationOffered(c *Case) bool {
 	f := c.Facts.Str("compensation_form")
 	return f != "" && f != "none"
 }
 
-// DocumentPolicy returns the document-kind rows of the approval policy (a copy).
-func DocumentPolicy() []DocumentRule { return append([]DocumentRule(nil), documentPolicy...) }
+// DocumentPolicy returns the document-kind rows of the default rule set's
+// approval policy.
+func DocumentPolicy() []DocumentRule { return DefaultRules().DocumentPolicy() }
 
-func documentRule(k DocKind) (DocumentRule, bool) {
-	for _, r := range documentPolicy {
-		if r.Doc == k {
-			return r, true
-		}
-	}
-	return DocumentRule{}, false
-}
+// DocKinds lists the document kinds.
+var DocKinds = []DocKind{DocReportPrelim, DocReportFinal, DocNotice, DocAnnouncement, DocWarningLetter}
 
 // RequiredDocumentSlots returns the slots required to finalise a document
 // of kind k on c now, in route order; ok is false for an unknown kind.
 func RequiredDocumentSlots(k DocKind, c *Case) ([]RequiredSlot, bool) {
-	r, ok := documentRule(k)
+	r, ok := c.Rules().documentRule(k)
 	if !ok {
 		return nil, false
 	}
@@ -175,7 +156,7 @@ func (d *decider) checkFinaliseRequest(cmd SubmitRequest) error {
 		return Invalid("確定する文書の版を指定してください。", "name the document version to finalise",
 			FieldError{Field: "doc_version", JA: "確定する文書の版を指定してください。", EN: "required"})
 	}
-	if _, ok := documentRule(doc.Kind); !ok {
+	if _, ok := d.sim.Rules().documentRule(doc.Kind); !ok {
 		return Invalid("文書の種類が正しくありません。", "unknown document kind",
 			FieldError{Field: "kind", JA: "文書の種類が正しくありません。", EN: "unknown document kind"})
 	}

@@ -1,5 +1,7 @@
 package incident
 
+import "github.com/leakdesk/leakdesk/internal/rules"
+
 // FieldKind says how a fact is entered and how its value is encoded (see
 // docs/facts-contract.md).
 type FieldKind string
@@ -33,6 +35,8 @@ type Field struct {
 	// NotFuture datetimes must not lie more than 5 minutes after "now".
 	NotFuture bool   `json:"not_future,omitempty"`
 	Help      string `json:"help,omitempty"`
+	// company marks a fact the rule set added (extra_facts), not the engine.
+	company bool
 }
 
 func fld(name string, kind FieldKind, ja, en string) Field {
@@ -285,9 +289,7 @@ var fieldList = concat(
 			"newspaper_ad", "新聞広告", "Newspaper ad")),
 		fld("publication_content_ref", KindText, "公表文の保管場所", "Published text reference"),
 		fld("publication_omission_reason", KindLongText, "公表しない理由", "Why not published"),
-		fld("inquiry_desk_type", KindEnum, "問い合わせ窓口の種類", "Inquiry desk type").opts(opts(
-			"dedicated_phone", "専用電話", "Dedicated phone line",
-			"email", "メール", "Email")),
+		fld("inquiry_desk_type", KindEnum, "問い合わせ窓口の種類", "Inquiry desk type").opts(deskTypeOptions),
 		fld("inquiry_desk_owner_dept", KindText, "窓口の担当部署", "Desk owner department"),
 		fld("inquiry_desk_opened_at", KindDateTime, "窓口の開設日時", "Desk opened at"),
 		fld("inquiry_desk_close_date", KindDate, "窓口の閉鎖予定日", "Planned desk closing date"),
@@ -354,7 +356,23 @@ var fieldList = concat(
 			"claimed", "請求済み", "Claimed",
 			"settled", "解決済み", "Settled")).restricted(),
 	),
+	companyFields(rules.V1()),
 )
+
+// companyFields are the extra facts a rule set adds to its stages. Fact
+// definitions are one table for every case, so they come from version 1;
+// a later version's extra facts join the table when i16b's versions land.
+func companyFields(rs *rules.RuleSet) []Field {
+	var out []Field
+	for _, s := range Stages {
+		for _, f := range rs.Stages[string(s)].ExtraFacts {
+			fd := Field{Name: f.Name, Stage: s, Kind: FieldKind(f.Kind), LabelJA: f.LabelJA, LabelEN: f.LabelEN,
+				Options: ruleOpts(f.Options), Restricted: f.Restricted, company: true}
+			out = append(out, fd)
+		}
+	}
+	return out
+}
 
 func concat(groups ...[]Field) []Field {
 	var out []Field

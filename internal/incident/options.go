@@ -3,6 +3,8 @@ package incident
 // Option sets shared by several fields. Values are API names; JA is shown to
 // users. Lists of values come from domain.md §1.0 and the stage tables.
 
+import "github.com/leakdesk/leakdesk/internal/rules"
+
 // Option is one allowed value of an enum or set field.
 type Option struct {
 	Value string `json:"value"`
@@ -115,23 +117,36 @@ var (
 		"negligence", "過失", "Negligence",
 		"none", "なし", "None")
 
-	sanctionOptions = opts(
-		"none", "処分なし", "No sanction",
-		"reprimand", "譴責", "Reprimand",
-		"pay_cut", "減給", "Pay cut",
-		"suspension", "出勤停止", "Suspension",
-		"demotion", "降格", "Demotion",
-		"advised_resignation", "諭旨解雇", "Advised resignation",
-		"disciplinary_dismissal", "懲戒解雇", "Disciplinary dismissal")
-
-	// Skip and deferral reason codes of the customer-notice stage, shared by
-	// the fact fields and the stage table.
-	omitReasonOptions = opts(
-		"recovered_unviewed", "第三者の閲覧前に回収（漏えいに当たらない）", "Recovered before anyone viewed it (not a leak)",
-		"high_level_encryption", "高度な暗号化等により報告・通知の対象外", "High-level encryption: outside reporting and notice",
-		"later_found_not_reportable", "後に報告対象外と判明", "Later found not reportable",
-		"not_reportable_low_risk", "報告対象外かつ低リスク（社内方針）", "Not reportable and low risk (company policy)")
-	deferReasonOptions = opts(
-		"takedown_in_progress", "削除要請中で通知により被害拡大のおそれ", "Takedown still in progress; notice could make things worse",
-		"facts_too_thin", "判明事実が少なく通知で混乱を招くおそれ", "Too little known yet; notice would confuse")
+	// The sanctions of the work rules, the inquiry-desk kinds and the
+	// customer-notice skip and deferral reasons are the rule set's; the facts
+	// that choose among them take version 1's lists (fact definitions are
+	// one table for every case: an old value must always stay readable).
+	sanctionOptions    = sanctionOpts(rules.V1().Sanctions)
+	deskTypeOptions    = ruleOpts(rules.V1().InquiryDesk.Types)
+	omitReasonOptions  = reasonOpts(rules.V1().Stages[string(StageCustomerNotice)].SkipReasons)
+	deferReasonOptions = reasonOpts(rules.V1().Stages[string(StageCustomerNotice)].DeferReasons)
 )
+
+func sanctionOpts(list []rules.Sanction) []Option {
+	out := make([]Option, len(list))
+	for i, s := range list {
+		out[i] = Option{Value: s.Code, JA: s.JA, EN: s.EN}
+	}
+	return out
+}
+
+func ruleOpts(list []rules.Option) []Option {
+	out := make([]Option, len(list))
+	for i, s := range list {
+		out[i] = Option{Value: s.Code, JA: s.JA, EN: s.EN}
+	}
+	return out
+}
+
+func reasonOpts(list []rules.Reason) []Option {
+	out := make([]Option, len(list))
+	for i, s := range list {
+		out[i] = Option{Value: s.Code, JA: s.JA, EN: s.EN}
+	}
+	return out
+}

@@ -54,52 +54,11 @@ type PolicyRule struct {
 	Slots []Slot
 }
 
-func always(roles ...Role) []Slot {
-	out := make([]Slot, len(roles))
-	for i, r := range roles {
-		out[i] = Slot{Role: r}
-	}
-	return out
-}
+// The rows themselves are the rule set's (internal/rules, "approvals");
+// Rules compiles them and the case's version decides (Case.Rules).
 
-func when(r Role, c CondID) Slot { return Slot{Role: r, When: c} }
-
-var approvalPolicy = []PolicyRule{
-	// G1: the head of general affairs, or the deputy when absent.
-	{KindComplete, StageDiscovery, always(RoleManager)},
-	{KindComplete, StageInvestigation, append(always(RoleManager), when(RolePrivacyOfficer, CondNotReportable))},
-	{KindComplete, StagePoliceReport, append(always(RoleManager), when(RoleExecutive, CondAccusation))},
-	{KindSkip, StagePoliceReport, always(RoleManager)},
-	{KindComplete, StageContainment, append(always(RoleManager), when(RoleExecutive, CondInjunction))},
-	{KindComplete, StageCustomerNotice, append(always(RoleManager), when(RoleExecutive, CondPublication), when(RoleExecutive, CondCompensationAbove))},
-	{KindSkip, StageCustomerNotice, always(RoleManager, RolePrivacyOfficer)},
-	{KindDefer, StageCustomerNotice, always(RoleManager, RolePrivacyOfficer)},
-	// The final report is countersigned by the privacy officer.
-	{KindComplete, StageRegulatorReport, always(RoleManager, RolePrivacyOfficer)},
-	{KindSkip, StageRegulatorReport, always(RoleManager, RolePrivacyOfficer)},
-	{KindComplete, StageRecurrencePrevention, always(RolePrivacyOfficer)},
-	// HR decides sanctions; an accusation is general affairs' act (SEED003 Art. 10(2)) and needs
-	// the CEO (§5.3), as does a dismissal-level sanction.
-	{KindComplete, StageDiscipline, append(always(RoleHR), when(RoleManager, CondAccusation), when(RoleExecutive, CondAccusation), when(RoleExecutive, CondDismissal))},
-	{KindSkip, StageDiscipline, always(RoleHR, RoleManager)},
-	{KindClose, "", always(RolePrivacyOfficer)},
-	{KindCloseNotIncident, "", always(RoleManager, RolePrivacyOfficer)},
-}
-
-// Policy returns the approval policy rules (a copy).
-func Policy() []PolicyRule { return append([]PolicyRule(nil), approvalPolicy...) }
-
-func policyRule(kind RequestKind, stage Stage) (PolicyRule, bool) {
-	if kind.CaseLevel() {
-		stage = ""
-	}
-	for _, r := range approvalPolicy {
-		if r.Kind == kind && r.Stage == stage {
-			return r, true
-		}
-	}
-	return PolicyRule{}, false
-}
+// Policy returns the approval policy rows of the default rule set.
+func Policy() []PolicyRule { return DefaultRules().Policy() }
 
 // RequiredSlot is one slot required on a case now, with the condition that
 // makes it required (nil for a slot that is always required).
@@ -114,7 +73,7 @@ type RequiredSlot struct {
 // one person fills it. ok is false when the policy has no rule, i.e. the
 // request kind is not allowed for the stage.
 func RequiredSlots(kind RequestKind, stage Stage, c *Case) (slots []RequiredSlot, ok bool) {
-	r, ok := policyRule(kind, stage)
+	r, ok := c.Rules().policyRule(kind, stage)
 	if !ok {
 		return nil, false
 	}
@@ -152,4 +111,9 @@ func RequiredApprovals(kind RequestKind, stage Stage, c *Case) (roles []Role, ok
 		roles = append(roles, s.Role)
 	}
 	return roles, ok
+}
+
+// policyRule is the default rule set's row for (kind, stage).
+func policyRule(kind RequestKind, stage Stage) (PolicyRule, bool) {
+	return DefaultRules().policyRule(kind, stage)
 }

@@ -31,6 +31,17 @@ type ExitInput struct {
 	OwnerID   int64
 	// Records are the case's records that count (not withdrawn).
 	Records []*Record
+	// Rules is the case's rule set (nil = the default one); Extra the
+	// checklist items its template added.
+	Rules *Rules
+	Extra []ChecklistItem
+}
+
+func (in ExitInput) rules() *Rules {
+	if in.Rules == nil {
+		return DefaultRules()
+	}
+	return in.Rules
 }
 
 // Reason is an allowed reason code for a skip or a deferral. Check, when
@@ -57,93 +68,61 @@ type StageDef struct {
 	// needs a written note in addition to the code.
 	SkipReasons []Reason
 	// DeferReasons non-empty = the stage may be deferred (customer notice,
-	// GL 3-5-4-2), with a review date at most MaxDeferDays ahead.
+	// GL 3-5-4-2), with a review date at most the rule set's
+	// notice_deferral_max_days ahead.
 	DeferReasons []Reason
 	// Writers may record the stage's facts, tick its checklist and submit
 	// its requests.
 	Writers []Role
 }
 
-// MaxDeferDays is the longest a customer-notice deferral may run before its
-// review date (domain.md §3.5, configurable there; fixed here).
-const MaxDeferDays = 7
-
-var handlers = []Role{RoleStaff, RoleManager}
-
+// stageTable holds what the engine decides by code: labels, entry rules
+// and exit criteria. The reasons and writers of each stage come from the
+// rule set (Rules.Def).
 var stageTable = []StageDef{
 	{
 		Stage: StageDiscovery, LabelJA: "発見・第一報", LabelEN: "Discovery and first report",
 		EntryJA: "案件の登録時に開始", EntryEN: "Opens when the case is created",
-		Opens:   func(EntryInput) bool { return true },
-		Exit:    exitDiscovery,
-		Writers: handlers,
+		Opens: func(EntryInput) bool { return true },
+		Exit:  exitDiscovery,
 	},
 	{
 		Stage: StageInvestigation, LabelJA: "調査・原因究明・影響範囲", LabelEN: "Investigation, cause and scope",
 		EntryJA: "第一報の承認（G1）後に開始", EntryEN: "Opens when discovery is approved (gate G1)",
-		Opens: g1Passed, Exit: exitInvestigation, Writers: handlers,
+		Opens: g1Passed, Exit: exitInvestigation,
 	},
 	{
 		Stage: StagePoliceReport, LabelJA: "被害届・紛失届・捜査協力", LabelEN: "Police report and cooperation",
 		EntryJA: "第一報の承認（G1）後に開始", EntryEN: "Opens when discovery is approved (gate G1)",
-		Opens: g1Passed, Exit: exitPolice, Writers: handlers,
-		SkipReasons: []Reason{
-			{Code: "NO_CRIME_SELF_CAUSED", JA: "自社の誤送信・誤掲載・設定ミスで、不正利用の兆候がない", EN: "Own staff's mistake with no sign of misuse: no offender"},
-			{Code: "ITEM_RECOVERED", JA: "紛失物を回収した", EN: "The item was recovered"},
-			{Code: "PURE_INTERNAL_LOSS", JA: "社内での紛失（滅失であり漏えいではない）", EN: "Lost inside the premises: a loss, not a leak"},
-		},
+		Opens: g1Passed, Exit: exitPolice,
 	},
 	{
 		Stage: StageContainment, LabelJA: "被害拡大防止・流出先特定・監視・返還請求・警告・差止め", LabelEN: "Containment, destination, monitoring and legal steps",
 		EntryJA: "第一報の承認（G1）後に開始", EntryEN: "Opens when discovery is approved (gate G1)",
-		Opens: g1Passed, Exit: exitContainment, Writers: handlers,
+		Opens: g1Passed, Exit: exitContainment,
 	},
 	{
 		Stage: StageCustomerNotice, LabelJA: "本人通知・謝罪・公表・問い合わせ窓口・賠償", LabelEN: "Customer notice, apology, publication, inquiry desk, compensation",
 		EntryJA: "G1後、報告事項1・2・4・5（発生日時又は認知日時、情報項目、原因、二次被害）が一部でも記録されるか、調査が完了した時点で開始",
 		EntryEN: "Opens after G1 once report items 1, 2, 4, 5 are partly recorded, or when the investigation is done",
-		Opens:   opensCustomerNotice, Exit: exitCustomerNotice, Writers: handlers,
-		SkipReasons: []Reason{
-			{Code: "recovered_unviewed", JA: "第三者の閲覧前に回収（漏えいに当たらない）", EN: "Recovered before anyone viewed it (not a leak)",
-				Check: factIsTrue("recovered_unviewed", "「閲覧前に回収」が記録されていません。", "Recovered-unviewed is not recorded as true.")},
-			{Code: "high_level_encryption", JA: "高度な暗号化等により報告・通知の対象外", EN: "High-level encryption: outside reporting and notice",
-				Check: factEquals("encryption", "high_level", "暗号化が「高度な暗号化」と記録されていません。", "Encryption is not recorded as high-level.")},
-			{Code: "later_found_not_reportable", JA: "後に報告対象外と判明", EN: "Later found not reportable",
-				Check: findingNotReportable},
-			{Code: "not_reportable_low_risk", JA: "報告対象外かつ低リスク（社内方針）", EN: "Not reportable and low risk (company policy)",
-				Check: findingNotReportable},
-		},
-		DeferReasons: []Reason{
-			{Code: "takedown_in_progress", JA: "削除要請中で通知により被害拡大のおそれ", EN: "Takedown still in progress; notice could make things worse"},
-			{Code: "facts_too_thin", JA: "判明事実が少なく通知で混乱を招くおそれ", EN: "Too little known yet; notice would confuse"},
-		},
+		Opens:   opensCustomerNotice, Exit: exitCustomerNotice,
 	},
 	{
 		Stage: StageRegulatorReport, LabelJA: "個人情報保護委員会への報告（速報・確報）", LabelEN: "Report to the Commission (preliminary and final)",
 		EntryJA: "第一報の承認（G1）後に開始（期限は認知日から起算）", EntryEN: "Opens when discovery is approved (gate G1); the clock runs from recognized_at",
-		Opens: g1Passed, Exit: exitRegulator, Writers: handlers,
-		SkipReasons: []Reason{
-			{Code: "NOT_REPORTABLE", JA: "報告対象外との判断（理由を記載）", EN: "Not-reportable finding (with rationale)",
-				Check: func(f Facts) []Missing {
-					m := findingNotReportable(f)
-					return append(m, need(f, "voluntary_report")...)
-				}},
-		},
+		Opens: g1Passed, Exit: exitRegulator,
 	},
 	{
 		Stage: StageRecurrencePrevention, LabelJA: "再発防止策", LabelEN: "Recurrence prevention",
 		EntryJA: "G1後、暫定的な原因（原因の記録又は「不明（調査中）」以外の原因分類）が記録されるか、調査が完了した時点で開始",
 		EntryEN: "Opens after G1 once a preliminary cause is recorded, or when the investigation is done",
-		Opens:   opensRecurrence, Exit: exitRecurrence, Writers: handlers,
+		Opens:   opensRecurrence, Exit: exitRecurrence,
 	},
 	{
 		Stage: StageDiscipline, LabelJA: "懲戒処分・告発", LabelEN: "Discipline and accusation",
 		EntryJA: "調査の完了（関与者の特定）後に開始", EntryEN: "Opens when the investigation is done (who was involved is known)",
 		Opens: func(in EntryInput) bool { return in.States[StageInvestigation] == StateDone },
-		Exit:  exitDiscipline, Writers: []Role{RoleHR},
-		SkipReasons: []Reason{
-			{Code: "NO_INDIVIDUAL_FAULT", JA: "個人の過失なし（外部攻撃、ベンダーの不具合など）", EN: "No individual fault (e.g. external attack, vendor defect)"},
-		},
+		Exit:  exitDiscipline,
 	},
 }
 
@@ -163,11 +142,17 @@ func defOf(s Stage) *StageDef {
 	return &stageTable[i]
 }
 
-// StageTable returns the stage table (a copy of the rows).
-func StageTable() []StageDef { return append([]StageDef(nil), stageTable...) }
+// StageTable returns the stage table under the default rule set.
+func StageTable() []StageDef {
+	out := make([]StageDef, len(stageTable))
+	for i, d := range stageTable {
+		out[i] = DefaultRules().Def(d.Stage)
+	}
+	return out
+}
 
-// Def returns the table row of stage s.
-func Def(s Stage) StageDef { return *defOf(s) }
+// Def returns the row of stage s under the default rule set.
+func Def(s Stage) StageDef { return DefaultRules().Def(s) }
 
 // Skippable reports whether the stage may be skipped at all.
 func (d StageDef) Skippable() bool { return len(d.SkipReasons) > 0 }
@@ -182,10 +167,15 @@ func (d StageDef) reason(list []Reason, code string) (Reason, bool) {
 }
 
 // ExitCriteria returns what is still missing before stage s can be
-// completed: the stage's own rule plus unticked RequiredForExit items.
-// An empty result means the criteria are met.
+// completed: the stage's own rule plus unticked RequiredForExit items of
+// the rule set in.Rules (the default one when nil) and of the case's
+// template items. An empty result means the criteria are met.
 func ExitCriteria(s Stage, in ExitInput) []Missing {
 	d := defOf(s)
+	r := in.Rules
+	if r == nil {
+		r = DefaultRules()
+	}
 	var m []Missing
 	if d.Exit != nil {
 		m = d.Exit(in)
@@ -193,9 +183,14 @@ func ExitCriteria(s Stage, in ExitInput) []Missing {
 	if rec := recordExits[s]; rec != nil {
 		m = append(m, rec(in)...)
 	}
-	for _, it := range checklist {
+	for _, it := range r.checklist {
 		if it.Stage == s && it.RequiredForExit && !in.Checklist[it.ID].Checked {
-			m = append(m, missingTick(it.ID))
+			m = append(m, missingTick(it))
+		}
+	}
+	for _, it := range in.Extra {
+		if it.Stage == s && it.RequiredForExit && !in.Checklist[it.ID].Checked {
+			m = append(m, missingTick(it))
 		}
 	}
 	return m
@@ -254,8 +249,10 @@ func exitDiscovery(in ExitInput) []Missing {
 	if mn := f.Str("involves_my_number"); mn == "yes" || mn == "unknown" {
 		m = append(m, need(f, "mynumber_officer_notified_at")...)
 	}
-	if f.Str("discovery_source") == "customer_complaint" && !in.Checklist[StageDiscovery.item("customer_interview")].Checked {
-		m = append(m, missingTick(StageDiscovery.item("customer_interview")))
+	if id := StageDiscovery.item("customer_interview"); f.Str("discovery_source") == "customer_complaint" && !in.Checklist[id].Checked {
+		if it, ok := in.rules().LookupChecklistItem(id); ok {
+			m = append(m, missingTick(it))
+		}
 	}
 	return m
 }
@@ -442,9 +439,8 @@ func need(f Facts, names ...string) []Missing {
 	return m
 }
 
-func missingTick(id string) Missing {
-	it := checklistIndex[id]
-	return Missing{Item: id, JA: "チェック項目「" + it.JA + "」が未完了です。", EN: "Checklist item not ticked: " + it.EN}
+func missingTick(it ChecklistItem) Missing {
+	return Missing{Item: it.ID, JA: "チェック項目「" + it.JA + "」が未完了です。", EN: "Checklist item not ticked: " + it.EN}
 }
 
 func factIsTrue(name, ja, en string) func(Facts) []Missing {

@@ -29,18 +29,19 @@ type Room struct {
 var Rooms = []Room{
 	{
 		Name:       "domain",
-		Holds:      "the case aggregate, stage table, approval policy, law as code, the hash chain: no HTTP, SQL, templates or clock",
-		Packages:   []string{"internal/incident", "internal/appi", "internal/chain"},
+		Holds:      "the case aggregate, stage table, approval policy, the company's rule set as data, law as code, the hash chain: no HTTP, SQL, templates or clock",
+		Packages:   []string{"internal/incident", "internal/rules", "internal/appi", "internal/chain"},
 		StdlibOnly: true,
 		NoStd:      []string{"net/http", "database/sql", "html/template", "os/exec"},
 	},
 	{
 		Name: "lib",
 		Holds: "pure code over domain types with no database and no network: auditor's reading (audit), case-file ZIP (archive), " +
-			"Merkle checkpoints, CSV parsing, document rendering, field encryption (pii), passwords/tokens/roles (auth), config",
+			"Merkle checkpoints, CSV parsing, document rendering, field encryption (pii), passwords/tokens/roles (auth), config, " +
+			"rule-set files checked against their JSON Schema (rulefile)",
 		Packages: []string{
 			"internal/audit", "internal/archive", "internal/checkpoint", "internal/csvimport", "internal/documents",
-			"internal/pii", "internal/auth", "internal/config", "internal/buildinfo",
+			"internal/pii", "internal/auth", "internal/config", "internal/buildinfo", "internal/rulefile",
 		},
 		MayImport: []string{"domain"},
 	},

@@ -116,7 +116,7 @@ type Service struct {
 // prepares, but does not start, the River workers. River's tables must exist (Migrate).
 func New(st *store.Store, cfg Config) (*Service, error) {
 	if len(cfg.Offsets) == 0 {
-		cfg.Offsets = []time.Duration{24 * time.Hour, 2 * time.Hour}
+		cfg.Offsets = incident.DefaultRules().Set.Offsets()
 	}
 	for _, o := range cfg.Offsets {
 		if o <= 0 {
@@ -133,7 +133,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 		cfg.MaxAttempts = 2000
 	}
 	if cfg.Law.Calendar == nil {
-		cfg.Law = appi.DefaultOptions()
+		cfg.Law = incident.DefaultRules().Law
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -270,7 +270,7 @@ func (s *Service) hook(ctx context.Context, tx pgx.Tx, c *incident.Case, events 
 		}
 	}
 	if assessSeq != 0 {
-		if err := syncIndex(ctx, tx, c, assessSeq, s.cfg.Law, now); err != nil {
+		if err := syncIndex(ctx, tx, c, assessSeq, c.LawOptions(s.cfg.Law), now); err != nil {
 			return err
 		}
 	} else if statusChanged {

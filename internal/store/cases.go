@@ -597,10 +597,10 @@ func projection(c *incident.Case) (cols []string, vals []any, err error) {
 		measureDue = d
 	}
 	cols = []string{"number", "title", "status", "drill", "version", "owner_id", "created_by", "created_at", "updated_at",
-		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state", "involved_ids", "measure_due"}
+		"recognized_at", "current_stage", "pending_requests", "next_due_at", "search_text", "state", "involved_ids", "measure_due", "rules_version"}
 	vals = []any{c.Number, c.Title, string(c.Status), c.Drill, c.Version, owner, c.CreatedBy, Now(c.CreatedAt), Now(c.UpdatedAt),
 		factTime(c.Facts, "recognized_at"), string(CurrentStage(c)), len(c.PendingRequests()), nextDue(c), searchText(c), state,
-		c.InvolvedIDs(), measureDue}
+		c.InvolvedIDs(), measureDue, c.Rules().Version}
 	return cols, vals, nil
 }
 

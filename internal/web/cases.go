@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web/view"
@@ -25,12 +26,52 @@ func (s *Server) canOpenCase(r *http.Request) bool {
 
 // --- new case ---
 
-func (s *Server) newCaseForm(r *http.Request, title string, drill bool, values map[string][]string, errs map[string]string) view.NewCaseForm {
+func (s *Server) newCaseForm(r *http.Request, title string, drill bool, values map[string][]string, errs map[string]string, template string) view.NewCaseForm {
 	f := view.NewCaseForm{Title: title, Drill: drill, Errors: errs}
+	lang := s.lang(r)
+	templates, err := s.svc.Templates(r.Context())
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "templates", "err", err)
+	}
+	var presets incident.Facts
+	for _, t := range templates {
+		f.Templates = append(f.Templates, view.TemplateOption{ID: t.ID, JA: t.JA, EN: t.EN, Selected: t.ID == template})
+		if t.ID == template {
+			f.Template, presets = templateSuggestion(t, lang), incident.Facts(t.Facts)
+		}
+	}
 	for _, fd := range incident.FieldsOf(incident.StageDiscovery) {
-		f.Fields = append(f.Fields, fieldView(fd, nil, values, errs))
+		f.Fields = append(f.Fields, fieldView(fd, presets, values, errs))
 	}
 	return f
+}
+
+// templateSuggestion lists what a template proposes beyond the discovery fields it pre-fills.
+func templateSuggestion(t incident.Template, lang string) *view.TemplateSuggestion {
+	out := &view.TemplateSuggestion{ID: t.ID, JA: t.JA, EN: t.EN, Citation: t.Citation}
+	for _, name := range t.PresetNames() {
+		fd, ok := incident.LookupField(name)
+		if !ok || fd.Stage == incident.StageDiscovery {
+			continue
+		}
+		fv := fieldView(fd, incident.Facts(t.Facts), nil, nil)
+		out.Presets = append(out.Presets, view.Pair{Label: pick(lang, fd.LabelJA, fd.LabelEN), Value: fv.Shown})
+	}
+	for _, it := range t.Items {
+		out.Items = append(out.Items, view.Pair{Label: pick(lang, it.Stage.LabelJA(), it.Stage.LabelEN()), Value: pick(lang, it.JA, it.EN)})
+	}
+	for _, st := range incident.Stages {
+		code := t.Skips[st]
+		if code == "" {
+			continue
+		}
+		for _, rs := range incident.Def(st).SkipReasons {
+			if rs.Code == code {
+				out.Skips = append(out.Skips, view.Pair{Label: pick(lang, st.LabelJA(), st.LabelEN()), Value: pick(lang, rs.JA, rs.EN)})
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) getNewCase(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +80,7 @@ func (s *Server) getNewCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "新しい案件", "New case")
-	s.render(w, r, http.StatusOK, p, view.NewCasePage(p, s.newCaseForm(r, "", false, nil, map[string]string{})))
+	s.render(w, r, http.StatusOK, p, view.NewCasePage(p, s.newCaseForm(r, "", false, nil, map[string]string{}, r.URL.Query().Get("template"))))
 }
 
 // newCaseInput is the shape check of the new-case form; the discovery facts are checked by the domain.
@@ -56,9 +97,10 @@ func (s *Server) postNewCase(w http.ResponseWriter, r *http.Request) {
 	title := strings.TrimSpace(r.PostFormValue("title"))
 	drill := r.PostFormValue("drill") == "true"
 	patch := formPatch(r, incident.FieldsOf(incident.StageDiscovery))
+	template := r.PostFormValue("template")
 	errs := fieldMap(lang, checkInput(&newCaseInput{Title: title}))
 	if len(errs) == 0 {
-		c, err := s.svc.Open(r.Context(), actor(currentUser(r.Context())), title, patch, drill)
+		c, err := s.svc.OpenWith(r.Context(), actor(currentUser(r.Context())), casework.OpenInput{Title: title, Facts: patch, Drill: drill, Template: template})
 		if err == nil {
 			s.flash(r, flashSuccess, "案件を登録しました: "+c.Number, "Case opened: "+c.Number)
 			http.Redirect(w, r, fmt.Sprintf("/cases/%d", c.ID), http.StatusSeeOther)
@@ -69,7 +111,7 @@ func (s *Server) postNewCase(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p := s.page(r, "新しい案件", "New case")
-	s.render(w, r, http.StatusUnprocessableEntity, p, view.NewCasePage(p, s.newCaseForm(r, title, drill, r.PostForm, errs)))
+	s.render(w, r, http.StatusUnprocessableEntity, p, view.NewCasePage(p, s.newCaseForm(r, title, drill, r.PostForm, errs, template)))
 }
 
 // formPatch turns the posted form into a merge patch of the given fields. An empty input means
@@ -216,7 +258,7 @@ func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, status int, 
 		}
 		v.Fields = append(v.Fields, fieldView(f, facts, typed, errs))
 	}
-	for _, item := range incident.Checklist(stage) {
+	for _, item := range c.ChecklistOf(stage) {
 		t := c.Checklist[item.ID]
 		v.Checklist = append(v.Checklist, view.CheckView{Item: item, Tick: t, By: names[t.By]})
 	}
@@ -429,6 +471,16 @@ func caseEventView(c *incident.Case, a incident.Actor, e store.StoredEvent, hash
 	switch {
 	case restricted || !c.EventRestricted(e.Event):
 		ev = eventView(e, names, lang, restricted)
+		if e.Type == incident.EventChecklistTicked && len(ev.Lines) == 0 {
+			// An item of the case's own rule set or template, not of the default checklist.
+			if item, ok := c.ChecklistItem(fmt.Sprint(e.Payload["item"])); ok {
+				mark := "✔ "
+				if b, _ := e.Payload["checked"].(bool); !b {
+					mark = "□ "
+				}
+				ev.Lines = append(ev.Lines, mark+pick(lang, item.JA, item.EN))
+			}
+		}
 	case e.Type == incident.EventFactsChanged ||
 		(e.Type == incident.EventRequestSubmitted && incident.Stage(fmt.Sprint(e.Payload["stage"])) != incident.StageDiscipline):
 		// Open content next to restricted facts (a change of several stages' facts, a request whose
@@ -694,13 +746,16 @@ func (s *Server) postFacts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postChecklist(w http.ResponseWriter, r *http.Request) {
-	item, ok := incident.LookupChecklistItem(r.PostFormValue("item"))
+	// The stage is the item ID's prefix; whether the case's checklist has the item (its rule set's
+	// or its template's) is the domain's check.
+	id := r.PostFormValue("item")
+	stage, ok := incident.ItemStage(id)
 	if !ok {
 		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "チェックリストの項目が見つかりません。", EN: "Unknown checklist item."})
 		return
 	}
-	cmd := incident.TickChecklist{ItemID: item.ID, Checked: r.PostFormValue("checked") == "true", Note: r.PostFormValue("note")}
-	s.caseWrite(w, r, item.Stage, cmd, "チェックリストを更新しました。", "Checklist updated.")
+	cmd := incident.TickChecklist{ItemID: id, Checked: r.PostFormValue("checked") == "true", Note: r.PostFormValue("note")}
+	s.caseWrite(w, r, stage, cmd, "チェックリストを更新しました。", "Checklist updated.")
 }
 
 // requestInput is the shape check of an approval request, shared by the page and the API

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/auth"
+	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
@@ -54,18 +55,22 @@ type apiRequest struct {
 }
 
 type apiCase struct {
-	ID       int64               `json:"id"`
-	Number   string              `json:"number"`
-	Title    string              `json:"title"`
-	Version  int64               `json:"version"`
-	Status   incident.CaseStatus `json:"status"`
-	Drill    bool                `json:"drill"`
-	OwnerID  int64               `json:"owner_id,omitempty"`
-	Facts    incident.Facts      `json:"facts"`
-	Stages   []apiStage          `json:"stages"`
-	Requests []apiRequest        `json:"requests"`
-	Created  time.Time           `json:"created_at"`
-	Updated  time.Time           `json:"updated_at"`
+	ID      int64               `json:"id"`
+	Number  string              `json:"number"`
+	Title   string              `json:"title"`
+	Version int64               `json:"version"`
+	Status  incident.CaseStatus `json:"status"`
+	Drill   bool                `json:"drill"`
+	OwnerID int64               `json:"owner_id,omitempty"`
+	// RulesVersion and RulesHash name the rule set the case was opened under and is decided by.
+	RulesVersion int            `json:"rules_version"`
+	RulesHash    string         `json:"rules_hash"`
+	Template     string         `json:"template,omitempty"`
+	Facts        incident.Facts `json:"facts"`
+	Stages       []apiStage     `json:"stages"`
+	Requests     []apiRequest   `json:"requests"`
+	Created      time.Time      `json:"created_at"`
+	Updated      time.Time      `json:"updated_at"`
 }
 
 func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) apiRequest {
@@ -84,6 +89,7 @@ func toAPIRequest(c *incident.Case, a incident.Actor, full *incident.Request) ap
 
 func toAPICase(c *incident.Case, a incident.Actor) apiCase {
 	out := apiCase{ID: c.ID, Number: c.Number, Title: c.Title, Version: c.Version, Status: c.Status, Drill: c.Drill, OwnerID: c.OwnerID,
+		RulesVersion: c.Rules().Version, RulesHash: c.Rules().Hash, Template: c.Template,
 		Facts: incident.VisibleFacts(a, c), Stages: []apiStage{}, Requests: []apiRequest{}, Created: c.CreatedAt, Updated: c.UpdatedAt}
 	if out.Facts == nil {
 		out.Facts = incident.Facts{}
@@ -119,6 +125,8 @@ type apiNewCase struct {
 	Title string         `json:"title" validate:"required,max=200" label:"件名|title"`
 	Facts map[string]any `json:"facts"`
 	Drill bool           `json:"drill"`
+	// Template is an incident-type template of the rule set in force; facts override its presets.
+	Template string `json:"template" validate:"max=64" label:"雛形|template"`
 }
 
 func (s *Server) apiCreateCase(w http.ResponseWriter, r *http.Request) {
@@ -137,7 +145,7 @@ func (s *Server) apiCreateCase(w http.ResponseWriter, r *http.Request) {
 	}
 	// A title of blanks passes the tag check; the domain trims and refuses it with the same field error.
 	in.Title = strings.TrimSpace(in.Title)
-	c, err := s.svc.Open(r.Context(), a, in.Title, in.Facts, in.Drill)
+	c, err := s.svc.OpenWith(r.Context(), a, casework.OpenInput{Title: in.Title, Facts: in.Facts, Drill: in.Drill, Template: in.Template})
 	if err != nil {
 		s.failErr(w, r, err)
 		return

@@ -54,11 +54,10 @@ var errChecklistItem = &uiError{Code: "invalid", JA: "チェックリストの�
 
 func (s *Server) apiChecklist(w http.ResponseWriter, r *http.Request) {
 	apiCaseCommand(s, w, r, func(in apiChecklistIn) (incident.Command, *uiError) {
-		item, ok := incident.LookupChecklistItem(in.Item)
-		if !ok {
+		if _, ok := incident.ItemStage(in.Item); !ok {
 			return nil, errChecklistItem
 		}
-		return incident.TickChecklist{ItemID: item.ID, Checked: in.Checked, Note: in.Note}, nil
+		return incident.TickChecklist{ItemID: in.Item, Checked: in.Checked, Note: in.Note}, nil
 	})
 }
 
