@@ -158,7 +158,8 @@ func (b *bench) transitionOp(ctx context.Context, w int) error {
 }
 
 // requestAndApprove asks, as staff over the API, to complete the case's discovery stage and
-// approves it as the manager; the answer must say approved.
+// approves it as the manager, in the manager's own right (no deputy is registered: a body claiming
+// a 代理承認 without its principal is refused with 422); the answer must say approved.
 func (b *bench) requestAndApprove(ctx context.Context, caseID int64) error {
 	var rq apiRequestRef
 	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/cases/%d/requests", caseID), b.staff.Token,
@@ -167,7 +168,7 @@ func (b *bench) requestAndApprove(ctx context.Context, caseID int64) error {
 	}
 	var ap apiRequestRef
 	if err := api(ctx, b.baseURL, http.MethodPost, fmt.Sprintf("/api/v1/requests/%d/approve", rq.ID), b.manager.Token,
-		`{"note":"承認します","as_deputy":true}`, http.StatusOK, &ap); err != nil {
+		`{"note":"承認します"}`, http.StatusOK, &ap); err != nil {
 		return err
 	}
 	if ap.State != "approved" {

@@ -90,13 +90,7 @@ func (s *Store) openCase(ctx context.Context, now time.Time, decide func(ctx con
 		if err != nil {
 			return fmt.Errorf("store: snapshot of the opening: %w", err)
 		}
-		if err := insertProjection(ctx, tx, snap); err != nil {
-			return err
-		}
-		if err := copyEvents(ctx, tx, rows); err != nil {
-			return err
-		}
-		if err := syncRequests(ctx, tx, snap); err != nil {
+		if err := writeCase(ctx, tx, snap, rows, true); err != nil {
 			return err
 		}
 		if with != nil {
@@ -239,13 +233,7 @@ func (s *Store) updateCase(ctx context.Context, caseID, ifVersion int64, fn TxCa
 				return fmt.Errorf("store: case %d: apply stored event: %w", caseID, err)
 			}
 		}
-		if err := copyEvents(ctx, tx, rows); err != nil {
-			return err
-		}
-		if err := updateProjection(ctx, tx, lc.base); err != nil {
-			return err
-		}
-		if err := syncRequests(ctx, tx, lc.base); err != nil {
+		if err := writeCase(ctx, tx, lc.base, rows, false); err != nil {
 			return err
 		}
 		if with != nil {
@@ -507,14 +495,6 @@ func chainEvents(caseID int64, last *StoredEvent, events []incident.Event) ([][]
 	return rows, stored, nil
 }
 
-func copyEvents(ctx context.Context, tx pgx.Tx, rows [][]any) error {
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"case_events"}, eventInsertCols, pgx.CopyFromRows(rows))
-	if err != nil {
-		return fmt.Errorf("store: append events: %w", err)
-	}
-	return nil
-}
-
 // allocCaseNumber takes the case's id and its yearly number before the opening's transaction, in a
 // short transaction of its own, so that the year's counter row is locked for one statement instead
 // of through every other open's work and durable commit. That commit need not wait for the disk:
@@ -549,14 +529,25 @@ func (s *Store) allocCaseNumber(ctx context.Context, year int) (int64, string, e
 
 // lockRegistryHead takes the registry's transaction-scoped advisory lock and reads its head (seq 0
 // and the genesis link when it is empty): every append to the registry chain starts here.
+//
+// Both statements go in one batch (one round trip): the head's SELECT takes its own snapshot after
+// the lock was granted, so it sees the row of the open the lock waited for.
 func lockRegistryHead(ctx context.Context, tx pgx.Tx) (int64, []byte, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310001)`); err != nil {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock(7310001)`)
+	b.Queue(`SELECT seq, hash FROM case_registry ORDER BY seq DESC LIMIT 1`)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
 		return 0, nil, fmt.Errorf("store: registry lock: %w", err)
 	}
 	var seq int64
 	prev := chain.GenesisPrev
-	err := tx.QueryRow(ctx, `SELECT seq, hash FROM case_registry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	err := br.QueryRow().Scan(&seq, &prev)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil, fmt.Errorf("store: registry head: %w", err)
+	}
+	if err := br.Close(); err != nil {
 		return 0, nil, fmt.Errorf("store: registry head: %w", err)
 	}
 	return seq, prev, nil
@@ -609,56 +600,99 @@ func projection(c *incident.Case) (cols []string, vals []any, err error) {
 	return cols, vals, nil
 }
 
-func insertProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+// writeCase sends the fixed statements of a case write as one batch, one round trip instead of one
+// per statement: the events (rows from chainEvents), the projection with its snapshot c (inserted
+// for an opening, updated otherwise), and the approvals inbox index of c's requests. Their results
+// are read in order, so the first failure is reported as the statement's own error and the
+// transaction rolls back as before.
+func writeCase(ctx context.Context, tx pgx.Tx, c *incident.Case, events [][]any, opening bool) error {
 	cols, vals, err := projection(c)
 	if err != nil {
 		return err
 	}
+	b := &pgx.Batch{}
+	if opening {
+		// The case row first: the events refer to it.
+		queueInsertProjection(b, c.ID, cols, vals)
+	}
+	for _, row := range events {
+		b.Queue(insertEventSQL, row...)
+	}
+	if !opening {
+		queueUpdateProjection(b, c.ID, cols, vals)
+	}
+	queueSyncRequests(b, c)
+	br := tx.SendBatch(ctx, b)
+	if opening {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("store: insert case: %w", err)
+		}
+	}
+	for range events {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("store: append events: %w", err)
+		}
+	}
+	if !opening {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("store: update case: %w", err)
+		}
+	}
+	for _, r := range c.Requests {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("store: sync request %d: %w", r.ID, err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("store: write case: %w", err)
+	}
+	return nil
+}
+
+// insertEventSQL appends one event with the columns of eventInsertCols.
+var insertEventSQL = func() string {
+	ph := make([]string, len(eventInsertCols))
+	for i := range ph {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return `INSERT INTO case_events (` + strings.Join(eventInsertCols, ", ") + `) VALUES (` + strings.Join(ph, ", ") + `)`
+}()
+
+func queueInsertProjection(b *pgx.Batch, id int64, cols []string, vals []any) {
 	ph := make([]string, len(cols)+1)
 	for i := range ph {
 		ph[i] = fmt.Sprintf("$%d", i+1)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO cases (state_format, id, `+strings.Join(cols, ", ")+`) VALUES ($`+fmt.Sprint(len(ph)+1)+`, `+strings.Join(ph, ", ")+`)`,
-		append(append([]any{c.ID}, vals...), snapshotFormat)...)
-	if err != nil {
-		return fmt.Errorf("store: insert case: %w", err)
-	}
-	return nil
+	b.Queue(`INSERT INTO cases (state_format, id, `+strings.Join(cols, ", ")+`) VALUES ($`+fmt.Sprint(len(ph)+1)+`, `+strings.Join(ph, ", ")+`)`,
+		append(append([]any{id}, vals...), snapshotFormat)...)
 }
 
-func updateProjection(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
-	cols, vals, err := projection(c)
-	if err != nil {
-		return err
-	}
+func queueUpdateProjection(b *pgx.Batch, id int64, cols []string, vals []any) {
 	set := make([]string, len(cols))
 	for i, col := range cols {
 		set[i] = fmt.Sprintf("%s = $%d", col, i+2)
 	}
-	_, err = tx.Exec(ctx, `UPDATE cases SET state_format = `+fmt.Sprint(snapshotFormat)+`, `+strings.Join(set, ", ")+` WHERE id = $1`, append([]any{c.ID}, vals...)...)
-	if err != nil {
-		return fmt.Errorf("store: update case: %w", err)
-	}
-	return nil
+	b.Queue(`UPDATE cases SET state_format = `+fmt.Sprint(snapshotFormat)+`, `+strings.Join(set, ", ")+` WHERE id = $1`, append([]any{id}, vals...)...)
 }
 
-// syncRequests keeps the approvals inbox index in step with the aggregate's requests.
-func syncRequests(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
+// queueSyncRequests keeps the approvals inbox index in step with the aggregate's requests: one
+// statement per request, a no-op for those whose state did not change.
+func queueSyncRequests(b *pgx.Batch, c *incident.Case) {
 	for _, r := range c.Requests {
 		var decided any
 		if !r.DecidedAt.IsZero() {
 			decided = Now(r.DecidedAt)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO case_requests (id, case_id, stage, kind, state, requested_by, requested_at, decided_at)
+		b.Queue(`INSERT INTO case_requests (id, case_id, stage, kind, state, requested_by, requested_at, decided_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, decided_at = EXCLUDED.decided_at
 			WHERE case_requests.state IS DISTINCT FROM EXCLUDED.state`,
 			r.ID, c.ID, string(r.Stage), string(r.Kind), string(r.State), r.RequestedBy, Now(r.RequestedAt), decided)
-		if err != nil {
-			return fmt.Errorf("store: sync request %d: %w", r.ID, err)
-		}
 	}
-	return nil
 }
 
 // NextRequestID pre-allocates a request id (requests are addressed globally in the API).
