@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leakdesk/leakdesk/internal/auditjob"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/buildinfo"
 	"github.com/leakdesk/leakdesk/internal/config"
@@ -123,7 +124,12 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		printer = p
 		defer printer.Close()
 	}
-	srv := web.New(cfg, st, log, web.Options{Registry: reg, Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry, RateLimits: rateLimits(cfg)})
+	jobs, err := auditjob.New(st, auditjob.Config{Logger: log.With("component", "auditjob")})
+	if err != nil {
+		return err
+	}
+	srv := web.New(cfg, st, log, web.Options{Registry: reg, Keys: keys, Deadlines: rem.Reader, PDF: printer, Webhooks: hooks.Registry,
+		RateLimits: rateLimits(cfg), AuditJobs: jobs})
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
 	go srv.Ready().Watch(watchCtx, 4*time.Second)
@@ -131,7 +137,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// (a wrong key stops the server), then start the reminder workers and the anchor loop.
 	fatal := make(chan error, 1)
 	go func() {
-		remUp, hooksUp := false, false
+		remUp, hooksUp, jobsUp := false, false, false
 		for watchCtx.Err() == nil {
 			if ok, _ := srv.Ready().State(); ok {
 				// Only a wrong key or an unfinished rotation stops the server; the database going
@@ -164,7 +170,14 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 							hooksUp = true
 						}
 					}
-					if remUp && hooksUp {
+					if remUp && hooksUp && !jobsUp {
+						if err := jobs.Start(watchCtx); err != nil {
+							log.Warn("audit job worker not started, retrying", "err", err)
+						} else {
+							jobsUp = true
+						}
+					}
+					if remUp && hooksUp && jobsUp {
 						if n > 0 {
 							log.Info("register text index filled", "rows", n)
 						}
@@ -241,6 +254,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if err := rem.Stop(shutCtx); err != nil {
 		log.Warn("reminder workers stop", "err", err)
+	}
+	if err := jobs.Stop(shutCtx); err != nil {
+		log.Warn("audit job worker stop", "err", err)
 	}
 	if err := hooks.Stop(shutCtx); err != nil {
 		log.Warn("webhook workers stop", "err", err)

@@ -3,6 +3,7 @@ package casework_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,6 +67,39 @@ func TestVerify_ConcurrentVerificationsDoNotStarveThePool(t *testing.T) {
 	for range n {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestVerifyProgress_ReportsEveryRange: the background job's progress (store.VerifyProgress) is
+// reported once per range of cases, from 1 to the number of ranges, and the verdict is Verify's.
+func TestVerifyProgress_ReportsEveryRange(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for range 6 {
+		e.openReady()
+	}
+	want, err := e.db.Store.Verify(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var total int64
+	got, err := e.db.Store.VerifyProgress(ctx, 0, func(done, n int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[done], total = true, n
+	})
+	if err != nil || got != want {
+		t.Fatalf("verdict with progress %+v %v, without %+v", got, err, want)
+	}
+	if total < 2 || int64(len(seen)) != total {
+		t.Fatalf("progress reports %v of %d ranges", seen, total)
+	}
+	for i := int64(1); i <= total; i++ {
+		if !seen[i] {
+			t.Fatalf("no report of %d/%d: %v", i, total, seen)
 		}
 	}
 }

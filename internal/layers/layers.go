@@ -60,8 +60,8 @@ var Rooms = []Room{
 	},
 	{
 		Name:      "services",
-		Holds:     "commands (casework: one transaction each) and background jobs (reminder mails, webhooks) over the store",
-		Packages:  []string{"internal/casework", "internal/reminder", "internal/webhook"},
+		Holds:     "commands (casework: one transaction each) and background jobs (reminder mails, webhooks, the auditor's verification) over the store",
+		Packages:  []string{"internal/casework", "internal/reminder", "internal/webhook", "internal/auditjob"},
 		MayImport: []string{"domain", "lib", "adapters", "store"},
 	},
 	{
@@ -101,9 +101,9 @@ var Techs = []Tech{
 	{
 		Prefix: "github.com/jackc/pgx",
 		Rooms:  []string{"store", "tools"},
-		// reminder and webhook insert River jobs inside the store's transaction: River's API takes
-		// pgx.Tx, so they name the type (and River's pgx driver), not run SQL of their own.
-		Also: []string{"internal/reminder", "internal/webhook"},
+		// reminder, webhook and auditjob insert River jobs inside the store's transaction: River's API
+		// takes pgx.Tx, so they name the type (and River's pgx driver), not run SQL of their own.
+		Also: []string{"internal/reminder", "internal/webhook", "internal/auditjob"},
 		Why:  "SQL lives in internal/store; tools manage databases themselves (dev cluster, per-test databases, bench reads)",
 	},
 	{
@@ -117,7 +117,7 @@ var Techs = []Tech{
 	{
 		Prefix: "github.com/riverqueue/river",
 		Rooms:  []string{"services", "tools"},
-		Why:    "background jobs are the services' (reminder, webhook); tools migrate River's tables",
+		Why:    "background jobs are the services' (reminder, webhook, auditjob); tools migrate River's tables",
 	},
 }
 

@@ -39,6 +39,13 @@ type VerifyResult struct {
 // the first bad link. It reads in one repeatable-read snapshot, so concurrent writes cannot cause
 // false alarms.
 func (s *Store) Verify(ctx context.Context, caseID int64) (VerifyResult, error) {
+	return s.VerifyProgress(ctx, caseID, nil)
+}
+
+// VerifyProgress is Verify that reports, for all cases, how many of the ranges of cases it cuts the
+// history into are checked (done of total) each time one is; progress may be called from several
+// goroutines at once. A background job shows it and stops the verification by cancelling ctx.
+func (s *Store) VerifyProgress(ctx context.Context, caseID int64, progress func(done, total int64)) (VerifyResult, error) {
 	var res VerifyResult
 	err := pgx.BeginTxFunc(ctx, s.Pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		bad, err := verifyRegistry(ctx, tx, caseID, &res)
@@ -46,7 +53,7 @@ func (s *Store) Verify(ctx context.Context, caseID int64) (VerifyResult, error) 
 			res.FirstBad = bad
 			return err
 		}
-		bad, err = s.verifyEvents(ctx, tx, caseID, &res)
+		bad, err = s.verifyEvents(ctx, tx, caseID, &res, progress)
 		if err != nil || bad != nil {
 			res.FirstBad = bad
 			return err
@@ -175,7 +182,7 @@ func verifyRegistryEntry(ctx context.Context, tx pgx.Tx, caseID int64) (*BadLink
 
 // verifyEvents checks each case's chain (one case: streamed on tx; all cases: in parallel
 // ranges on the same snapshot, verifyAllEvents), then that each case's version is its newest seq.
-func (s *Store) verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res *VerifyResult) (*BadLink, error) {
+func (s *Store) verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res *VerifyResult, progress func(done, total int64)) (*BadLink, error) {
 	args := []any{}
 	var heads map[int64]int64
 	if onlyCase != 0 {
@@ -191,7 +198,7 @@ func (s *Store) verifyEvents(ctx context.Context, tx pgx.Tx, onlyCase int64, res
 		}
 		heads = r.heads
 	} else {
-		h, bad, err := s.verifyAllEvents(ctx, tx, res)
+		h, bad, err := s.verifyAllEvents(ctx, tx, res, progress)
 		if err != nil || bad != nil {
 			return bad, err
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,9 @@ type eventRange struct {
 // the first bad link; this is the one place that decides what a good event is, for one case, a
 // range of cases and all of them alike. The row's byte columns are read in place (RawValues): they
 // are only compared and hashed, and copying them was most of what the loop allocated.
+// verifyRangeCases is the most case ids one range of a verification of all cases spans.
+const verifyRangeCases = 2000
+
 func verifyEventRows(rows pgx.Rows) (eventRange, error) {
 	defer rows.Close()
 	r := eventRange{heads: map[int64]int64{}}
@@ -142,7 +146,7 @@ const eventColumns = `SELECT e.case_id, e.seq, e.type, COALESCE(e.actor_id, 0), 
 // on every core and overlaps with PostgreSQL sending the next rows. The verdict is the sequential
 // one: the ranges are merged in case order and the first bad link of the first bad range wins,
 // with the counts it would have had.
-func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResult) (map[int64]int64, *BadLink, error) {
+func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResult, progress func(done, total int64)) (map[int64]int64, *BadLink, error) {
 	var lo, hi *int64
 	if err := tx.QueryRow(ctx, `SELECT min(case_id), max(case_id) FROM case_events`).Scan(&lo, &hi); err != nil {
 		return nil, nil, err
@@ -152,7 +156,9 @@ func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResul
 	}
 	workers := min(runtime.GOMAXPROCS(0)+1, 8, max(int(s.Pool.Config().MaxConns)/2, 1))
 	// More ranges than workers, so a range of long histories does not leave the others idle.
-	n := int64(workers * 4)
+	// And at least one range per verifyRangeCases cases, so that a long verification reports
+	// progress often enough to be watched.
+	n := max(int64(workers*4), (*hi-*lo+1)/verifyRangeCases)
 	span := max((*hi-*lo+1+n-1)/n, 1)
 	var bounds [][2]int64
 	for a := *lo; a <= *hi; a += span {
@@ -169,6 +175,7 @@ func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResul
 		next <- i
 	}
 	close(next)
+	var checked atomic.Int64
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	check := func(q pgx.Tx) error {
@@ -179,6 +186,9 @@ func (s *Store) verifyAllEvents(ctx context.Context, tx pgx.Tx, res *VerifyResul
 			}
 			if out[i], err = verifyEventRows(rows); err != nil {
 				return err
+			}
+			if progress != nil {
+				progress(checked.Add(1), int64(len(bounds)))
 			}
 		}
 		return nil

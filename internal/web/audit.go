@@ -719,31 +719,6 @@ func (s *Server) postAuditExport(w http.ResponseWriter, r *http.Request) {
 
 // --- global verify, API ---
 
-func (s *Server) getAuditVerify(w http.ResponseWriter, r *http.Request) {
-	res, err := s.store.Verify(r.Context(), 0)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	cres, err := s.store.VerifyAuditComments(r.Context(), 0)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	v, err := s.verdictView(r.Context(), res, cres)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	k, err := s.signingKeys(r.Context())
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	p := s.page(r, "改ざん検証", "Chain verification")
-	s.render(w, r, http.StatusOK, p, view.AuditVerifyPage(p, v, k))
-}
-
 type apiBadLink struct {
 	CaseID int64 `json:"case_id"`
 	Seq    int64 `json:"seq"`

@@ -98,6 +98,8 @@ var auditorMayPost = map[string]string{
 	"POST /audit/cases/{id}/comments":        "review comments: the auditors' own chain, never the case",
 	"POST /audit/cases/{id}/signoff":         "sign-offs: the auditors' own chain, never the case",
 	"POST /audit/export":                     "an export of a selection reads; it only adds to the access and audit logs",
+	"POST /audit/verify":                     "a verification of every chain reads; it only queues a job that records its own progress and verdict (audit_jobs)",
+	"POST /audit/jobs/{jid}/cancel":          "stops one's desk's own verification job; no case data",
 	"POST /cases/{id}/persons/search":        "a register search reads: the query travels in the body (no personal data in URLs); it adds only to the access log",
 	"POST /api/v1/cases/{id}/persons/search": "the API's register search reads, like the page's",
 	"POST /api/v1/cases/{id}/persons/export": "the API's register export reads, like the page's GET: the reason travels in the body; it adds only to the access log",
@@ -366,6 +368,12 @@ func TestAudit_SearchReplayDiffCommentExport(t *testing.T) {
 	r = cl.get("/audit/review.csv?from=2026-04-01&to=2026-11-30")
 	if r.Status != 200 || !strings.HasPrefix(r.Body, "\ufeffsection,") || !strings.Contains(r.Body, "route,email_missend") {
 		t.Fatalf("review CSV: %d\n%s", r.Status, r.Body)
+	}
+	// The global verification runs as a background job (TestAuditJobs_*); its verdict then shows on
+	// the verify page.
+	startJobs(t, f.h)
+	if r := waitJob(t, cl, startVerify(t, cl), "done"); !strings.Contains(r.Body, `data-testid="verify-ok"`) {
+		t.Fatal("global verify job")
 	}
 	if r := cl.get("/audit/verify"); !strings.Contains(r.Body, `data-testid="verify-ok"`) {
 		t.Fatal("global verify page")

@@ -37,6 +37,8 @@ func authzFillPath(t *testing.T, route string, e *cellEnv) string {
 			return e.itoa(e.personID)
 		case "kind":
 			return "report_prelim"
+		case "jid":
+			return e.itoa(e.env.doneJob(t))
 		}
 		t.Fatalf("%s: unknown path parameter %s", route, p)
 		return ""

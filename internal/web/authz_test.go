@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -15,7 +16,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/leakdesk/leakdesk/internal/auditjob"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/documents"
@@ -324,8 +327,14 @@ var authzTable = map[string]authzRow{
 		notes: "404 = authorised, then no final version 999: the printer is not started 7 times (printing is covered by TestDocuments_RenderEditFinalisePDF)"},
 
 	// The auditor's desk.
-	"GET /audit":                   {want: wDesk},
-	"GET /audit/verify":            {want: wDesk},
+	"GET /audit":        {want: wDesk},
+	"GET /audit/verify": {want: wDesk, notes: "the newest verdict of a background verification; starting, watching, cancelling and downloading one are the auditor's"},
+	"POST /audit/verify": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s303, s403), form: func(*cellEnv) url.Values { return url.Values{} },
+		notes: "queues a verification of every case (a background job; not worked in this test)"},
+	"GET /audit/jobs/{jid}": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s200, s403)},
+	"POST /audit/jobs/{jid}/cancel": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s303, s403), form: func(*cellEnv) url.Values { return url.Values{} },
+		notes: "the job here has finished: the cancel changes nothing and says so"},
+	"GET /audit/jobs/{jid}/result": {want: row(s303, s403, s403, s403, s403, s403, s403, s403, s200, s403)},
 	"GET /audit/access":            {want: wDesk},
 	"GET /audit/admin-events":      {want: wDesk, notes: "admin_events: what administrators did to accounts (issue 21)"},
 	"GET /audit/review":            {want: wDesk},
@@ -483,6 +492,31 @@ type authzEnv struct {
 	seq     int64
 	// the record and evidence file of the last fixRecord fixture
 	lastRecord, lastRecordVersion, lastEvidence int64
+	// auditJob is a finished verification job, for the /audit/jobs/{jid} routes (doneJob)
+	auditJob int64
+}
+
+// doneJob records, once, a verification job that has finished with a verdict.
+func (env *authzEnv) doneJob(t *testing.T) int64 {
+	t.Helper()
+	if env.auditJob != 0 {
+		return env.auditJob
+	}
+	ctx := context.Background()
+	st := env.h.db.Store
+	id, err := st.CreateAuditJob(ctx, store.AuditJobVerify, env.setup.UserID, func(context.Context, pgx.Tx, int64) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.StartAuditJob(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := json.Marshal(auditjob.VerifyResult{Job: id, History: store.VerifyResult{OK: true}, Comments: store.VerifyResult{OK: true}})
+	if err := st.FinishAuditJob(ctx, id, "done", 1, 1, res, ""); err != nil {
+		t.Fatal(err)
+	}
+	env.auditJob = id
+	return id
 }
 
 // cellEnv is what one cell's request is built from.
@@ -850,6 +884,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return "report_prelim"
 				case "tid":
 					return "999999"
+				case "jid":
+					return e.itoa(env.doneJob(t))
 				}
 				t.Fatalf("%s: unknown path parameter %s", key, p)
 				return ""

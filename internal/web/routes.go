@@ -202,7 +202,11 @@ func (s *Server) routes() http.Handler {
 			r.Route("/audit", func(r chi.Router) {
 				r.Use(s.requireRole(auditReaders...))
 				r.Get("/", s.getAuditHome)
-				r.Get("/verify", s.getAuditVerify)
+				r.Get("/verify", s.getAuditVerify) // the newest verdict; the jobs below are the auditor's (audit_jobs.go)
+				r.With(s.requireRole(auth.RoleAuditor)).Post("/verify", s.postAuditVerify)
+				r.With(s.requireRole(auth.RoleAuditor)).Get("/jobs/{jid}", s.getAuditJob)
+				r.With(s.requireRole(auth.RoleAuditor)).Post("/jobs/{jid}/cancel", s.postAuditJobCancel)
+				r.With(s.requireRole(auth.RoleAuditor)).Get("/jobs/{jid}/result", s.getAuditJobResult)
 				r.Get("/access", s.getAuditAccess)
 				r.Get("/admin-events", s.getAuditAdminEvents) // audit_admin_events.go
 				r.Get("/review", s.getAuditReview)

@@ -17,6 +17,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leakdesk/leakdesk/internal/auditjob"
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/config"
@@ -58,6 +59,8 @@ type Server struct {
 	wa     *webauthn.WebAuthn
 	limits limiters          // per-user rate limits of the expensive routes (ratelimit.go)
 	hooks  *webhook.Registry // webhook endpoints (admin pages; see admin_webhooks.go)
+	// auditJobs queues the auditor's long work ("verify all") as background jobs (audit_jobs.go).
+	auditJobs *auditjob.Service
 }
 
 // Options tune a Server; the zero value is production.
@@ -72,6 +75,9 @@ type Options struct {
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
 	RateLimits     *RateLimits       // per-user limits of expensive routes; DefaultRateLimits when nil
 	Webhooks       *webhook.Registry // webhook endpoints and delivery log; built from the store when nil
+	// AuditJobs queues and (once started) works the auditor's background jobs; built from the store
+	// when nil, and then only queued until someone calls AuditJobs().Start.
+	AuditJobs *auditjob.Service
 }
 
 // New wires the server. It does not touch the network until Handler is served.
@@ -110,6 +116,14 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	s.initLaw(opts)
 	if s.hooks = opts.Webhooks; s.hooks == nil {
 		s.hooks = webhook.NewRegistry(st.Pool, opts.Keys)
+	}
+	if s.auditJobs = opts.AuditJobs; s.auditJobs == nil {
+		aj, err := auditjob.New(st, auditjob.Config{Logger: log.With("component", "auditjob")})
+		if err != nil {
+			// River refuses only a malformed configuration, which is this package's own.
+			panic(err)
+		}
+		s.auditJobs = aj
 	}
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/persons", JA: "対象者一覧", EN: "Affected persons", TestID: "link-persons"})
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/report", JA: "第一報", EN: "First report", TestID: "link-first-report"})

@@ -34,6 +34,9 @@ type Page struct {
 	CSRF    string
 	Flashes []Flash
 	Path    string
+	// Refresh, when above zero, reloads the page after that many seconds (a progress page that
+	// works without JavaScript; the strict CSP allows a meta refresh, not an inline script).
+	Refresh int
 }
 
 // T picks the Japanese or English text. Japanese is the default language of the product; the
