@@ -152,6 +152,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 					log.Warn("register text index not filled yet, retrying", "err", err)
 				} else if sealed, err := st.SealPendingEvidence(watchCtx); err != nil {
 					log.Warn("evidence not sealed yet, retrying", "err", err)
+				} else if totp, err := st.SealPendingTOTP(watchCtx); err != nil {
+					// TOTP secrets enrolled before migration 00120 are still in plaintext.
+					log.Warn("TOTP secrets not sealed yet, retrying", "err", err)
 				} else {
 					if !remUp {
 						if err := rem.Start(watchCtx); err != nil {
@@ -180,6 +183,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 						}
 						if sealed > 0 {
 							log.Info("sealed evidence files stored in plaintext before migration 00032", "files", sealed)
+						}
+						if totp > 0 {
+							log.Info("sealed TOTP secrets stored in plaintext before migration 00120", "users", totp)
 						}
 						// The history's first wall is that serve's role cannot rewrite it
 						// (docs/operations.md, "Database roles"); say so loudly when it can.

@@ -796,6 +796,10 @@ func Rotate(ctx context.Context, s *Store, old *pii.Keyring, newKey *pii.Key, re
 	if _, err := sealEvidence(ctx, s, ring); err != nil {
 		return fmt.Errorf("store: rotate: %w", err)
 	}
+	// And the users' TOTP secrets.
+	if _, err := sealTOTP(ctx, s, ring); err != nil {
+		return fmt.Errorf("store: rotate: %w", err)
+	}
 	for _, f := range reseal {
 		if err := f(ctx, ring); err != nil {
 			return fmt.Errorf("store: rotate: %w", err)

@@ -11,15 +11,18 @@ import (
 	"github.com/leakdesk/leakdesk/internal/auth"
 )
 
-// One case through the API alone, from the employee's first report to a final document: the
-// report, the facts, the register imported as a CSV body (a bad file refused with nothing
-// staged), a person added and corrected, the checklist, the discovery request and its approval,
-// the Commission report drafted, finalised and printed, and the auditor's sign-off and export.
-// Every request and real response is checked against openapi.json (libopenapi-validator).
-func TestAPIOnly_FirstReportToFinalDocument(t *testing.T) {
+// One case through the API alone (issue 17's "done when"), from the employee's first report to
+// closure: the report, the facts, the register imported as a CSV body (a bad file refused with
+// nothing staged), a person added and corrected, the checklist, the discovery request and its
+// approval, the Commission's 速報 drafted, finalised and printed, then every stage to the 確報 and
+// the notice (apiOnlyToClosure), the register exported, the case closed, and the auditor's sign-off
+// and export. Every request and real response is checked against openapi.json
+// (libopenapi-validator).
+func TestAPIOnly_FirstReportToClosure(t *testing.T) {
 	h := newReportHarness(t)
 	checkAgainstOpenAPI(t, h.harness)
 	h.user("privacy", auth.RolePrivacyOfficer)
+	h.user("hr2", auth.RoleHR)
 	rep, staff, mgr, aud := h.token("reporter"), h.token("staff"), h.token("manager"), h.token("auditor")
 	call := func(method, path, tok, body string, want int, hdr ...string) resp {
 		t.Helper()
@@ -112,8 +115,11 @@ func TestAPIOnly_FirstReportToFinalDocument(t *testing.T) {
 		t.Error("not a PDF")
 	}
 
+	apiOnlyToClosure(t, call, version, id, map[string]string{"staff": staff, "manager": mgr, "privacy": h.token("privacy"),
+		"hr": h.token("hr"), "hr2": h.token("hr2")})
+
 	// The auditor signs off and exports.
-	call(http.MethodPost, "/api/v1/audit/cases/"+id+"/signoff", aud, `{"body":"第一報から速報まで確認","scope":"速報まで","reviewed_on":"`+time.Now().Format("2006-01-02")+`"}`, 201)
+	call(http.MethodPost, "/api/v1/audit/cases/"+id+"/signoff", aud, `{"body":"第一報から終結まで確認","scope":"終結まで","reviewed_on":"`+time.Now().Format("2006-01-02")+`"}`, 201)
 	zip := call(http.MethodGet, "/api/v1/audit/cases/"+id+"/export", aud, "", 200)
 	if !strings.HasPrefix(zip.Body, "PK") {
 		t.Error("export is not a ZIP")

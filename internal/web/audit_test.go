@@ -102,6 +102,7 @@ var auditorMayPost = map[string]string{
 	"POST /audit/jobs/{jid}/cancel":          "stops one's desk's own verification job; no case data",
 	"POST /cases/{id}/persons/search":        "a register search reads: the query travels in the body (no personal data in URLs); it adds only to the access log",
 	"POST /api/v1/cases/{id}/persons/search": "the API's register search reads, like the page's",
+	"POST /api/v1/cases/{id}/persons/export": "the API's register export reads, like the page's GET: the reason travels in the body; it adds only to the access log",
 	// Their own API tokens (issue 17): an account matter, no case data.
 	"POST /account/tokens":              "the user's own API token",
 	"POST /account/tokens/{tid}/revoke": "the user's own API token",

@@ -169,6 +169,9 @@ var authzTable = map[string]authzRow{
 	"GET /api/v1/cases/{id}/persons": {want: aCaseRead, notes: "exec and hr get the masked list"},
 	"POST /api/v1/cases/{id}/persons/search": {want: aCaseRead, json: func(e *cellEnv) string { return `{"q":"taro@example.jp"}` },
 		notes: "a read: the search's query in the body, never the URL"},
+	"POST /api/v1/cases/{id}/persons/export": {want: row(s401, s200, s403, s403, s403, s200, s403, s403, s200, s403),
+		json:  func(e *cellEnv) string { return `{"kind":"list","enc":"utf8bom","reason":"権限確認"}` },
+		notes: "the page's export: decrypted data for a decrypting role with need-to-know; the reason in the body"},
 	"POST /api/v1/cases": {want: row(s401, s201, s201, s201, s201, s403, s403, s403, s403, s403),
 		json: func(e *cellEnv) string {
 			return `{"title":"API で登録した案件（` + e.col + `）","facts":{"recognized_at":"2026-04-30T22:40"}}`
@@ -403,6 +406,7 @@ var authzTable = map[string]authzRow{
 		return `{"version":` + e.itoa(e.personVersion) + `,"name":"佐藤 一郎","email":"ichiro@example.jp","notice_status":"notified"}`
 	}},
 	"GET /api/v1/cases/{id}/evidence/{eid}": {want: aCaseRead},
+	"GET /api/v1/audit/review.csv":          {want: row(s401, s403, s403, s200, s200, s200, s403, s403, s200, s403), notes: "the desk's review figures (counts only): auditor, manager, privacy officer"},
 	"PUT /api/v1/cases/{id}/documents/{kind}": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
 		json: func(e *cellEnv) string { return `{"edits":{"item4_text":"概要（` + e.col + `）"}}` }},
 	"POST /api/v1/cases/{id}/documents/{kind}/finalise": {want: row(s401, s200, s200, s403, s200, s200, s403, s403, s403, s403),
@@ -753,6 +757,23 @@ func TestAuthz_TableIsComplete(t *testing.T) {
 	}
 }
 
+// isFileAnswer: a page route answered a file to keep (an attachment, or a file type no page is).
+func isFileAnswer(path string, r resp) bool {
+	if strings.HasPrefix(path, "/api/") || r.Status != http.StatusOK {
+		return false
+	}
+	if strings.Contains(r.Header.Get("Content-Disposition"), "attachment") {
+		return true
+	}
+	ct := r.Header.Get("Content-Type")
+	for _, p := range []string{"text/csv", "application/zip", "application/pdf", "application/octet-stream", "image/"} {
+		if strings.HasPrefix(ct, p) {
+			return true
+		}
+	}
+	return false
+}
+
 var securityHeaderWant = map[string]string{"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
 // checkSecurityHeaders is the baseline every answer carries (pages, API, errors, redirects).
@@ -818,6 +839,7 @@ func TestAuthz_Matrix(t *testing.T) {
 		d   time.Duration
 	}
 	var slowest []slow
+	filesServed := map[string]bool{} // page routes that answered a file (TestParity_EveryPageDownloadHasAnAPITwin)
 	for _, key := range walkRoutes(t, h) {
 		start := time.Now()
 		rw, ok := authzTable[key]
@@ -886,6 +908,9 @@ func TestAuthz_Matrix(t *testing.T) {
 				t.Errorf("%s: status %d, want %d; body: %.300s", what, r.Status, rw.want[col], strings.TrimSpace(stripTags(r.Body)))
 			}
 			checkSecurityHeaders(t, what, path, r)
+			if isFileAnswer(path, r) {
+				filesServed[key] = true
+			}
 			after := caseVersion(t, h, e.caseID)
 			refused := r.Status == s401 || r.Status == s403 || (col == colAnon && !strings.HasPrefix(path, "/api/") && route != "/login" && route != "/lang")
 			if write && refused && after != before {
@@ -902,6 +927,17 @@ func TestAuthz_Matrix(t *testing.T) {
 			}
 		}
 		slowest = append(slowest, slow{key, time.Since(start)})
+	}
+	for key := range filesServed {
+		_, route, _ := strings.Cut(key, " ")
+		if _, ok := pageDownloads[key]; !ok && noDownloadTwin[key] == "" {
+			t.Errorf("%s answered a file: list it in pageDownloads with its API twin (or in noDownloadTwin with why)", key)
+		} else if !downloadRoute.MatchString(route) && noDownloadTwin[key] == "" {
+			t.Errorf("%s answered a file but downloadRoute does not match it: widen the rule", key)
+		}
+	}
+	if len(filesServed) < len(pageDownloads) {
+		t.Errorf("only %d page routes answered a file (%v): fewer than the %d downloads listed", len(filesServed), filesServed, len(pageDownloads))
 	}
 	sort.Slice(slowest, func(i, j int) bool { return slowest[i].d > slowest[j].d })
 	t.Logf("%d cells checked, %d allowed writes carried out; slowest rows: %v", cells, allowedWrites, slowest[:min(5, len(slowest))])

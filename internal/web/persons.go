@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
@@ -673,82 +672,6 @@ func exportRecord(kind string, p store.Person) []string {
 	}
 	return []string{itoa64(p.ID), p.Name, p.Kana, p.Postal, p.Address, p.Phone, p.Email, p.CustomerID, items, sja, mja,
 		dateString(p.Date), cja, strconv.Itoa(p.CompensationAmount), strconv.Itoa(p.Inquiries)}
-}
-
-// getPersonsExport sends the register (kind=list) or the notice mail-merge file (kind=mailmerge)
-// as CSV, UTF-8 with BOM (enc=utf8bom) or Shift_JIS (enc=sjis). A reason is required and recorded
-// with the exported person IDs. For Shift_JIS, characters CP932 lacks are first reported on a page
-// that offers UTF-8 or replacement by 〓 (replace=1); they are never dropped silently.
-func (s *Server) getPersonsExport(w http.ResponseWriter, r *http.Request) {
-	caseID, canDecrypt, ok := s.personCase(w, r)
-	if !ok {
-		return
-	}
-	if !canDecrypt {
-		s.fail(w, r, http.StatusForbidden, errForbidden)
-		return
-	}
-	q := r.URL.Query()
-	kind, enc, reason := q.Get("kind"), q.Get("enc"), strings.TrimSpace(q.Get("reason"))
-	if kind == "" {
-		kind = "list"
-	}
-	if enc == "" {
-		enc = csvimport.ExportUTF8BOM
-	}
-	if (kind != "list" && kind != "mailmerge") || (enc != csvimport.ExportUTF8BOM && enc != csvimport.ExportSJIS) {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
-		return
-	}
-	if reason == "" || utf8.RuneCountInString(reason) > 200 {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "出力の理由を200文字以内で入力してください（アクセス記録に残ります）。", EN: "Give a reason for the export (up to 200 characters); it is recorded."})
-		return
-	}
-	list, err := s.store.ListPersons(r.Context(), s.keys, personFilter(caseID, q, "status", "q"))
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	records := [][]string{exportListHeader}
-	if kind == "mailmerge" {
-		records = [][]string{exportMailmergeHeader}
-	}
-	for _, p := range list {
-		records = append(records, exportRecord(kind, p))
-	}
-	if enc == csvimport.ExportSJIS && q.Get("replace") != "1" {
-		if problems, more := sjisProblems(kind, list); len(problems) > 0 {
-			if !s.logAccess(w, r, caseID, "persons.export.check", problemIDs(problems), reason) {
-				return
-			}
-			rq := cloneQuery(q)
-			rq.Set("replace", "1")
-			uq := cloneQuery(q)
-			uq.Set("enc", csvimport.ExportUTF8BOM)
-			base := "/cases/" + itoa64(caseID) + "/persons/export?"
-			p := s.page(r, "Shift_JIS で表せない文字", "Characters missing in Shift_JIS")
-			s.render(w, r, http.StatusUnprocessableEntity, p, view.PersonExportProblemsPage(p, caseID, problems, more, base+rq.Encode(), base+uq.Encode()))
-			return
-		}
-	}
-	var buf bytes.Buffer
-	replaced, err := csvimport.WriteCSV(&buf, records, enc)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	page := "persons.export." + kind + "." + enc
-	if !s.logAccess(w, r, caseID, page, ids(list), reason) {
-		return
-	}
-	charset := "utf-8"
-	if enc == csvimport.ExportSJIS {
-		charset = "shift_jis"
-	}
-	name := fmt.Sprintf("persons-%d-%s-%s.csv", caseID, kind, s.now().In(jstZone).Format("20060102"))
-	// Tells scripts (and the tests) how many characters became 〓; the user chose it on the page.
-	w.Header().Set("X-Leakdesk-Replaced-Characters", strconv.Itoa(replaced))
-	writeDownload(w, download{Name: name, ContentType: "text/csv; charset=" + charset, Body: buf.Bytes()})
 }
 
 var jstZone = time.FixedZone("JST", 9*60*60)

@@ -36,7 +36,7 @@ type personsHarness struct {
 	caseID int64
 }
 
-func newPersonsHarness(t *testing.T) *personsHarness {
+func newPersonsHarness(t *testing.T, tune ...func(*web.Options)) *personsHarness {
 	t.Helper()
 	db := testdb.New(t)
 	passwordsOnly(t, db)
@@ -52,7 +52,11 @@ func newPersonsHarness(t *testing.T) *personsHarness {
 	if err := db.Store.CheckDataKey(context.Background(), kr); err != nil {
 		t.Fatal(err)
 	}
-	srv := web.New(cfg, db.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), web.Options{PasswordParams: &cheap, Keys: kr})
+	opts := web.Options{PasswordParams: &cheap, Keys: kr}
+	for _, f := range tune {
+		f(&opts)
+	}
+	srv := web.New(cfg, db.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
 	srv.Ready().Check(context.Background())
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

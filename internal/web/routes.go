@@ -51,8 +51,9 @@ func (s *Server) routes() http.Handler {
 		r.Delete("/me/tokens/{tid}", s.apiRevokeToken)
 		// API ROUTES: persons
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.apiGetPersons)
-		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons)          // the query in the body: persons_search.go
-		r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.apiRegisterGrant) // need-to-know grants: persons_grants.go
+		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons)                                    // the query in the body: persons_search.go
+		r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Post("/cases/{id}/persons/export", s.apiPersonsExport) // the reason in the body: persons_export.go
+		r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.apiRegisterGrant)                           // need-to-know grants: persons_grants.go
 		// API ROUTES: cases
 		r.Post("/cases", s.apiCreateCase)
 		r.Get("/cases", s.apiListCases)
@@ -91,6 +92,7 @@ func (s *Server) routes() http.Handler {
 		r.Post("/cases/{id}/involved", s.apiInvolved)
 		r.Post("/cases/{id}/reopen", s.apiReopen)
 		r.With(s.requireRole(auditReaders...)).Get("/audit/cases/{id}/export", s.getAuditExport)
+		r.With(s.requireRole(auditReaders...)).Get("/audit/review.csv", s.getAuditReviewCSV) // the desk's review figures, as the page downloads them
 		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/comments", s.apiAuditComment)
 		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/signoff", s.apiAuditSignoff)
 		// API ROUTES: audit
