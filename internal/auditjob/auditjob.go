@@ -7,6 +7,8 @@ package auditjob
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,6 +36,9 @@ type Config struct {
 	// ReportEvery is how often a running job writes its progress and reads the cancel flag
 	// (default 1 s).
 	ReportEvery time.Duration
+	// StaleAfter is how old a running job's heartbeat must be before another run may take the
+	// job over (default 2 min: two hundred missed reports); until then a second run snoozes.
+	StaleAfter time.Duration
 }
 
 // Service inserts and works the auditor's jobs.
@@ -63,6 +68,9 @@ type VerifyResult struct {
 func New(st *store.Store, cfg Config) (*Service, error) {
 	if cfg.ReportEvery <= 0 {
 		cfg.ReportEvery = time.Second
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = 2 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -128,14 +136,26 @@ func (w *verifyWorker) Work(ctx context.Context, job *river.Job[VerifyArgs]) err
 // verifier's callback and written, with the cancel flag read back, every ReportEvery: the verifier
 // is never slowed by a write per range, and a cancel stops it within that time.
 func (s *Service) runVerify(ctx context.Context, id int64) error {
-	run, err := s.st.StartAuditJob(ctx, id)
-	if err != nil || !run {
+	runner, err := newRunner()
+	if err != nil {
 		return err
+	}
+	start, err := s.st.StartAuditJob(ctx, id, runner, s.cfg.StaleAfter)
+	switch {
+	case err != nil:
+		return err
+	case start == store.AuditJobBusy:
+		// Another run is verifying this job (River re-ran it, taking a long run for a stuck
+		// one): come back when its heartbeat could have gone stale, and take over only then.
+		s.cfg.Logger.Info("audit job held by another live run; snoozing", "job", id)
+		return river.JobSnooze(s.cfg.StaleAfter)
+	case start != store.AuditJobRun:
+		return nil
 	}
 	var done, total atomic.Int64
 	vctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var cancelled atomic.Bool
+	var cancelled, lost atomic.Bool
 	stopReports := make(chan struct{})
 	reported := make(chan struct{})
 	go func() {
@@ -147,7 +167,13 @@ func (s *Service) runVerify(ctx context.Context, id int64) error {
 			case <-stopReports:
 				return
 			case <-t.C:
-				stop, err := s.st.AuditJobProgress(ctx, id, done.Load(), total.Load())
+				stop, err := s.st.AuditJobProgress(ctx, id, runner, done.Load(), total.Load())
+				if errors.Is(err, store.ErrAuditJobLost) {
+					// Our heartbeat went stale and another run took the job: stop, write nothing.
+					lost.Store(true)
+					cancel()
+					return
+				}
 				if err != nil {
 					s.cfg.Logger.Warn("audit job progress not written", "job", id, "err", err)
 				} else if stop {
@@ -174,18 +200,40 @@ func (s *Service) runVerify(ctx context.Context, id int64) error {
 	close(stopReports)
 	<-reported
 	switch {
+	case lost.Load():
+		s.cfg.Logger.Warn("audit job taken over by another run; this run stops", "job", id)
+		return nil
 	case cancelled.Load():
-		return s.st.FinishAuditJob(ctx, id, "cancelled", done.Load(), total.Load(), nil, "")
+		return s.finish(ctx, id, runner, "cancelled", done.Load(), total.Load(), nil, "")
 	case ctx.Err() != nil:
 		// The server is stopping: River retries the job after a restart, from the start.
 		return ctx.Err()
 	case err != nil:
 		s.cfg.Logger.Error("audit verification failed", "job", id, "err", err)
-		return s.st.FinishAuditJob(ctx, id, "failed", done.Load(), total.Load(), nil, err.Error())
+		return s.finish(ctx, id, runner, "failed", done.Load(), total.Load(), nil, err.Error())
 	}
 	out, err := json.Marshal(VerifyResult{Job: id, Finished: time.Now().UTC(), History: res, Comments: cres})
 	if err != nil {
 		return fmt.Errorf("auditjob: encode result: %w", err)
 	}
-	return s.st.FinishAuditJob(ctx, id, "done", done.Load(), total.Load(), out, "")
+	return s.finish(ctx, id, runner, "done", done.Load(), total.Load(), out, "")
+}
+
+// finish records the run's end; a run that was taken over meanwhile leaves it to the other run.
+func (s *Service) finish(ctx context.Context, id int64, runner, state string, done, total int64, result []byte, errText string) error {
+	err := s.st.FinishAuditJob(ctx, id, runner, state, done, total, result, errText)
+	if errors.Is(err, store.ErrAuditJobLost) {
+		s.cfg.Logger.Warn("audit job taken over by another run; its end is not this run's", "job", id)
+		return nil
+	}
+	return err
+}
+
+// newRunner is the token one run holds its job by.
+func newRunner() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("auditjob: runner token: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }

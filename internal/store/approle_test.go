@@ -22,6 +22,7 @@ var historyTables = []string{
 	"chain_checkpoints", "chain_tree_hashes",
 	"approval_delegations", "person_history", "register_grants", // 00080_later_history_grants
 	"case_document_editors", // 00090_document_editors
+	"rule_events",           // 00160_rule_versions
 }
 
 // ownerExec runs SQL as the role that owns the tables (the one `leakdesk migrate` connects as).
@@ -63,7 +64,7 @@ func TestAppRole_HistoryIsAppendOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Rows updated but never removed: the app may not DELETE or TRUNCATE them either.
-	for _, tbl := range []string{"cases", "case_documents", "case_evidence_blobs"} {
+	for _, tbl := range []string{"cases", "case_documents", "case_evidence_blobs", "rule_versions"} {
 		for _, q := range []string{`DELETE FROM ` + tbl + ` WHERE false`, `TRUNCATE ` + tbl + ` CASCADE`} {
 			if _, err := conn.Exec(ctx, q); pgCode(err) != "42501" {
 				t.Errorf("%s as the app role: want permission denied (42501), got %v", q, err)

@@ -90,37 +90,89 @@ func (s *Store) ListAuditJobs(ctx context.Context, kind string, limit int) ([]Au
 	return jobs, nil
 }
 
-// StartAuditJob marks a job running (again, when River retries it after a crash: the progress
-// starts over) and reports whether it should run at all: false when it was cancelled or finished.
-func (s *Store) StartAuditJob(ctx context.Context, id int64) (bool, error) {
-	var cancel bool
-	err := s.Pool.QueryRow(ctx, `UPDATE audit_jobs SET state = 'running', started_at = now(), done = 0, total = 0
-		WHERE id = $1 AND state IN ('queued', 'running') RETURNING cancel_requested`, id).Scan(&cancel)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+// ErrAuditJobLost is what a run of a job hears when another run has taken the job over (its
+// heartbeat had gone stale): it must stop and write nothing more.
+var ErrAuditJobLost = errors.New("store: audit job taken over by another run")
+
+// AuditJobStart is what StartAuditJob decided for one run of a job.
+type AuditJobStart int
+
+const (
+	// AuditJobSkip: the job has finished or was cancelled; there is nothing to run.
+	AuditJobSkip AuditJobStart = iota
+	// AuditJobRun: this run holds the job now and must keep its heartbeat fresh.
+	AuditJobRun
+	// AuditJobBusy: another run holds the job and its heartbeat is fresh; try again later.
+	AuditJobBusy
+)
+
+// StartAuditJob lets one run (runner, a token unique to it) take a job. A queued job is taken; a
+// running one only when its heartbeat is older than staleAfter, meaning its run died (a crash, a
+// lost node): the progress then starts over. River may start a second run of a job while the first
+// is still working (its rescuer takes a long run for a stuck one); that run gets AuditJobBusy. A
+// job whose cancel was asked for and whose run died is recorded as cancelled here, since no one
+// else would.
+func (s *Store) StartAuditJob(ctx context.Context, id int64, runner string, staleAfter time.Duration) (AuditJobStart, error) {
+	out := AuditJobSkip
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var state string
+		var cancel, stale bool
+		// The row lock orders two runs that start at once: the second sees the first's heartbeat.
+		err := tx.QueryRow(ctx, `SELECT state, cancel_requested,
+			COALESCE(heartbeat_at, started_at, created_at) < now() - make_interval(secs => $2)
+			FROM audit_jobs WHERE id = $1 FOR UPDATE`, id, staleAfter.Seconds()).Scan(&state, &cancel, &stale)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case state != "queued" && state != "running":
+			return nil
+		case state == "running" && !stale:
+			out = AuditJobBusy
+			return nil
+		case cancel:
+			_, err := tx.Exec(ctx, `UPDATE audit_jobs SET state = 'cancelled', finished_at = now() WHERE id = $1`, id)
+			return err
+		}
+		out = AuditJobRun
+		_, err = tx.Exec(ctx, `UPDATE audit_jobs SET state = 'running', started_at = now(), heartbeat_at = now(),
+			runner = $2, done = 0, total = 0 WHERE id = $1`, id, runner)
+		return err
+	})
 	if err != nil {
-		return false, fmt.Errorf("store: start audit job: %w", err)
+		return AuditJobSkip, fmt.Errorf("store: start audit job: %w", err)
 	}
-	return !cancel, nil
+	return out, nil
 }
 
-// AuditJobProgress records how far a running job is and tells it whether a cancel was asked for.
-func (s *Store) AuditJobProgress(ctx context.Context, id, done, total int64) (cancel bool, err error) {
-	err = s.Pool.QueryRow(ctx, `UPDATE audit_jobs SET done = $2, total = $3 WHERE id = $1 RETURNING cancel_requested`, id, done, total).Scan(&cancel)
+// AuditJobProgress records how far runner's run of a job is, renews its heartbeat and tells it
+// whether a cancel was asked for. ErrAuditJobLost: another run has taken the job over.
+func (s *Store) AuditJobProgress(ctx context.Context, id int64, runner string, done, total int64) (cancel bool, err error) {
+	err = s.Pool.QueryRow(ctx, `UPDATE audit_jobs SET done = $3, total = $4, heartbeat_at = now()
+		WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING cancel_requested`, id, runner, done, total).Scan(&cancel)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, ErrAuditJobLost
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: audit job progress: %w", err)
 	}
 	return cancel, nil
 }
 
-// FinishAuditJob records a job's end: done with its result, failed with its error, or cancelled,
-// with the progress it had reached.
-func (s *Store) FinishAuditJob(ctx context.Context, id int64, state string, done, total int64, result []byte, errText string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE audit_jobs SET state = $2, result = $3, error = $4, finished_at = now(), done = $5, total = $6
-		WHERE id = $1 AND state IN ('queued', 'running')`, id, state, result, errText, done, total)
+// FinishAuditJob records the end of runner's run of a job: done with its result, failed with its
+// error, or cancelled, with the progress it had reached. ErrAuditJobLost: another run has taken the
+// job over, and its end is that run's to write.
+func (s *Store) FinishAuditJob(ctx context.Context, id int64, runner, state string, done, total int64, result []byte, errText string) error {
+	tag, err := s.Pool.Exec(ctx, `UPDATE audit_jobs SET state = $3, result = $4, error = $5, finished_at = now(), done = $6, total = $7
+		WHERE id = $1 AND runner = $2 AND state = 'running'`, id, runner, state, result, errText, done, total)
 	if err != nil {
 		return fmt.Errorf("store: finish audit job: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrAuditJobLost
 	}
 	return nil
 }

@@ -508,11 +508,11 @@ func (env *authzEnv) doneJob(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.StartAuditJob(ctx, id); err != nil {
+	if _, err := st.StartAuditJob(ctx, id, "test", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := json.Marshal(auditjob.VerifyResult{Job: id, History: store.VerifyResult{OK: true}, Comments: store.VerifyResult{OK: true}})
-	if err := st.FinishAuditJob(ctx, id, "done", 1, 1, res, ""); err != nil {
+	if err := st.FinishAuditJob(ctx, id, "test", "done", 1, 1, res, ""); err != nil {
 		t.Fatal(err)
 	}
 	env.auditJob = id
