@@ -89,7 +89,7 @@ func TestMetrics_AlertsOnWhatMustNotBeMissed(t *testing.T) {
 	}
 	cases := []*incident.Case{
 		open("十日前に認知した案件", 10*24*time.Hour, false), // 速報 and the notice decision missed
-		open("二日前に認知した案件", 50*time.Hour, false),
+		open("昨日認知した案件", 24*time.Hour, false),      // 速報 due on day 3: never overdue after one day, whatever the hour
 		open("訓練: 十日前", 10*24*time.Hour, true),
 	}
 	// A first report through the API: its 30-minute clock runs, and 総務部's alert cannot be mailed.

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/leakdesk/leakdesk/internal/csvimport"
+	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web/view"
 )
 
@@ -167,3 +169,66 @@ func (s *Server) writePersonsExport(w http.ResponseWriter, r *http.Request, case
 	w.Header().Set("X-Leakdesk-Replaced-Characters", strconv.Itoa(replaced))
 	writeDownload(w, download{Name: name, ContentType: "text/csv; charset=" + charset, Body: buf.Bytes()})
 }
+
+func exportRecord(kind string, p store.Person) []string {
+	items := strings.Join(p.DataItems, "、")
+	if kind == "mailmerge" {
+		return []string{p.Name, p.Postal, p.Address, items}
+	}
+	sja, _ := optionLabel(noticeStatuses, p.Status)
+	mja, cja := "", ""
+	if p.Method != "" {
+		mja, _ = optionLabel(noticeMethods, p.Method)
+	}
+	if p.CompensationKind != "" {
+		cja, _ = optionLabel(compensationKinds, p.CompensationKind)
+	}
+	return []string{itoa64(p.ID), p.Name, p.Kana, p.Postal, p.Address, p.Phone, p.Email, p.CustomerID, items, sja, mja,
+		dateString(p.Date), cja, strconv.Itoa(p.CompensationAmount), strconv.Itoa(p.Inquiries)}
+}
+
+var jstZone = time.FixedZone("JST", 9*60*60)
+
+func cloneQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// sjisProblems lists, per person and field, the characters CP932 lacks (at most 200 entries).
+func sjisProblems(kind string, list []store.Person) ([]view.ExportProblem, int) {
+	var out []view.ExportProblem
+	more := 0
+	for _, p := range list {
+		vals := []string{p.Name, p.Kana, p.Postal, p.Address, p.Phone, p.Email, p.CustomerID, strings.Join(p.DataItems, "、")}
+		for i, v := range vals {
+			if kind == "mailmerge" && i != 0 && i != 2 && i != 3 && i != 7 {
+				continue
+			}
+			bad := csvimport.SJISUnencodable(v)
+			if len(bad) == 0 {
+				continue
+			}
+			if len(out) >= 200 {
+				more++
+				continue
+			}
+			out = append(out, view.ExportProblem{PersonID: p.ID, FieldJA: exportFieldLabels[i][0], FieldEN: exportFieldLabels[i][1], Chars: string(bad)})
+		}
+	}
+	return out, more
+}
+
+func problemIDs(ps []view.ExportProblem) []int64 {
+	var out []int64
+	for _, p := range ps {
+		if len(out) == 0 || out[len(out)-1] != p.PersonID {
+			out = append(out, p.PersonID)
+		}
+	}
+	return out
+}
+
+// apiPerson is one person in the API; personal fields are masked unless the token's user may see them.

@@ -54,21 +54,32 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.apiSearchPersons)                                    // the query in the body: persons_search.go
 		r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Post("/cases/{id}/persons/export", s.apiPersonsExport) // the reason in the body: persons_export.go
 		r.With(s.requireRole(auth.RolePrivacyOfficer)).Post("/cases/{id}/persons/grants", s.apiRegisterGrant)                           // need-to-know grants: persons_grants.go
-		// API ROUTES: cases
-		r.Post("/cases", s.apiCreateCase)
-		r.Get("/cases", s.apiListCases)
-		r.Get("/cases/{id}", s.apiGetCase)
-		r.Patch("/cases/{id}", s.apiPatchCase)
-		r.Post("/cases/{id}/requests", s.apiCreateRequest)
-		r.Get("/cases/{id}/events", s.apiEvents)
-		r.Post("/requests/{rid}/approve", s.apiApprove)
-		r.Post("/requests/{rid}/send-back", s.apiSendBack)
-		// API ROUTES: records (stage records and evidence; see records.go)
-		r.Get("/cases/{id}/records", s.apiGetRecords)
-		r.Post("/cases/{id}/records", s.apiCreateRecord)
-		r.Patch("/cases/{id}/records/{rid}", s.apiPatchRecord)
-		// API ROUTES: law
-		r.Get("/cases/{id}/assessment", s.apiAssessment)
+		// API ROUTES: cases, records, law and the case page's twins — the case readers' group, as on the
+		// pages; incident.CanRead on the case itself is the command's (or loadCase's) check.
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireRole(caseReaders...))
+			r.Post("/cases", s.apiCreateCase)
+			r.Get("/cases", s.apiListCases)
+			r.Get("/cases/{id}", s.apiGetCase)
+			r.Patch("/cases/{id}", s.apiPatchCase)
+			r.Post("/cases/{id}/requests", s.apiCreateRequest)
+			r.Get("/cases/{id}/events", s.apiEvents)
+			r.Post("/requests/{rid}/approve", s.apiApprove)
+			r.Post("/requests/{rid}/send-back", s.apiSendBack)
+			// API ROUTES: records (stage records and evidence; see records_api.go, evidence.go)
+			r.Get("/cases/{id}/records", s.apiGetRecords)
+			r.Post("/cases/{id}/records", s.apiCreateRecord)
+			r.Patch("/cases/{id}/records/{rid}", s.apiPatchRecord)
+			// API ROUTES: law
+			r.Get("/cases/{id}/assessment", s.apiAssessment)
+			// twins of the case page's forms (parity_api.go, evidence.go)
+			r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
+			r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
+			r.Post("/cases/{id}/checklist", s.apiChecklist)
+			r.Put("/cases/{id}/owner", s.apiOwner)
+			r.Post("/cases/{id}/involved", s.apiInvolved)
+			r.Post("/cases/{id}/reopen", s.apiReopen)
+		})
 		// API ROUTES: first reports (第一報; see report.go)
 		r.With(s.requireRole(reportFilers...)).Post("/reports", s.apiFileReport)
 		r.With(s.requireRole(reportFilers...)).Get("/reports", s.apiMyReports)
@@ -82,15 +93,9 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons", s.apiAddPerson) // see persons_write_api.go
 		r.With(s.requireRole(personWriters...)).Patch("/cases/{id}/persons/{pid}", s.apiUpdatePerson)
 		r.With(s.requireRole(personWriters...)).Post("/cases/{id}/persons/bulk-notice", s.apiBulkNotice)
-		r.Post("/cases/{id}/evidence", s.apiAttachEvidence) // larger body limit: evidenceUploadLimit
-		r.Get("/cases/{id}/evidence/{eid}", s.getEvidence)
 		r.With(s.requireRole(caseReaders...)).Put("/cases/{id}/documents/{kind}", s.apiSaveDocument) // see documents_api.go
 		r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/documents/{kind}/finalise", s.apiFinaliseDocument)
 		r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/documents/{kind}/pdf", s.getDocumentPDF)
-		r.Post("/cases/{id}/checklist", s.apiChecklist)
-		r.Put("/cases/{id}/owner", s.apiOwner)
-		r.Post("/cases/{id}/involved", s.apiInvolved)
-		r.Post("/cases/{id}/reopen", s.apiReopen)
 		r.With(s.requireRole(auditReaders...)).Get("/audit/cases/{id}/export", s.getAuditExport)
 		r.With(s.requireRole(auditReaders...)).Get("/audit/review.csv", s.getAuditReviewCSV) // the desk's review figures, as the page downloads them
 		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/comments", s.apiAuditComment)
@@ -148,7 +153,7 @@ func (s *Server) routes() http.Handler {
 			r.Post("/account/tokens", s.postToken)
 			r.Post("/account/tokens/{tid}/revoke", s.postTokenRevoke)
 			r.With(s.requireRole(caseReaders...)).Get("/cases", s.getCases)
-			// ROUTES: persons (affected-person register; see persons.go)
+			// ROUTES: persons (affected-person register; see persons*.go)
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/persons", s.getPersons)
 			r.With(s.requireRole(caseReaders...)).Post("/cases/{id}/persons/search", s.postPersonsSearch) // reads: the query stays out of the URL
 			r.With(s.requireRole(personDecrypters...), s.rateLimit(s.limits.export)).Get("/cases/{id}/persons/export", s.getPersonsExport)
@@ -163,7 +168,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/cases/{id}/persons/{pid}", s.getPersonEdit)
 				r.Post("/cases/{id}/persons/{pid}", s.postPersonEdit)
 			})
-			// ROUTES: cases (case engine pages; see cases.go)
+			// ROUTES: cases (case engine pages; see case_new.go, case_page.go, case_writes.go, approvals_inbox.go)
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireRole(caseReaders...))
 				r.Get("/cases/new", s.getNewCase)
@@ -178,7 +183,7 @@ func (s *Server) routes() http.Handler {
 				r.Post("/requests/{rid}/approve", s.postApprove)
 				r.Post("/requests/{rid}/send-back", s.postSendBack)
 				r.Get("/approvals", s.getInbox)
-				// ROUTES: records (stage records and evidence files; see records.go)
+				// ROUTES: records (stage records and evidence files; see records.go, evidence.go)
 				r.Post("/cases/{id}/records", s.postRecordAdd)
 				r.Get("/cases/{id}/records/{rid}", s.getRecord)
 				r.Post("/cases/{id}/records/{rid}", s.postRecordEdit)
@@ -207,7 +212,7 @@ func (s *Server) routes() http.Handler {
 			})
 			r.With(s.requireRole(caseReaders...)).Get("/cases/{id}/report", s.getCaseReport)
 			r.With(s.requireRole(reportHandlers...)).Post("/cases/{id}/report/questions", s.postReportQuestion)
-			// ROUTES: audit (auditor desk; see audit.go)
+			// ROUTES: audit (auditor desk; see audit*.go)
 			r.Route("/audit", func(r chi.Router) {
 				r.Use(s.requireRole(auditReaders...))
 				r.Get("/", s.getAuditHome)
