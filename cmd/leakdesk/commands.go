@@ -79,7 +79,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	log := newLogger(cfg, stderr)
 	// A missing or malformed data key stops the server before it serves anything: it must never
 	// store the register in plain text.
-	keys, err := pii.LoadKeyring(cfg)
+	keys, err := pii.LoadKeyring(cfg.DataKey, cfg.DataKeyFile)
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}
@@ -644,7 +644,7 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 		return err
 	}
 	defer st.Close()
-	old, err := pii.LoadKeyring(cfg)
+	old, err := pii.LoadKeyring(cfg.DataKey, cfg.DataKeyFile)
 	if err != nil {
 		return fmt.Errorf("current data key: %w", err)
 	}
@@ -672,7 +672,7 @@ func cmdKeyReindex(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer st.Close()
-	keys, err := pii.LoadKeyring(cfg)
+	keys, err := pii.LoadKeyring(cfg.DataKey, cfg.DataKeyFile)
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}

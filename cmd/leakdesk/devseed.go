@@ -43,7 +43,7 @@ func cmdDevSeed(ctx context.Context, args []string, getenv func(string) string, 
 	if real > 0 && !*force {
 		return fmt.Errorf("dev seed: the database holds %d cases the seeder did not write; refusing to mix generated cases into it (use a scratch database, or --force)", real)
 	}
-	keys, err := pii.LoadKeyring(cfg)
+	keys, err := pii.LoadKeyring(cfg.DataKey, cfg.DataKeyFile)
 	if err != nil {
 		return fmt.Errorf("data key: %w", err)
 	}

@@ -143,11 +143,6 @@ var Exceptions = []Exception{
 		Why:  "documents/store.go keeps the document tables' SQL with its own pool and advisory locks",
 		Plan: "issue 13 slice 6: the SQL moves into internal/store; documents keeps the rendering",
 	},
-	{
-		From: "internal/pii", Import: "internal/config",
-		Why:  "pii.LoadKeyring reads the key's file name and value from config.Config",
-		Plan: "cmd reads the key and hands pii the bytes; pii stays a pure library",
-	},
 }
 
 // SQLFiles are the files outside the store and tools rooms that still hold SQL text. The layering test

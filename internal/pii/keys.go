@@ -18,8 +18,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-
-	"github.com/leakdesk/leakdesk/internal/config"
 )
 
 // KeySize is the length of a data key: 32 bytes (AES-256).
@@ -164,24 +162,25 @@ func (kr *Keyring) Keys() []*Key {
 	return out
 }
 
-// LoadKeyring builds the keyring from the configuration (LEAKDESK_DATA_KEY, else
-// LEAKDESK_DATA_KEY_FILE). A missing or malformed key is an error whose message tells the operator
-// what to set; the server must not start without it.
-func LoadKeyring(cfg config.Config) (*Keyring, error) {
+// LoadKeyring builds the keyring from the operator's settings, which cmd reads and hands over as
+// values (pii reads no configuration): value is LEAKDESK_DATA_KEY, file is LEAKDESK_DATA_KEY_FILE.
+// A missing or malformed key is an error whose message tells the operator what to set; the server
+// must not start without it.
+func LoadKeyring(value, file string) (*Keyring, error) {
 	var (
 		k   *Key
 		err error
 	)
 	switch {
-	case cfg.DataKey != "" && cfg.DataKeyFile != "":
+	case value != "" && file != "":
 		return nil, errors.New("pii: set only one of LEAKDESK_DATA_KEY and LEAKDESK_DATA_KEY_FILE")
-	case cfg.DataKey != "":
-		k, err = ParseKey(cfg.DataKey)
+	case value != "":
+		k, err = ParseKey(value)
 		if err != nil {
 			return nil, fmt.Errorf("pii: LEAKDESK_DATA_KEY: %w", err)
 		}
-	case cfg.DataKeyFile != "":
-		k, err = ReadKeyFile(cfg.DataKeyFile)
+	case file != "":
+		k, err = ReadKeyFile(file)
 		if err != nil {
 			return nil, err
 		}

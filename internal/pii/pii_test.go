@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/leakdesk/leakdesk/internal/config"
 )
 
 func key(t *testing.T, b byte) *Key {
@@ -81,22 +79,22 @@ func TestLoadKeyring_ClearErrors(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "key")
 	_ = os.WriteFile(file, []byte(good+"\n"), 0o400)
-	if kr, err := LoadKeyring(config.Config{DataKeyFile: file}); err != nil || kr.Primary().ID() != key(t, 9).ID() {
+	if kr, err := LoadKeyring("", file); err != nil || kr.Primary().ID() != key(t, 9).ID() {
 		t.Fatalf("file: %v", err)
 	}
-	if _, err := LoadKeyring(config.Config{DataKey: good}); err != nil {
+	if _, err := LoadKeyring(good, ""); err != nil {
 		t.Fatal(err)
 	}
-	for name, c := range map[string]config.Config{
-		"missing": {}, "short": {DataKey: base64.StdEncoding.EncodeToString([]byte("short"))}, "not base64": {DataKey: "!!!"},
-		"both": {DataKey: good, DataKeyFile: file}, "no file": {DataKeyFile: filepath.Join(dir, "nope")},
+	for name, c := range map[string]struct{ value, file string }{
+		"missing": {}, "short": {value: base64.StdEncoding.EncodeToString([]byte("short"))}, "not base64": {value: "!!!"},
+		"both": {value: good, file: file}, "no file": {file: filepath.Join(dir, "nope")},
 	} {
-		_, err := LoadKeyring(c)
+		_, err := LoadKeyring(c.value, c.file)
 		if err == nil || strings.Contains(err.Error(), good) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if _, err := LoadKeyring(config.Config{}); !strings.Contains(err.Error(), "LEAKDESK_DATA_KEY") {
+	if _, err := LoadKeyring("", ""); !strings.Contains(err.Error(), "LEAKDESK_DATA_KEY") {
 		t.Errorf("missing key message: %v", err)
 	}
 	if s := fmt.Sprintf("%v %+v %#v", key(t, 9), key(t, 9), NewKeyring(key(t, 9))); strings.Contains(s, "\\x09") || !strings.Contains(s, "pii.Key") {
