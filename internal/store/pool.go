@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -87,6 +91,26 @@ func Busy(err error) bool {
 		return true
 	}
 	return false
+}
+
+// Unavailable reports whether err means PostgreSQL could not be reached or is shutting down or
+// starting up, rather than that a query failed: the caller answers "not ready, retry" (503 with
+// Retry-After), never "internal error". It is the one place driver errors of this kind are read; web
+// asks it rather than inspecting pgconn itself.
+func Unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 57P01–57P03: admin/crash shutdown, cannot connect now.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var ne *net.OpError
+	// ErrConnClosed: a pooled connection the server dropped (restart, failover) before the query ran.
+	return errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // txKey carries the transaction of the command being decided: reads the command needs (the

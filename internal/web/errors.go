@@ -4,13 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"strings"
-	"syscall"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/leakdesk/leakdesk/internal/store"
 	"github.com/leakdesk/leakdesk/internal/web/view"
@@ -103,7 +97,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	// seconds, and until then a request that hits it gets what requireReady would answer (503,
 	// Retry-After) so clients retry instead of reporting an internal error. Nothing was written:
 	// each change is one transaction.
-	if dbUnavailable(err) {
+	if store.Unavailable(err) {
 		s.log.Warn("database unavailable", "request_id", requestID(r.Context()), "err", err)
 		w.Header().Set("Retry-After", "5")
 		s.fail(w, r, http.StatusServiceUnavailable, errNotReady)
@@ -119,24 +113,6 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	s.log.Error("internal error", "request_id", requestID(r.Context()), "err", err)
 	s.fail(w, r, http.StatusInternalServerError, errInternal)
-}
-
-// dbUnavailable reports whether err means PostgreSQL could not be reached or is shutting down or
-// starting up, rather than that a query failed.
-func dbUnavailable(err error) bool {
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		// Class 08: connection exception; 57P01–57P03: admin/crash shutdown, cannot connect now.
-		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-	}
-	var ne *net.OpError
-	// ErrConnClosed: a pooled connection the server dropped (restart, failover) before the query ran.
-	return errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // renderError is for failures outside the normal handler flow (session store down).
