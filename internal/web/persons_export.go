@@ -26,15 +26,16 @@ var errExportReason = &uiError{Code: "invalid", JA: "出力の理由を200文字
 	EN:     "Give a reason for the export (up to 200 characters); it is recorded.",
 	Fields: []fieldError{{Field: "reason", JA: "出力の理由を200文字以内で入力してください（アクセス記録に残ります）。", EN: "required, up to 200 characters"}}}
 
-// check fills the defaults and returns the fields that are wrong: kind and enc first (a malformed
-// request), then the reason.
-func (e *personsExport) check() (badShape []fieldError, badReason bool) {
+// check fills the defaults and returns what is wrong as one 422 naming each field — the page and the
+// API answer the same input alike — or nil.
+func (e *personsExport) check() *uiError {
 	if e.Kind == "" {
 		e.Kind = "list"
 	}
 	if e.Enc == "" {
 		e.Enc = csvimport.ExportUTF8BOM
 	}
+	var badShape []fieldError
 	if e.Kind != "list" && e.Kind != "mailmerge" {
 		badShape = append(badShape, fieldError{Field: "kind", JA: "出力の種類は list または mailmerge です。", EN: "list or mailmerge"})
 	}
@@ -42,7 +43,21 @@ func (e *personsExport) check() (badShape []fieldError, badReason bool) {
 		badShape = append(badShape, fieldError{Field: "enc", JA: "文字コードは utf8bom または sjis です。", EN: "utf8bom or sjis"})
 	}
 	e.Reason = strings.TrimSpace(e.Reason)
-	return badShape, e.Reason == "" || utf8.RuneCountInString(e.Reason) > 200
+	if e.Reason == "" || utf8.RuneCountInString(e.Reason) > 200 {
+		badShape = append(badShape, errExportReason.Fields...)
+	}
+	if len(badShape) == 0 {
+		return nil
+	}
+	ue := &uiError{Code: "invalid", Fields: badShape}
+	for i, f := range badShape {
+		ue.JA += f.JA
+		if i > 0 {
+			ue.EN += "; "
+		}
+		ue.EN += f.Field + ": " + f.EN
+	}
+	return ue
 }
 
 // getPersonsExport sends the register (kind=list) or the notice mail-merge file (kind=mailmerge)
@@ -60,13 +75,8 @@ func (s *Server) getPersonsExport(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	e := personsExport{Kind: q.Get("kind"), Enc: q.Get("enc"), Reason: q.Get("reason"), Query: q, Replace: q.Get("replace") == "1"}
-	badShape, badReason := e.check()
-	if len(badShape) > 0 {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
-		return
-	}
-	if badReason {
-		s.fail(w, r, http.StatusUnprocessableEntity, errExportReason)
+	if ue := e.check(); ue != nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, ue)
 		return
 	}
 	s.writePersonsExport(w, r, caseID, e, func(problems []view.ExportProblem, more int) {
@@ -109,12 +119,8 @@ func (s *Server) apiPersonsExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := personsExport{Kind: in.Kind, Enc: in.Enc, Reason: in.Reason, Query: url.Values{"status": {in.Status}, "q": {in.Q}}, Replace: in.Replace}
-	fields, badReason := e.check()
-	if badReason {
-		fields = append(fields, errExportReason.Fields...)
-	}
-	if len(fields) > 0 {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "入力内容を確認してください。", EN: "Check the input.", Fields: fields})
+	if ue := e.check(); ue != nil {
+		s.fail(w, r, http.StatusUnprocessableEntity, ue)
 		return
 	}
 	s.writePersonsExport(w, r, caseID, e, func(problems []view.ExportProblem, more int) {

@@ -117,3 +117,23 @@ func TestPersonsExportAPI_SharesThePageLimit(t *testing.T) {
 		t.Errorf("page export past the shared burst: %d, want 429", s)
 	}
 }
+
+// The page's export refuses what the API refuses with the same status (422, not 400 for a wrong
+// kind or encoding) and says in Japanese which value is wrong; nothing is recorded.
+func TestPersonsExportPage_BadInputIs422NamingTheValue(t *testing.T) {
+	h := newPersonsHarness(t, func(o *web.Options) { o.RateLimits = &web.RateLimits{} })
+	c := h.client().loginAs("privacy")
+	for _, tc := range []struct{ query, want string }{
+		{"kind=everything&reason=" + url.QueryEscape("発送準備"), "出力の種類は list または mailmerge です。"},
+		{"enc=latin1&reason=" + url.QueryEscape("発送準備"), "文字コードは utf8bom または sjis です。"},
+		{"kind=list", "出力の理由を200文字以内で入力してください"},
+	} {
+		r := c.get(h.path("/export?" + tc.query))
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tc.want) {
+			t.Errorf("%s: %d, want 422 saying %q; body %.300s", tc.query, r.Status, tc.want, r.Body)
+		}
+	}
+	if log := h.accessLog("privacy"); len(log) != 0 {
+		t.Fatalf("refused exports were recorded: %+v", log)
+	}
+}
