@@ -16,9 +16,9 @@ import (
 
 // The rule book's versions (issue 16, migration 00160): rule_versions holds each drafted version's
 // canonical JSON, hash, effect date and state; rule_events is their history as one hash chain.
-// What may happen (who approves, four eyes, the yearly review) is decided by internal/rulebook;
-// this file only stores it, one transaction per change, under one advisory lock so the chain has
-// one writer.
+// What may happen (who approves, four eyes, the yearly review) is the caller's decide function's
+// to say (the approval service is still to be written, issue 16); this file only stores it, one
+// transaction per change, under one advisory lock so the chain has one writer.
 
 // Rule version states.
 const (
@@ -168,17 +168,11 @@ func (s *Store) DraftRuleVersion(ctx context.Context, at time.Time, actorID int6
 		if err != nil {
 			return err
 		}
-		var taken bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rule_versions WHERE effective_on = $1 AND state <> 'withdrawn')`,
-			d.EffectiveOn).Scan(&taken); err != nil {
-			return fmt.Errorf("store: rule effect date: %w", err)
-		}
-		if taken {
-			return ErrRuleDateTaken
-		}
 		at = Now(at)
 		if _, err := tx.Exec(ctx, `INSERT INTO rule_versions (version, effective_on, title, document, hash, based_on, drafted_by, drafted_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, version, d.EffectiveOn, d.Title, d.Document, d.Hash, d.BasedOn, actorID, at); err != nil {
+			// The only unique key a new row can break: one live version per effect date
+			// (rule_versions_effective_on); the number is chosen under the lock.
 			if isUniqueViolation(err) {
 				return ErrRuleDateTaken
 			}
@@ -373,14 +367,4 @@ func (s *Store) LastRuleReview(ctx context.Context) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return at.UTC(), nil
-}
-
-// ClaimRuleReviewReminder records that the yearly-review reminder label for the due date goes out
-// now, in tx; false when it already went out (another instance, an earlier run).
-func ClaimRuleReviewReminder(ctx context.Context, tx pgx.Tx, dueOn time.Time, label string, at time.Time) (bool, error) {
-	tag, err := tx.Exec(ctx, `INSERT INTO rule_review_reminders (due_on, label, sent_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, dueOn, label, Now(at))
-	if err != nil {
-		return false, fmt.Errorf("store: claim rule review reminder: %w", err)
-	}
-	return tag.RowsAffected() == 1, nil
 }
