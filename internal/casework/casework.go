@@ -177,6 +177,9 @@ func WithAccessCheck(ctx context.Context, check func(c *incident.Case) error) co
 
 // Submit pre-allocates a request id and submits the request.
 func (s *Service) Submit(ctx context.Context, caseID, ifVersion int64, actor incident.Actor, req incident.SubmitRequest) (*incident.Case, *incident.Request, error) {
+	if err := s.checkMoveTarget(ctx, req); err != nil {
+		return nil, nil, err
+	}
 	id, err := s.Store.NextRequestID(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -156,3 +156,101 @@ func missingHas(m []incident.Missing, item string) bool {
 	}
 	return false
 }
+
+// A case opened under version 1 keeps it after version 2 takes effect until a move to version 2 is
+// requested and approved by two others; the move is in the history with what changed for the case,
+// the projection and the snapshot follow it and a replay agrees.
+func TestRules_MoveAnOpenCaseToANewerVersion(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v2 := version2(t)
+	staff, manager, privacy := e.actors["staff"], e.actors["manager"], e.actors["privacy"]
+
+	c, err := e.svc.Open(ctx, staff, "誤送信（顧客2名）", discoveryFacts(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mv, err := e.svc.RulesMoveFor(ctx, c); err != nil || mv != nil {
+		t.Fatalf("a move offered while version 1 is in force: %+v %v", mv, err)
+	}
+	// Version 2 is registered but not in force: no move to it.
+	if _, _, err := e.svc.Submit(ctx, c.ID, c.Version, staff, incident.SubmitRequest{Kind: incident.KindMoveRules, RulesTo: 2}); incident.ErrorCode(err) != incident.CodeInvalid {
+		t.Fatalf("moved to a version not in force: %v", err)
+	}
+
+	e.svc.RulesAt = func(context.Context, time.Time) (*incident.Rules, error) { return v2, nil }
+	c, err = e.db.Store.GetCase(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rules().Version != 1 || incident.CompensationLimit(c) != 1_000_000 {
+		t.Fatalf("the v1 case changed rules when v2 took effect: %d", c.Rules().Version)
+	}
+	mv, err := e.svc.RulesMoveFor(ctx, c)
+	if err != nil || mv == nil || mv.To != v2 || len(mv.Changes) == 0 {
+		t.Fatalf("move offered: %+v %v", mv, err)
+	}
+
+	// A stale version is refused as for every write.
+	if _, _, err := e.svc.Submit(ctx, c.ID, c.Version-1, staff, incident.SubmitRequest{Kind: incident.KindMoveRules, RulesTo: 2}); err == nil {
+		t.Fatal("a move on a stale version was accepted")
+	}
+	c, req, err := e.svc.Submit(ctx, c.ID, c.Version, staff, incident.SubmitRequest{Kind: incident.KindMoveRules, RulesTo: 2, Note: "第2版へ"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.Approve(ctx, req.ID, staff, "自分で", 0); incident.ErrorCode(err) != incident.CodeForbidden {
+		t.Fatalf("the requester approved: %v", err)
+	}
+	if _, _, err := e.svc.Approve(ctx, req.ID, manager, "差分を確認しました", 0); err != nil {
+		t.Fatal(err)
+	}
+	c, req, err = e.svc.Approve(ctx, req.ID, privacy, "差分を確認しました", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.State != incident.RequestApproved {
+		t.Fatalf("request %s", req.State)
+	}
+	for _, load := range []struct {
+		how string
+		get func(context.Context, int64) (*incident.Case, error)
+	}{{"snapshot", e.db.Store.GetCase}, {"replay", e.db.Store.ReplayCase}} {
+		got, err := load.get(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Rules() != v2 || got.RulesHash != v2.Hash {
+			t.Fatalf("%s: under version %d", load.how, got.Rules().Version)
+		}
+		if _, ok := got.ChecklistItem("discovery.board_briefed"); !ok || incident.CompensationLimit(got) != 5_000_000 {
+			t.Fatalf("%s: version 2's item or amount missing", load.how)
+		}
+	}
+	var col int
+	if err := e.db.Store.Pool.QueryRow(ctx, `SELECT rules_version FROM cases WHERE id = $1`, c.ID).Scan(&col); err != nil || col != 2 {
+		t.Fatalf("projection rules_version = %d, %v", col, err)
+	}
+	events, err := e.db.Store.CaseEvents(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if last.Type != incident.EventRulesMoved || last.Payload["to_hash"] != v2.Hash {
+		t.Fatalf("last event %s %v", last.Type, last.Payload)
+	}
+	chs := incident.RulesChangesOf(last.Payload)
+	found := map[string]bool{}
+	for _, ch := range chs {
+		found[ch.Area+":"+ch.Key] = true
+	}
+	if !found["checklist:discovery.board_briefed"] || !found["amount:compensation_executive_above"] {
+		t.Fatalf("changes recorded: %+v", chs)
+	}
+	if res, err := e.db.Store.Verify(ctx, 0); err != nil || !res.OK {
+		t.Fatalf("verify: %+v %v", res, err)
+	}
+	if mv, err := e.svc.RulesMoveFor(ctx, c); err != nil || mv != nil {
+		t.Fatalf("a move offered after moving: %+v %v", mv, err)
+	}
+}

@@ -90,6 +90,10 @@ type Request struct {
 	Round int `json:"round"`
 	// Doc is the document version a finalisation request is about.
 	Doc *DocRef `json:"document,omitempty"`
+	// RulesTo and RulesToHash name the rule-set version a move_rules
+	// request asks for.
+	RulesTo     int    `json:"rules_to,omitempty"`
+	RulesToHash string `json:"rules_to_hash,omitempty"`
 }
 
 // Case is the aggregate: the current state folded from its events.
@@ -412,7 +416,7 @@ func (c *Case) Apply(e Event) error {
 			ID: id, Kind: RequestKind(pStr(p, "kind")), Stage: Stage(pStr(p, "stage")),
 			ReasonCode: pStr(p, "reason_code"), Note: pStr(p, "note"), ReviewBy: pStr(p, "review_by"),
 			State: RequestPending, RequestedBy: e.ActorID, RequestedAt: at, Snapshot: snap, Round: 1,
-			Doc: docRefOf(pMap(p, "document")),
+			Doc: docRefOf(pMap(p, "document")), RulesTo: int(pInt(p, "rules_to_version")), RulesToHash: pStr(p, "rules_to_hash"),
 		}
 		// After a send-back the same request made again is the next round of one 稟議: its route
 		// starts again from the first slot.
@@ -462,6 +466,10 @@ func (c *Case) Apply(e Event) error {
 		c.Assessment = p
 	case EventRecordAdded, EventRecordUpdated, EventRecordWithdrawn, EventEvidenceAttached:
 		if err := c.applyRecordEvent(e); err != nil {
+			return err
+		}
+	case EventRulesMoved:
+		if err := c.applyRulesMoved(e); err != nil {
 			return err
 		}
 	}

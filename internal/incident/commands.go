@@ -75,7 +75,9 @@ type MarkInvolved struct {
 //     (JST); the decision is mirrored into the facts notice_decision,
 //     defer_reason and defer_review_by;
 //   - close: manager only; every stage done, skipped or not applicable;
-//   - close_not_incident: staff or manager, any time while open, Note required.
+//   - close_not_incident: staff or manager, any time while open, Note required;
+//   - move_rules: staff or manager, RulesTo a registered version newer than
+//     the case's, no other request pending (rulesmove.go).
 //
 // Errors: invalid (fields), forbidden, conflict (stage not in progress, a
 // request already pending, duplicate ID), unmet_criteria (with Missing).
@@ -89,6 +91,9 @@ type SubmitRequest struct {
 	// Doc is the frozen document version a KindFinalise request asks to
 	// approve (documents.go); nil for every other kind.
 	Doc *DocRef
+	// RulesTo is the registered rule-set version a KindMoveRules request
+	// asks the case to move to (rulesmove.go).
+	RulesTo int
 }
 
 // Approve adds the actor's approval to a pending request. The request is

@@ -30,6 +30,10 @@ func (cmd SubmitRequest) decide(d *decider) error {
 		if err := d.checkFinaliseRequest(cmd); err != nil {
 			return err
 		}
+	} else if cmd.Kind == KindMoveRules {
+		if err := d.checkMoveRequest(cmd); err != nil {
+			return err
+		}
 	} else if cmd.Kind.CaseLevel() {
 		if err := d.checkCaseRequest(cmd); err != nil {
 			return err
@@ -44,7 +48,7 @@ func (cmd SubmitRequest) decide(d *decider) error {
 		}
 	}
 	stage := cmd.Stage
-	if cmd.Kind.CaseLevel() || cmd.Kind == KindFinalise {
+	if cmd.Kind.CaseLevel() || cmd.Kind == KindFinalise || cmd.Kind == KindMoveRules {
 		stage = ""
 	}
 	snapshot := make(map[string]any, len(d.sim.Facts))
@@ -57,6 +61,10 @@ func (cmd SubmitRequest) decide(d *decider) error {
 	}
 	if cmd.Kind == KindFinalise {
 		sp["document"] = cmd.Doc.payload()
+	}
+	if cmd.Kind == KindMoveRules {
+		to, _ := RulesOf(cmd.RulesTo)
+		sp["rules_to_version"], sp["rules_to_hash"] = int64(to.Version), to.Hash
 	}
 	if err := d.emit(EventRequestSubmitted, sp); err != nil {
 		return err
@@ -245,6 +253,8 @@ func requestCriteria(c *Case, r *Request) []Missing {
 		}
 	case KindClose:
 		return closeCriteria(c)
+	case KindMoveRules:
+		return moveCriteria(c, r)
 	}
 	return nil
 }
@@ -260,6 +270,8 @@ func (d *decider) finish(r *Request) error {
 		return d.stageChanged(r.Stage, StateInProgress, "deferred", map[string]any{"request_id": r.ID, "reason_code": r.ReasonCode, "deferred_until": r.ReviewBy})
 	case KindClose:
 		return d.emit(EventCaseClosed, map[string]any{"outcome": string(StatusClosed), "request_id": r.ID, "reason": r.Note})
+	case KindMoveRules:
+		return d.finishMove(r)
 	case KindFinalise:
 		// The version was frozen when requested; the approval events are the record.
 		return nil

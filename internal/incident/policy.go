@@ -31,7 +31,7 @@ const (
 // Valid reports whether k is a known request kind.
 func (k RequestKind) Valid() bool {
 	switch k {
-	case KindComplete, KindSkip, KindDefer, KindClose, KindCloseNotIncident, KindFinalise:
+	case KindComplete, KindSkip, KindDefer, KindClose, KindCloseNotIncident, KindFinalise, KindMoveRules:
 		return true
 	}
 	return false

@@ -261,6 +261,10 @@ func (r *Rules) Policy() []PolicyRule { return append([]PolicyRule(nil), r.polic
 func (r *Rules) DocumentPolicy() []DocumentRule { return append([]DocumentRule(nil), r.docPolicy...) }
 
 func (r *Rules) policyRule(kind RequestKind, stage Stage) (PolicyRule, bool) {
+	if kind == KindMoveRules {
+		// A fixed code policy, not the rule set's (rulesmove.go).
+		return moveRulesPolicy, stage == ""
+	}
 	if kind.CaseLevel() {
 		stage = ""
 	}
