@@ -433,3 +433,24 @@ func TestAudit_RecordsAsOf(t *testing.T) {
 		t.Error("the record is shown before it was added")
 	}
 }
+
+// TestEvidenceUpload_BadStageIs422OnPageAndAPI: the page's upload and its API twin refuse an
+// unknown stage alike — 422 naming the stage field in Japanese — and store nothing (the page was a
+// bare 400 「形式が正しくありません」 before).
+func TestEvidenceUpload_BadStageIs422OnPageAndAPI(t *testing.T) {
+	e := newRecordsEnv(t, 4096)
+	c := e.open()
+	page := fmt.Sprintf("/cases/%d", c.ID)
+	cl := e.client().loginAs("staff")
+	v0 := e.version(c.ID)
+	for _, stage := range []string{"", "nosuchstage"} {
+		fields := map[string]string{"version": fmt.Sprint(v0), "stage": stage, "note": "x"}
+		r := cl.uploadEvidence(page, page+"/evidence", fields, "a.pdf", []byte("%PDF-1.4\n"))
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "段階を指定してください。") {
+			t.Errorf("page, stage %q: %d, want 422 naming the stage", stage, r.Status)
+		}
+	}
+	if n, err := e.db.Store.EvidenceCount(context.Background(), c.ID); err != nil || n != 0 || e.version(c.ID) != v0 {
+		t.Fatalf("refused uploads left %d files (%v), version %d → %d", n, err, v0, e.version(c.ID))
+	}
+}
