@@ -454,3 +454,21 @@ func TestEvidenceUpload_BadStageIs422OnPageAndAPI(t *testing.T) {
 		t.Fatalf("refused uploads left %d files (%v), version %d → %d", n, err, v0, e.version(c.ID))
 	}
 }
+
+// TestInvalidValueIs422Everywhere: a value the server understands but refuses is code "invalid",
+// answered 422 naming its field — on a list filter and the language switch too, which answered 400
+// (the status of "malformed": a request the server could not read) before.
+func TestInvalidValueIs422Everywhere(t *testing.T) {
+	e := newRecordsEnv(t, 4096)
+	c := e.open()
+	for _, path := range []string{"/api/v1/cases?stage=nosuchstage", fmt.Sprintf("/api/v1/cases/%d/records?stage=nosuchstage", c.ID)} {
+		r := e.api("GET", path, e.tok["manager"], "")
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `"invalid"`) || !strings.Contains(r.Body, `"stage"`) {
+			t.Errorf("GET %s: %d %s, want 422 invalid naming stage", path, r.Status, r.Body)
+		}
+	}
+	cl := e.client().loginAs("staff")
+	if r := cl.postForm("/account", "/lang", url.Values{"lang": {"fr"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "言語の指定が正しくありません。") {
+		t.Errorf("POST /lang fr: %d, want 422 with the Japanese message", r.Status)
+	}
+}
