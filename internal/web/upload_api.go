@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/csvimport"
-	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
 // API twins of the two uploads (issue 17): the affected-person CSV (preview, then commit, as the
@@ -96,22 +95,12 @@ func (s *Server) apiPersonImportCommit(w http.ResponseWriter, r *http.Request) {
 // apiAttachEvidence is postEvidence's twin: multipart (file, stage, note) with the case version in
 // If-Match; the answer is the evidence row with its SHA-256.
 func (s *Server) apiAttachEvidence(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}
-	version, ok := s.requireVersion(w, r)
+	stage, ok := s.evidenceStage(w, r, a, c)
 	if !ok {
-		return
-	}
-	stage := incident.Stage(r.FormValue("stage"))
-	if !stage.Valid() {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "段階を指定してください。", EN: "stage is required.",
-			Fields: []fieldError{{Field: "stage", JA: "段階を指定してください。", EN: "unknown stage"}}})
-		return
-	}
-	if err := incident.CanWriteStage(a, c, stage); err != nil {
-		s.failErr(w, r, err)
 		return
 	}
 	up, ok := s.readEvidenceUpload(w, r)
