@@ -93,6 +93,8 @@ type bench struct {
 	ready    []int64
 	sessions []*session
 	rows     []row
+	// idle is serve's memory once ready, before any load: the reference of the memory rows.
+	idle loadgen.Memory
 }
 
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
@@ -153,6 +155,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
+	}
+	if err := b.memoryRow("whole run (every step above)", 0); err != nil {
+		return err
 	}
 	b.stopServer()
 	if o.goBench != "" {
@@ -248,6 +253,9 @@ func (b *bench) startServer(ctx context.Context) error {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				b.logf("server ready at %s (pid %d)", b.baseURL, cmd.Process.Pid)
+				if b.idle, err = loadgen.ProcessMemory(cmd.Process.Pid); err != nil {
+					return err
+				}
 				return nil
 			}
 		}
@@ -270,6 +278,25 @@ func (b *bench) stopServer() {
 		<-done
 	}
 	b.server = nil
+}
+
+// memoryRow adds serve's resident-set peak so far (VmHWM, the kernel's high-water mark, so no
+// sample can miss it) beside its idle RSS after start-up. Issue 19's budget is 150 MB under the
+// 32-client load.
+func (b *bench) memoryRow(during string, clients int) error {
+	if b.server == nil || b.server.Process == nil {
+		return nil
+	}
+	m, err := loadgen.ProcessMemory(b.server.Process.Pid)
+	if err != nil {
+		return err
+	}
+	const mb = 1 << 20
+	b.rows = append(b.rows, row{Group: "memory", Figure: "serve peak RSS (VmHWM), " + during, Clients: clients,
+		Value: float64(m.Peak) / mb, Unit: "MB", App: -1, DB: -1,
+		RefName: "idle RSS", Ref: float64(b.idle.RSS) / mb, RefUnit: "MB",
+		Note: fmt.Sprintf("RSS now %.0f MB; budget 150 MB (ratio = peak ÷ idle)", float64(m.RSS)/mb)})
+	return nil
 }
 
 // cpu is the CPU time used so far by the app process and by the whole database cluster.

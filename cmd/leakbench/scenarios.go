@@ -88,7 +88,8 @@ func (b *bench) transitions(ctx context.Context) error {
 				Value: tps, Unit: "tps", DB: pgCPU, App: -1, Note: fmt.Sprintf("pgbench client CPU %.1f s", clientCPU.Seconds())},
 		)
 	}
-	return nil
+	// The peak so far covers both write loads, the 32-client one last and largest.
+	return b.memoryRow(fmt.Sprintf("the write loads up to %d clients", maxClients), maxClients)
 }
 
 // requestApprove measures the approval alone — request "complete discovery" as staff, approve as

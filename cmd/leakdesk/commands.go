@@ -665,7 +665,7 @@ func cmdKey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return fmt.Errorf("new data key: %w", err)
 	}
-	if err := store.Rotate(ctx, st, old, newKey, webhook.ResealSecrets(st.Pool)); err != nil {
+	if err := store.Rotate(ctx, st, old, newKey, webhook.ResealSecrets(st)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "rotated to key %s; point LEAKDESK_DATA_KEY(_FILE) at it and start the servers\n", newKey.ID())

@@ -150,6 +150,4 @@ var SQLFiles = []Exception{
 	{From: "internal/reminder/jobs.go", Why: "the reminder jobs' reads and the reminders_sent ledger", Plan: "issue 13 slice 6: into internal/store"},
 	{From: "internal/reminder/digest.go", Why: "the daily checkpoint digest's recipients", Plan: "into internal/store"},
 	{From: "internal/reminder/firstreport.go", Why: "the first-report alert's recipients and due time", Plan: "into internal/store"},
-	{From: "internal/webhook/registry.go", Why: "webhook endpoints and deliveries", Plan: "into internal/store"},
-	{From: "internal/webhook/service.go", Why: "subscriptions read in the change's transaction", Plan: "into internal/store"},
 }

@@ -177,3 +177,34 @@ func TestPostmasterPID(t *testing.T) {
 		t.Fatal("missing file gave no error")
 	}
 }
+
+func TestParseStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     Memory
+		bad      bool
+	}{
+		{"both", "Name:\tleakdesk\nVmPeak:\t 900000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nThreads:\t9\n", Memory{RSS: 40960 << 10, Peak: 51200 << 10}, false},
+		{"kernel thread has neither", "Name:\tkworker/0:1\nThreads:\t1\n", Memory{}, true},
+		{"unit not kB", "VmHWM:\t 1 MB\nVmRSS:\t 1 kB\n", Memory{}, true},
+		{"not a number", "VmHWM:\t x kB\nVmRSS:\t 1 kB\n", Memory{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStatus(tc.in)
+			if (err != nil) != tc.bad || got != tc.want {
+				t.Fatalf("parseStatus = %+v, %v; want %+v, error %v", got, err, tc.want, tc.bad)
+			}
+		})
+	}
+}
+
+func TestProcessMemory_Self(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	m, err := ProcessMemory(os.Getpid())
+	// A Go test binary is resident for at least a megabyte, and the peak is never below the present.
+	if err != nil || m.RSS < 1<<20 || m.Peak < m.RSS {
+		t.Fatalf("ProcessMemory(self) = %+v, %v", m, err)
+	}
+}

@@ -115,7 +115,7 @@ func New(cfg config.Config, st *store.Store, log *slog.Logger, opts Options) *Se
 	}
 	s.initLaw(opts)
 	if s.hooks = opts.Webhooks; s.hooks == nil {
-		s.hooks = webhook.NewRegistry(st.Pool, opts.Keys)
+		s.hooks = webhook.NewRegistry(st, opts.Keys)
 	}
 	if s.auditJobs = opts.AuditJobs; s.auditJobs == nil {
 		aj, err := auditjob.New(st, auditjob.Config{Logger: log.With("component", "auditjob")})

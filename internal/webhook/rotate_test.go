@@ -37,18 +37,18 @@ func TestRotate_ReSealsEndpointSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, _, err := NewRegistry(db.Store.Pool, old).Register(ctx, admin.ID, NewEndpoint{URL: "https://hooks.example.com/x", Events: []string{CaseOpened}}, time.Now())
+	ep, _, err := NewRegistry(db.Store, old).Register(ctx, admin.ID, NewEndpoint{URL: "https://hooks.example.com/x", Events: []string{CaseOpened}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Rotate(ctx, db.Store, old, newKey, ResealSecrets(db.Store.Pool)); err != nil {
+	if err := store.Rotate(ctx, db.Store, old, newKey, ResealSecrets(db.Store)); err != nil {
 		t.Fatal(err)
 	}
 	var sealed []byte
 	if err := db.Store.Pool.QueryRow(ctx, `SELECT secret_sealed FROM webhook_endpoints WHERE id = $1`, ep.ID).Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewRegistry(db.Store.Pool, pii.NewKeyring(newKey)).signer(ep.ID, sealed); err != nil {
+	if _, err := NewRegistry(db.Store, pii.NewKeyring(newKey)).signer(ep.ID, sealed); err != nil {
 		t.Errorf("after rotation the endpoint's secret does not open with the new key: %v", err)
 	}
 }

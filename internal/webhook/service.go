@@ -82,7 +82,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{Registry: NewRegistry(st.Pool, cfg.Keys), cfg: cfg, log: log}
+	s := &Service{Registry: NewRegistry(st, cfg.Keys), cfg: cfg, log: log}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliveryWorker{s: s})
 	client, err := river.NewClient(riverpgxv5.New(st.Pool), &river.Config{
@@ -143,21 +143,9 @@ func (s *Service) EnqueueTx(ctx context.Context, tx pgx.Tx, msgs ...Message) err
 	if len(msgs) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `SELECT id, events FROM webhook_endpoints WHERE disabled_at IS NULL`)
+	subs, err := store.WebhookSubscriptionsTx(ctx, tx)
 	if err != nil {
-		return fmt.Errorf("webhook: endpoints: %w", err)
-	}
-	type sub struct {
-		id     int64
-		events []string
-	}
-	subs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sub, error) {
-		var x sub
-		err := r.Scan(&x.id, &x.events)
-		return x, err
-	})
-	if err != nil {
-		return fmt.Errorf("webhook: endpoints: %w", err)
+		return fmt.Errorf("webhook: %w", err)
 	}
 	var params []river.InsertManyParams
 	for _, m := range msgs {
@@ -166,11 +154,11 @@ func (s *Service) EnqueueTx(ctx context.Context, tx pgx.Tx, msgs ...Message) err
 			return fmt.Errorf("webhook: encode %s: %w", m.ID, err)
 		}
 		for _, e := range subs {
-			if !slices.Contains(e.events, m.Type) {
+			if !slices.Contains(e.Events, m.Type) {
 				continue
 			}
 			params = append(params, river.InsertManyParams{
-				Args: DeliveryArgs{EndpointID: e.id, MessageID: m.ID, Type: m.Type, CaseID: m.Data.CaseID, Body: body},
+				Args: DeliveryArgs{EndpointID: e.ID, MessageID: m.ID, Type: m.Type, CaseID: m.Data.CaseID, Body: body},
 				InsertOpts: &river.InsertOpts{Queue: Queue, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
 					rivertype.JobStateAvailable, rivertype.JobStateCompleted, rivertype.JobStatePending, rivertype.JobStateRunning,
 					rivertype.JobStateRetryable, rivertype.JobStateScheduled, rivertype.JobStateCancelled, rivertype.JobStateDiscarded,
@@ -200,40 +188,30 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 // error for River to retry. An attempt already answered 2xx (a job retried after the worker lost
 // its lease) is not sent again.
 func (s *Service) deliver(ctx context.Context, a DeliveryArgs, attempt int) error {
-	var url string
-	var sealed []byte
-	var allowPrivate, disabled bool
-	err := s.pool.QueryRow(ctx, `SELECT url, secret_sealed, allow_private, disabled_at IS NOT NULL FROM webhook_endpoints WHERE id = $1`, a.EndpointID).
-		Scan(&url, &sealed, &allowPrivate, &disabled)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && disabled) {
+	t, ok, err := s.st.WebhookTargetOf(ctx, a.EndpointID)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	if !ok {
 		s.log.Info("webhook dropped: endpoint disabled", "endpoint_id", a.EndpointID, "message_id", a.MessageID)
 		return nil
 	}
+	done, err := s.st.WebhookDelivered(ctx, a.EndpointID, a.MessageID)
 	if err != nil {
-		return fmt.Errorf("webhook: read endpoint %d: %w", a.EndpointID, err)
-	}
-	var done bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1 AND message_id = $2 AND status BETWEEN 200 AND 299)`,
-		a.EndpointID, a.MessageID).Scan(&done); err != nil {
-		return fmt.Errorf("webhook: read delivery log: %w", err)
+		return fmt.Errorf("webhook: %w", err)
 	}
 	if done {
 		return nil
 	}
 	start := time.Now()
-	status, sendErr := s.send(ctx, a, url, sealed, allowPrivate)
-	var statusCol *int
+	status, sendErr := s.send(ctx, a, t.URL, t.Sealed, t.AllowPrivate)
 	errText := ""
-	if status != 0 {
-		statusCol = &status
-	}
 	if sendErr != nil {
 		errText = sendErr.Error()
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, message_id, event_type, case_id, attempt, status, error, at, duration_ms)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, a.EndpointID, a.MessageID, a.Type, a.CaseID, attempt, statusCol, errText,
-		start.UTC(), int(time.Since(start)/time.Millisecond)); err != nil {
-		return fmt.Errorf("webhook: log attempt: %w", err)
+	if err := s.st.RecordWebhookDelivery(ctx, store.WebhookDelivery{EndpointID: a.EndpointID, MessageID: a.MessageID, EventType: a.Type,
+		CaseID: a.CaseID, Attempt: attempt, Status: status, Error: errText, At: start, DurationMS: int(time.Since(start) / time.Millisecond)}); err != nil {
+		return fmt.Errorf("webhook: %w", err)
 	}
 	if sendErr != nil {
 		s.log.Warn("webhook not delivered, will retry", "endpoint_id", a.EndpointID, "message_id", a.MessageID, "attempt", attempt, "err", sendErr)

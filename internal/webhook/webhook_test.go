@@ -329,7 +329,7 @@ func TestDelivery_TwoInstancesEachMessageOnce(t *testing.T) {
 // Registration refuses plain http, internal addresses and unknown event types, writing nothing.
 func TestRegister_Refusals(t *testing.T) {
 	e := newEnv(t)
-	g := webhook.NewRegistry(e.db.Store.Pool, e.keys)
+	g := webhook.NewRegistry(e.db.Store, e.keys)
 	for _, in := range []webhook.NewEndpoint{
 		{URL: "http://hooks.example.com/x", Events: []string{webhook.CaseOpened}},
 		{URL: "https://10.0.0.5/x", Events: []string{webhook.CaseOpened}},
