@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
@@ -108,4 +109,91 @@ func (s *Store) DocumentEditors(ctx context.Context, documentID int64) ([]int64,
 		return nil, fmt.Errorf("store: document editors: %w", err)
 	}
 	return ids, nil
+}
+
+// Document drafts and reads (case_documents). Editing a draft is not a case command — the draft
+// is not the record; freezing it is (above) — so a save is its own transaction, serialised per
+// document so two first saves do not both pick version 1.
+
+const documentCols = `id, case_id, kind, version, title, status, body, sha256, created_by, created_at, updated_at, COALESCE(finalised_by, 0), finalised_at`
+
+func scanDocument(row pgx.Row) (documents.Record, error) {
+	var r documents.Record
+	var k string
+	var raw []byte
+	err := row.Scan(&r.ID, &r.CaseID, &k, &r.Version, &r.Title, &r.Status, &raw, &r.SHA256, &r.CreatedBy, &r.CreatedAt, &r.UpdatedAt, &r.FinalisedBy, &r.FinalisedAt)
+	if err != nil {
+		return r, err
+	}
+	r.Kind = documents.Kind(k)
+	return r, r.SetBody(raw)
+}
+
+func (s *Store) oneDocument(ctx context.Context, where string, args ...any) (*documents.Record, error) {
+	r, err := scanDocument(s.Pool.QueryRow(ctx, `SELECT `+documentCols+` FROM case_documents `+where, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read document: %w", err)
+	}
+	return &r, nil
+}
+
+// LatestDocument returns the newest version of a case's document of kind k, or nil when none was
+// saved.
+func (s *Store) LatestDocument(ctx context.Context, caseID int64, k documents.Kind) (*documents.Record, error) {
+	return s.oneDocument(ctx, `WHERE case_id = $1 AND kind = $2 ORDER BY version DESC LIMIT 1`, caseID, string(k))
+}
+
+// Document returns one version, or a not-found domain error.
+func (s *Store) Document(ctx context.Context, caseID int64, k documents.Kind, v int) (*documents.Record, error) {
+	r, err := s.oneDocument(ctx, `WHERE case_id = $1 AND kind = $2 AND version = $3`, caseID, string(k), v)
+	if err == nil && r == nil {
+		return nil, incident.NotFound("この版の文書はありません。", "No such document version.")
+	}
+	return r, err
+}
+
+// FinalDocuments lists the final versions of a document, newest first.
+func (s *Store) FinalDocuments(ctx context.Context, caseID int64, k documents.Kind) ([]documents.Record, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+documentCols+` FROM case_documents WHERE case_id = $1 AND kind = $2 AND status = 'final' ORDER BY version DESC`, caseID, string(k))
+	if err != nil {
+		return nil, fmt.Errorf("store: final documents: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (documents.Record, error) { return scanDocument(r) })
+	if err != nil {
+		return nil, fmt.Errorf("store: final documents: %w", err)
+	}
+	return out, nil
+}
+
+// SaveDocumentDraft stores the edits of the free-text parts: into the current draft, or into a
+// new draft version after the last final one.
+func (s *Store) SaveDocumentDraft(ctx context.Context, caseID int64, k documents.Kind, title string, edits map[string]string, userID int64, now time.Time) (*documents.Record, error) {
+	raw, err := documents.DraftBody(edits)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7310005, hashtext($1))`, fmt.Sprintf("%d/%s", caseID, k)); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `UPDATE case_documents SET body = $3, title = $4, updated_by = $5, updated_at = $6
+			WHERE case_id = $1 AND kind = $2 AND status = 'draft' RETURNING id`, caseID, string(k), raw, title, userID, now).Scan(&id)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO case_documents (case_id, kind, version, title, body, status, created_by, created_at, updated_by, updated_at)
+			VALUES ($1, $2, COALESCE((SELECT max(version) FROM case_documents WHERE case_id = $1 AND kind = $2), 0) + 1, $3, $4, 'draft', $5, $6, $5, $6)
+			RETURNING id`, caseID, string(k), title, raw, userID, now).Scan(&id)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: save document draft: %w", err)
+	}
+	return s.oneDocument(ctx, `WHERE id = $1`, id)
 }

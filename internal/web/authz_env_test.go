@@ -92,8 +92,7 @@ func (e *cellEnv) draft() {
 	if e.caseID == 0 {
 		return
 	}
-	docs := &documents.Store{Pool: e.env.h.db.Store.Pool}
-	if _, err := docs.SaveDraft(context.Background(), e.caseID, documents.ReportPrelim, "速報", map[string]string{"item9": "追完予定"}, e.env.setup.UserID, time.Now()); err != nil {
+	if _, err := e.env.h.db.Store.SaveDocumentDraft(context.Background(), e.caseID, documents.ReportPrelim, "速報", map[string]string{"item9": "追完予定"}, e.env.setup.UserID, time.Now()); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -16,11 +16,7 @@ import (
 // caseWrite runs cmd for the case page; on success it redirects back to the stage, otherwise it
 // shows the page again with what the user typed, the field errors, or the conflict.
 func (s *Server) caseWrite(w http.ResponseWriter, r *http.Request, stage incident.Stage, cmd incident.Command, okJA, okEN string) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}

@@ -224,30 +224,12 @@ type apiPatch struct {
 
 // apiPatchCase applies a JSON merge patch to the facts at the If-Match version (requireVersion).
 func (s *Server) apiPatchCase(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
-	if !ok {
-		return
-	}
-	var in apiPatch
-	if status, ue := decodeJSON(r, &in); ue != nil {
-		s.fail(w, r, status, ue)
-		return
-	}
-	if in.Facts == nil {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "facts がありません。", EN: "facts is missing."})
-		return
-	}
-	nc, _, err := s.svc.Do(r.Context(), c.ID, version, a, incident.PatchFacts{Patch: in.Facts})
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
-	writeJSON(w, http.StatusOK, toAPICase(nc, a))
+	apiCaseCommand(s, w, r, func(in apiPatch) (incident.Command, *uiError) {
+		if in.Facts == nil {
+			return nil, &uiError{Code: "invalid", JA: "facts がありません。", EN: "facts is missing."}
+		}
+		return incident.PatchFacts{Patch: in.Facts}, nil
+	})
 }
 
 func (s *Server) apiCreateRequest(w http.ResponseWriter, r *http.Request) {

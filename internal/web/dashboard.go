@@ -8,7 +8,6 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/incident"
 	"github.com/leakdesk/leakdesk/internal/reminder"
 	"github.com/leakdesk/leakdesk/internal/web/view"
@@ -30,10 +29,6 @@ func (s *Server) initLaw(opts Options) {
 			s.log.Error("deadline queries unavailable", "err", err)
 		}
 		s.deadlines = r
-	}
-	s.docs = opts.Documents
-	if s.docs == nil {
-		s.docs = &documents.Store{Pool: s.store.Pool}
 	}
 	s.pdf = opts.PDF
 	s.extraCaseLinks = append(s.extraCaseLinks, CaseLink{Suffix: "/documents", JA: "文書", EN: "Documents", TestID: "link-documents"})

@@ -51,7 +51,7 @@ func (s *Server) postDocumentFinalise(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, err)
 		return
 	}
-	rec, err := s.docs.Version(r.Context(), c.ID, k, rq.Doc.Version)
+	rec, err := s.store.Document(r.Context(), c.ID, k, rq.Doc.Version)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

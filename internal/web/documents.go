@@ -60,9 +60,9 @@ func (s *Server) currentDoc(ctx context.Context, c *incident.Case, k documents.K
 		if perr != nil || v < 1 {
 			return docState{}, incident.NotFound("この版の文書はありません。", "No such document version.")
 		}
-		rec, err = s.docs.Version(ctx, c.ID, k, v)
+		rec, err = s.store.Document(ctx, c.ID, k, v)
 	} else {
-		rec, err = s.docs.Latest(ctx, c.ID, k)
+		rec, err = s.store.LatestDocument(ctx, c.ID, k)
 	}
 	if err != nil {
 		return docState{}, err
@@ -117,7 +117,7 @@ func (s *Server) getDocument(w http.ResponseWriter, r *http.Request) {
 			page.Verified = documents.Verify(ds.rec)
 		}
 	}
-	finals, err := s.docs.Finals(r.Context(), c.ID, k)
+	finals, err := s.store.FinalDocuments(r.Context(), c.ID, k)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -165,7 +165,7 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 		s.failErr(w, r, incident.Conflict("この案件は終了しています。", "the case is closed"))
 		return
 	}
-	latest, err := s.docs.Latest(r.Context(), c.ID, k)
+	latest, err := s.store.LatestDocument(r.Context(), c.ID, k)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -197,7 +197,7 @@ func (s *Server) postDocument(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	rec, err := s.docs.SaveDraft(r.Context(), c.ID, k, d.Title, edits, a.UserID, s.now())
+	rec, err := s.store.SaveDocumentDraft(r.Context(), c.ID, k, d.Title, edits, a.UserID, s.now())
 	if err != nil {
 		s.failErr(w, r, err)
 		return

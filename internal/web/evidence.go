@@ -19,11 +19,7 @@ import (
 )
 
 func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}

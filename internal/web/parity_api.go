@@ -13,14 +13,19 @@ import (
 // the page runs through the same casework call, with If-Match as the case version, so the rules
 // and the errors are the domain's, once.
 
-// apiCaseCommand loads the case as loadCase does, requires If-Match, decodes the body into in and
-// runs the command build returns; it answers the case (200) with its new version as ETag.
+// apiCaseCommand is every JSON command to a case answered with the case: see apiCaseCommandThen.
 func apiCaseCommand[T any](s *Server, w http.ResponseWriter, r *http.Request, build func(in T) (incident.Command, *uiError)) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	apiCaseCommandThen(s, w, r, build, func(w http.ResponseWriter, nc *incident.Case, a incident.Actor) {
+		writeJSON(w, http.StatusOK, toAPICase(nc, a))
+	})
+}
+
+// apiCaseCommandThen is the one shape of a JSON command to a case: the case and the If-Match
+// version (writeTarget), the body decoded into in (400/415/422), the command build returns (a
+// refusal is 422), run at that version; answer writes the result, after the new version as ETag.
+func apiCaseCommandThen[T any](s *Server, w http.ResponseWriter, r *http.Request, build func(in T) (incident.Command, *uiError),
+	answer func(w http.ResponseWriter, nc *incident.Case, a incident.Actor)) {
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}
@@ -40,7 +45,7 @@ func apiCaseCommand[T any](s *Server, w http.ResponseWriter, r *http.Request, bu
 		return
 	}
 	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
-	writeJSON(w, http.StatusOK, toAPICase(nc, a))
+	answer(w, nc, a)
 }
 
 type apiChecklistIn struct {

@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/http"
+
 	"strconv"
 	"strings"
+
+	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
 // The one precondition rule of every write to a case, page and API alike: the writer sends the
@@ -18,6 +21,28 @@ var (
 	errNoVersion = &uiError{Code: "precondition_required", JA: "案件の版が送られていません。画面を読み込み直してから、もう一度操作してください。",
 		EN: "The case version was not sent. Reload the page and try again."}
 )
+
+// writeTarget is the start of every write to a case: the case, read as loadCase reads it (404/403),
+// and the version the write is made at (428 without one). False: the answer is written.
+func (s *Server) writeTarget(w http.ResponseWriter, r *http.Request) (*incident.Case, incident.Actor, int64, bool) {
+	c, a, ok := s.loadCase(w, r, "")
+	if !ok {
+		return nil, a, 0, false
+	}
+	version, ok := s.requireVersion(w, r)
+	return c, a, version, ok
+}
+
+// recordWriteTarget is writeTarget for a write to one record: the record must exist and its kind
+// be visible to the writer (loadRecord) before the version is asked for.
+func (s *Server) recordWriteTarget(w http.ResponseWriter, r *http.Request) (*incident.Case, incident.Actor, *incident.Record, incident.RecordKindDef, int64, bool) {
+	c, a, rec, d, ok := s.loadRecord(w, r, "")
+	if !ok {
+		return nil, a, nil, d, 0, false
+	}
+	version, ok := s.requireVersion(w, r)
+	return c, a, rec, d, version, ok
+}
 
 // requireVersion returns the case version the write is made at, or answers 428 and returns false.
 func (s *Server) requireVersion(w http.ResponseWriter, r *http.Request) (int64, bool) {

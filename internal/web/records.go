@@ -141,11 +141,7 @@ func recordFieldErrors(err error, k incident.RecordKind) error {
 }
 
 func (s *Server) postRecordAdd(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}
@@ -198,11 +194,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postRecordEdit(w http.ResponseWriter, r *http.Request) {
-	c, a, rec, d, ok := s.loadRecord(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, rec, d, version, ok := s.recordWriteTarget(w, r)
 	if !ok {
 		return
 	}
@@ -246,11 +238,7 @@ func (s *Server) recordWriteFailed(w http.ResponseWriter, r *http.Request, caseI
 }
 
 func (s *Server) postRecordWithdraw(w http.ResponseWriter, r *http.Request) {
-	c, a, rec, d, ok := s.loadRecord(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, rec, d, version, ok := s.recordWriteTarget(w, r)
 	if !ok {
 		return
 	}

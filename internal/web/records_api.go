@@ -85,28 +85,13 @@ type apiNewRecord struct {
 
 // apiCreateRecord adds a record; If-Match (the case version) is required.
 func (s *Server) apiCreateRecord(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
-	if !ok {
-		return
-	}
-	var in apiNewRecord
-	if status, ue := decodeJSON(r, &in); ue != nil {
-		s.fail(w, r, status, ue)
-		return
-	}
-	nc, _, err := s.svc.Do(r.Context(), c.ID, version, a, incident.AddRecord{Kind: incident.RecordKind(in.Kind), Values: in.Values})
-	if err != nil {
-		s.failErr(w, r, err)
-		return
-	}
-	rec := nc.Records[len(nc.Records)-1]
-	w.Header().Set("ETag", strconv.FormatInt(nc.Version, 10))
-	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/records/%d", nc.ID, rec.ID))
-	writeJSON(w, http.StatusCreated, toAPIRecord(rec, s.now()))
+	apiCaseCommandThen(s, w, r, func(in apiNewRecord) (incident.Command, *uiError) {
+		return incident.AddRecord{Kind: incident.RecordKind(in.Kind), Values: in.Values}, nil
+	}, func(w http.ResponseWriter, nc *incident.Case, _ incident.Actor) {
+		rec := nc.Records[len(nc.Records)-1]
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/records/%d", nc.ID, rec.ID))
+		writeJSON(w, http.StatusCreated, toAPIRecord(rec, s.now()))
+	})
 }
 
 type apiRecordPatch struct {
@@ -118,11 +103,7 @@ type apiRecordPatch struct {
 // apiPatchRecord applies a merge patch to a record's values, or withdraws it with a reason;
 // If-Match (the case version) is required, record_version optionally pins the record's own version.
 func (s *Server) apiPatchRecord(w http.ResponseWriter, r *http.Request) {
-	c, a, rec, _, ok := s.loadRecord(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, rec, _, version, ok := s.recordWriteTarget(w, r)
 	if !ok {
 		return
 	}

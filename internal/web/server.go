@@ -21,7 +21,6 @@ import (
 	"github.com/leakdesk/leakdesk/internal/auth"
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/config"
-	"github.com/leakdesk/leakdesk/internal/documents"
 	"github.com/leakdesk/leakdesk/internal/pdf"
 	"github.com/leakdesk/leakdesk/internal/pii"
 	"github.com/leakdesk/leakdesk/internal/reminder"
@@ -50,7 +49,6 @@ type Server struct {
 	extraCaseLinks []CaseLink
 	// law: the deadlines dashboard, reminder jobs, documents and their PDF printer (see dashboard.go).
 	deadlines *reminder.Reader
-	docs      *documents.Store
 	pdfMu     sync.Mutex
 	pdf       *pdf.Printer
 	// sso is the OpenID Connect provider (nil: single sign-on is off; see login_oidc.go).
@@ -71,7 +69,6 @@ type Options struct {
 	Service        *casework.Service // the case engine; built from the store when nil
 	Keys           *pii.Keyring      // the data key for the affected-person register
 	Deadlines      *reminder.Reader  // dashboard and /admin/jobs queries; built from the store when nil
-	Documents      *documents.Store  // case documents; built from the store when nil
 	PDF            *pdf.Printer      // document PDFs; started on first use when nil
 	RateLimits     *RateLimits       // per-user limits of expensive routes; DefaultRateLimits when nil
 	Webhooks       *webhook.Registry // webhook endpoints and delivery log; built from the store when nil

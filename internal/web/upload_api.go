@@ -96,11 +96,7 @@ func (s *Server) apiPersonImportCommit(w http.ResponseWriter, r *http.Request) {
 // apiAttachEvidence is postEvidence's twin: multipart (file, stage, note) with the case version in
 // If-Match; the answer is the evidence row with its SHA-256.
 func (s *Server) apiAttachEvidence(w http.ResponseWriter, r *http.Request) {
-	c, a, ok := s.loadCase(w, r, "")
-	if !ok {
-		return
-	}
-	version, ok := s.requireVersion(w, r)
+	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}

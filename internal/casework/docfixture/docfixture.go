@@ -20,7 +20,6 @@ import (
 // holds the slot's role (each stamps once, with a reason). It returns the case after the last
 // approval and the approved request.
 func Approve(ctx context.Context, svc *casework.Service, caseID int64, k documents.Kind, drafter incident.Actor, approvers ...incident.Actor) (*incident.Case, *incident.Request, error) {
-	docs := &documents.Store{Pool: svc.Store.Pool}
 	render := func(ctx context.Context, c *incident.Case, k documents.Kind, edits map[string]string) (documents.Doc, error) {
 		law, err := svc.Assess(ctx, c, time.Now())
 		if err != nil {
@@ -29,7 +28,7 @@ func Approve(ctx context.Context, svc *casework.Service, caseID int64, k documen
 		return documents.Generate(k, documents.Input{Case: c, Law: law, Edits: edits, Now: time.Now()}), nil
 	}
 	title, _ := k.Label()
-	if _, err := docs.SaveDraft(ctx, caseID, k, title, map[string]string{}, drafter.UserID, time.Now()); err != nil {
+	if _, err := svc.Store.SaveDocumentDraft(ctx, caseID, k, title, map[string]string{}, drafter.UserID, time.Now()); err != nil {
 		return nil, nil, fmt.Errorf("docfixture: draft: %w", err)
 	}
 	c, rq, err := svc.RequestFinalise(ctx, caseID, 0, drafter, k, 0, "確認をお願いします", render)
