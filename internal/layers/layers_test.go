@@ -8,6 +8,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -283,6 +285,52 @@ func TestLayers_SQLLivesInTheStore(t *testing.T) {
 	for i, e := range SQLFiles {
 		if !used[i] {
 			t.Errorf("%s holds no SQL any more: remove it from layers.SQLFiles", e.From)
+		}
+	}
+}
+
+func TestLayers_NoFileOverTheLimit(t *testing.T) {
+	root := filepath.Join("..", "..")
+	used := make([]bool, len(LongFiles))
+	checked := 0
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "bin" || name == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_templ.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		checked++
+		n := bytes.Count(b, []byte("\n"))
+		rel := filepath.ToSlash(strings.TrimPrefix(path, root+string(filepath.Separator)))
+		i := slices.IndexFunc(LongFiles, func(e Exception) bool { return e.From == rel })
+		switch {
+		case n > MaxFileLines && i < 0:
+			t.Errorf("%s has %d lines (over %d): split it by what it holds", rel, n, MaxFileLines)
+		case i >= 0:
+			used[i] = n > MaxFileLines
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if checked < 100 {
+		t.Fatalf("read only %d Go files: the walk is broken", checked)
+	}
+	for i, e := range LongFiles {
+		if !used[i] {
+			t.Errorf("%s is not over %d lines any more (or is gone): remove it from layers.LongFiles", e.From, MaxFileLines)
 		}
 	}
 }

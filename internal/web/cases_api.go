@@ -185,7 +185,7 @@ func (s *Server) apiListCases(w http.ResponseWriter, r *http.Request) {
 	}
 	_, f := parseCaseFilter(q)
 	if st := q.Get("stage"); st != "" && !incident.Stage(st).Valid() {
-		s.fail(w, r, http.StatusBadRequest, &uiError{Code: "invalid", JA: "stage の値が正しくありません。", EN: "Unknown stage."})
+		s.fail(w, r, http.StatusUnprocessableEntity, errStageFilter)
 		return
 	}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 && n <= 200 {

@@ -18,19 +18,33 @@ import (
 	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
+// errEvidenceStage answers an upload without a known stage, on the page and the API alike.
+var errEvidenceStage = &uiError{Code: "invalid", JA: "段階を指定してください。", EN: "stage is required.",
+	Fields: []fieldError{{Field: "stage", JA: "段階を指定してください。", EN: "unknown stage"}}}
+
+// evidenceStage reads the stage a file is attached to (page form or API multipart): a known stage
+// (422 naming the field otherwise) that the writer may write — decided before the file is looked
+// at, so an auditor gets 403, not a type error. False: the answer is written.
+func (s *Server) evidenceStage(w http.ResponseWriter, r *http.Request, a incident.Actor, c *incident.Case) (incident.Stage, bool) {
+	stage := incident.Stage(r.FormValue("stage"))
+	if !stage.Valid() {
+		s.fail(w, r, http.StatusUnprocessableEntity, errEvidenceStage)
+		return "", false
+	}
+	if err := incident.CanWriteStage(a, c, stage); err != nil {
+		s.failErr(w, r, err)
+		return "", false
+	}
+	return stage, true
+}
+
 func (s *Server) postEvidence(w http.ResponseWriter, r *http.Request) {
 	c, a, version, ok := s.writeTarget(w, r)
 	if !ok {
 		return
 	}
-	stage := incident.Stage(r.PostFormValue("stage"))
-	if !stage.Valid() {
-		s.fail(w, r, http.StatusBadRequest, errMalformed)
-		return
-	}
-	// Who may attach is decided before the file is looked at: an auditor gets 403, not a type error.
-	if err := incident.CanWriteStage(a, c, stage); err != nil {
-		s.failErr(w, r, err)
+	stage, ok := s.evidenceStage(w, r, a, c)
+	if !ok {
 		return
 	}
 	up, ok := s.readEvidenceUpload(w, r)

@@ -63,6 +63,10 @@ func (s *Server) apiRecordsOut(c *incident.Case, a incident.Actor, stage inciden
 	return out
 }
 
+// errStageFilter answers a ?stage= that names no stage (422, like every refused value).
+var errStageFilter = &uiError{Code: "invalid", JA: "stage の値が正しくありません。", EN: "Unknown stage.",
+	Fields: []fieldError{{Field: "stage", JA: "stage の値が正しくありません。", EN: "unknown stage"}}}
+
 // apiGetRecords lists the records and files the caller may see (?stage= narrows to one stage).
 func (s *Server) apiGetRecords(w http.ResponseWriter, r *http.Request) {
 	c, a, ok := s.loadCase(w, r, "api_records")
@@ -71,7 +75,7 @@ func (s *Server) apiGetRecords(w http.ResponseWriter, r *http.Request) {
 	}
 	stage := incident.Stage(r.URL.Query().Get("stage"))
 	if stage != "" && !stage.Valid() {
-		s.fail(w, r, http.StatusBadRequest, &uiError{Code: "invalid", JA: "stage の値が正しくありません。", EN: "Unknown stage."})
+		s.fail(w, r, http.StatusUnprocessableEntity, errStageFilter)
 		return
 	}
 	w.Header().Set("ETag", strconv.FormatInt(c.Version, 10))

@@ -433,3 +433,42 @@ func TestAudit_RecordsAsOf(t *testing.T) {
 		t.Error("the record is shown before it was added")
 	}
 }
+
+// TestEvidenceUpload_BadStageIs422OnPageAndAPI: the page's upload and its API twin refuse an
+// unknown stage alike — 422 naming the stage field in Japanese — and store nothing (the page was a
+// bare 400 「形式が正しくありません」 before).
+func TestEvidenceUpload_BadStageIs422OnPageAndAPI(t *testing.T) {
+	e := newRecordsEnv(t, 4096)
+	c := e.open()
+	page := fmt.Sprintf("/cases/%d", c.ID)
+	cl := e.client().loginAs("staff")
+	v0 := e.version(c.ID)
+	for _, stage := range []string{"", "nosuchstage"} {
+		fields := map[string]string{"version": fmt.Sprint(v0), "stage": stage, "note": "x"}
+		r := cl.uploadEvidence(page, page+"/evidence", fields, "a.pdf", []byte("%PDF-1.4\n"))
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "段階を指定してください。") {
+			t.Errorf("page, stage %q: %d, want 422 naming the stage", stage, r.Status)
+		}
+	}
+	if n, err := e.db.Store.EvidenceCount(context.Background(), c.ID); err != nil || n != 0 || e.version(c.ID) != v0 {
+		t.Fatalf("refused uploads left %d files (%v), version %d → %d", n, err, v0, e.version(c.ID))
+	}
+}
+
+// TestInvalidValueIs422Everywhere: a value the server understands but refuses is code "invalid",
+// answered 422 naming its field — on a list filter and the language switch too, which answered 400
+// (the status of "malformed": a request the server could not read) before.
+func TestInvalidValueIs422Everywhere(t *testing.T) {
+	e := newRecordsEnv(t, 4096)
+	c := e.open()
+	for _, path := range []string{"/api/v1/cases?stage=nosuchstage", fmt.Sprintf("/api/v1/cases/%d/records?stage=nosuchstage", c.ID)} {
+		r := e.api("GET", path, e.tok["manager"], "")
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `"invalid"`) || !strings.Contains(r.Body, `"stage"`) {
+			t.Errorf("GET %s: %d %s, want 422 invalid naming stage", path, r.Status, r.Body)
+		}
+	}
+	cl := e.client().loginAs("staff")
+	if r := cl.postForm("/account", "/lang", url.Values{"lang": {"fr"}}); r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "言語の指定が正しくありません。") {
+		t.Errorf("POST /lang fr: %d, want 422 with the Japanese message", r.Status)
+	}
+}

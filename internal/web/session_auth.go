@@ -149,7 +149,8 @@ func (s *Server) postLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postLang(w http.ResponseWriter, r *http.Request) {
 	l := r.PostFormValue("lang")
 	if l != "ja" && l != "en" {
-		s.fail(w, r, http.StatusBadRequest, &uiError{Code: "invalid", JA: "言語の指定が正しくありません。", EN: "Unknown language."})
+		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "言語の指定が正しくありません。", EN: "Unknown language.",
+			Fields: []fieldError{{Field: "lang", JA: "ja か en を選んでください。", EN: "ja or en"}}})
 		return
 	}
 	s.sessions.Put(r.Context(), sessLang, l)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/leakdesk/leakdesk/internal/csvimport"
-	"github.com/leakdesk/leakdesk/internal/incident"
 )
 
 // API twins of the two uploads (issue 17): the affected-person CSV (preview, then commit, as the
@@ -100,14 +99,8 @@ func (s *Server) apiAttachEvidence(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	stage := incident.Stage(r.FormValue("stage"))
-	if !stage.Valid() {
-		s.fail(w, r, http.StatusUnprocessableEntity, &uiError{Code: "invalid", JA: "段階を指定してください。", EN: "stage is required.",
-			Fields: []fieldError{{Field: "stage", JA: "段階を指定してください。", EN: "unknown stage"}}})
-		return
-	}
-	if err := incident.CanWriteStage(a, c, stage); err != nil {
-		s.failErr(w, r, err)
+	stage, ok := s.evidenceStage(w, r, a, c)
+	if !ok {
 		return
 	}
 	up, ok := s.readEvidenceUpload(w, r)
