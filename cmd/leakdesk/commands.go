@@ -64,6 +64,12 @@ func openStore(ctx context.Context, getenv func(string) string) (*store.Store, c
 		st.Close()
 		return nil, cfg, fmt.Errorf("database unreachable: %w", err)
 	}
+	// The tools that read cases (verify, replay, export, the audit commands) need every approved
+	// rule-set version registered, or a case pinning one does not load.
+	if _, err := st.RegisterRuleVersions(ctx); err != nil {
+		st.Close()
+		return nil, cfg, fmt.Errorf("rule set versions: %w", err)
+	}
 	return st, cfg, nil
 }
 
@@ -137,11 +143,18 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	// (a wrong key stops the server), then start the reminder workers and the anchor loop.
 	fatal := make(chan error, 1)
 	go func() {
-		remUp, hooksUp, jobsUp := false, false, false
+		remUp, hooksUp, jobsUp, rulesUp := false, false, false, false
 		for watchCtx.Err() == nil {
 			if ok, _ := srv.Ready().State(); ok {
 				// Only a wrong key or an unfinished rotation stops the server; the database going
 				// away between the readiness check and this query is retried like any outage.
+				if n, err := st.RegisterRuleVersions(watchCtx); err != nil {
+					// Cases pinning a version that is not registered do not load: retried.
+					log.Warn("rule set versions not registered yet, retrying", "err", err)
+				} else if n > 0 && !rulesUp {
+					log.Info("rule set versions registered", "versions", n)
+				}
+				rulesUp = true
 				if err := st.CheckDataKey(watchCtx, keys); errors.Is(err, store.ErrWrongDataKey) || errors.Is(err, store.ErrKeyRotating) {
 					fatal <- fmt.Errorf("data key: %w", err)
 					return

@@ -36,8 +36,10 @@ type Service struct {
 	// 0 = the case's rule set's amount.
 	CompensationExecutiveAbove int64
 	// RulesAt returns the rule set in force at a time, which a case opened then pins; nil = version
-	// 1. (Versions with effect dates set it.)
+	// 1. New sets it to RulesInForce (the approved versions in the store, rulebook.go).
 	RulesAt func(ctx context.Context, at time.Time) (*incident.Rules, error)
+
+	inForce inForceCache
 }
 
 // rulesAt is the rule set a case opened at now pins.
@@ -48,9 +50,12 @@ func (s *Service) rulesAt(ctx context.Context, now time.Time) (*incident.Rules, 
 	return s.RulesAt(ctx, now)
 }
 
-// New returns a Service with the production clock and rule set version 1's law options.
+// New returns a Service with the production clock, rule set version 1's law options for cases
+// under version 1, and the store's version in force for cases opened now (RulesInForce).
 func New(st *store.Store) *Service {
-	return &Service{Store: st, Now: time.Now, Law: incident.DefaultRules().Law}
+	s := &Service{Store: st, Now: time.Now, Law: incident.DefaultRules().Law}
+	s.RulesAt = s.RulesInForce
+	return s
 }
 
 func (s *Service) now() time.Time { return store.Now(s.Now()) }

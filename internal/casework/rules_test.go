@@ -15,6 +15,20 @@ import (
 // amount for the CEO, registered once for the package's tests.
 func version2(t *testing.T) *incident.Rules {
 	t.Helper()
+	r, err := incident.LoadRules(version2Doc(t))
+	if err != nil {
+		t.Fatalf("version 2: %v", err)
+	}
+	if err := incident.RegisterRules(r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// version2Doc is version 2's document (the package's tests share one version 2: the registry holds
+// one hash per version number).
+func version2Doc(t *testing.T) []byte {
+	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(rules.V1JSON(), &m); err != nil {
 		t.Fatal(err)
@@ -29,14 +43,7 @@ func version2(t *testing.T) *incident.Rules {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := incident.LoadRules(b)
-	if err != nil {
-		t.Fatalf("version 2: %v", err)
-	}
-	if err := incident.RegisterRules(r); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return b
 }
 
 func TestRules_CaseKeepsTheVersionItWasOpenedUnder(t *testing.T) {

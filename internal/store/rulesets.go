@@ -368,3 +368,65 @@ func (s *Store) LastRuleReview(ctx context.Context) (time.Time, error) {
 	}
 	return at.UTC(), nil
 }
+
+// RuleVersionInForce returns the approved version with the latest effect date on or before day (a
+// calendar date); ok is false when none is (version 1 is then in force).
+func (s *Store) RuleVersionInForce(ctx context.Context, day time.Time) (v RuleVersion, ok bool, err error) {
+	rows, err := s.Pool.Query(ctx, `SELECT `+ruleVersionCols+` FROM rule_versions v LEFT JOIN users u ON u.id = v.drafted_by
+		WHERE v.state = 'approved' AND v.effective_on <= $1 ORDER BY v.effective_on DESC LIMIT 1`, day)
+	if err != nil {
+		return v, false, fmt.Errorf("store: rule version in force: %w", err)
+	}
+	v, err = pgx.CollectExactlyOneRow(rows, scanRuleVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, false, nil
+	}
+	if err != nil {
+		return v, false, fmt.Errorf("store: rule version in force: %w", err)
+	}
+	return v, true, nil
+}
+
+// CompileRuleVersion compiles a stored version for the engine and registers it
+// (incident.RegisterRules), checking that its document still has the hash it was approved with.
+func CompileRuleVersion(v RuleVersion) (*incident.Rules, error) {
+	r, err := incident.LoadRules(v.Document)
+	if err != nil {
+		return nil, fmt.Errorf("store: rule version %d does not compile: %w", v.Version, err)
+	}
+	if r.Version != v.Version || r.Hash != v.Hash {
+		return nil, fmt.Errorf("store: rule version %d: document is version %d with hash %s, stored hash %s", v.Version, r.Version, r.Hash, v.Hash)
+	}
+	if err := incident.RegisterRules(r); err != nil {
+		return nil, fmt.Errorf("store: register rule version %d: %w", v.Version, err)
+	}
+	return r, nil
+}
+
+// RegisterRuleVersions compiles and registers every approved version, so that cases pinning them
+// load and replay (serve at start-up, the command-line tools that read cases). It returns how
+// many versions it registered. Before migration 00160 has run there is nothing to register.
+func (s *Store) RegisterRuleVersions(ctx context.Context) (int, error) {
+	var exists bool
+	if err := s.Pool.QueryRow(ctx, `SELECT to_regclass('rule_versions') IS NOT NULL`).Scan(&exists); err != nil {
+		return 0, fmt.Errorf("store: rule versions table: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT `+ruleVersionCols+` FROM rule_versions v LEFT JOIN users u ON u.id = v.drafted_by
+		WHERE v.state = 'approved' ORDER BY v.version`)
+	if err != nil {
+		return 0, fmt.Errorf("store: approved rule versions: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, scanRuleVersion)
+	if err != nil {
+		return 0, fmt.Errorf("store: approved rule versions: %w", err)
+	}
+	for _, v := range vs {
+		if _, err := CompileRuleVersion(v); err != nil {
+			return 0, err
+		}
+	}
+	return len(vs), nil
+}
