@@ -88,12 +88,16 @@ func (s *Service) Templates(ctx context.Context) ([]incident.Template, error) {
 func (s *Service) OpenWith(ctx context.Context, actor incident.Actor, in OpenInput) (*incident.Case, error) {
 	title, facts, drill := in.Title, in.Facts, in.Drill
 	now := s.now()
+	// The rule set is read before the opening's transaction, never inside it: reading it may take a
+	// second connection from the pool (a cache miss), and an open holding one while it waits for
+	// another deadlocks once every connection is held by an open (TestCaseWrite_RoundTrips' one-
+	// connection pool hung here).
+	rules, err := s.rulesAt(ctx, now)
+	if err != nil {
+		return nil, err
+	}
 	return s.Store.OpenCaseTx(ctx, now, func(ctx context.Context, id int64, number string) (*incident.Case, []incident.Event, error) {
 		c := &incident.Case{}
-		rules, err := s.rulesAt(ctx, now)
-		if err != nil {
-			return nil, nil, err
-		}
 		events, err := s.apply(ctx, c, incident.OpenCase{ID: id, Number: number, Title: title, Facts: facts, OwnerID: actor.UserID, Drill: drill, Rules: rules, Template: in.Template}, actor, now)
 		return c, events, err
 	})
