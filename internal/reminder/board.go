@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -17,7 +16,7 @@ import (
 
 // Reader answers the dashboard's and the admin page's questions. It needs no running workers.
 type Reader struct {
-	pool   *pgxpool.Pool
+	store  *store.Store
 	client *river.Client[pgx.Tx]
 }
 
@@ -27,53 +26,19 @@ func NewReader(st *store.Store) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reminder: river client: %w", err)
 	}
-	return &Reader{pool: st.Pool, client: c}, nil
+	return &Reader{store: st, client: c}, nil
 }
 
-// BoardRow is one unmet deadline of an open case.
-type BoardRow struct {
-	CaseID           int64
-	Number, Title    string
-	Kind, Due        string
-	DueAt            time.Time
-	Basis            string
-	LabelJA, LabelEN string
-	Drill            bool
-	Owner            string
-}
+// BoardRow is one unmet deadline of an open case (the store's row: the board is its query).
+type BoardRow = store.DeadlineBoardRow
 
 // BoardQuery selects dashboard rows.
-type BoardQuery struct {
-	ViewerID int64     // cases the viewer is recorded as involved in are left out
-	Until    time.Time // deadlines due before this (now + 7 days); every missed one is earlier
-	Drill    bool      // drills or real cases
-	Limit    int       // at most this many rows (default 200)
-}
+type BoardQuery = store.DeadlineBoardQuery
 
-// Board returns the unmet deadlines of open cases due before q.Until, earliest due first: the
-// missed ones, longest overdue first, then the next ones, soonest first. It is one range scan of
-// the partial index case_deadlines_board_idx (no COUNT, no scan of closed cases or met deadlines).
+// Board returns the unmet deadlines of open cases due before q.Until, earliest due first
+// (store.DeadlineBoard).
 func (r *Reader) Board(ctx context.Context, q BoardQuery) ([]BoardRow, error) {
-	limit := q.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 200
-	}
-	rows, err := r.pool.Query(ctx, `SELECT d.case_id, c.number, c.title, d.kind, d.due, d.due_at, d.basis, d.label_ja, d.label_en, d.drill, COALESCE(u.name, '')
-		FROM case_deadlines d
-		JOIN cases c ON c.id = d.case_id
-		LEFT JOIN users u ON u.id = d.owner_id
-		WHERE d.met_at IS NULL AND d.case_open AND d.drill = $1 AND d.due_at < $2
-		  AND NOT ($3::bigint = ANY(c.involved_ids))
-		ORDER BY d.due_at, d.case_id, d.kind
-		LIMIT $4`, q.Drill, q.Until, q.ViewerID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("reminder: board: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (BoardRow, error) {
-		var b BoardRow
-		err := row.Scan(&b.CaseID, &b.Number, &b.Title, &b.Kind, &b.Due, &b.DueAt, &b.Basis, &b.LabelJA, &b.LabelEN, &b.Drill, &b.Owner)
-		return b, err
-	})
+	out, err := r.store.DeadlineBoard(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("reminder: board: %w", err)
 	}
@@ -143,21 +108,10 @@ func (r *Reader) Jobs(ctx context.Context, limit int) ([]JobInfo, error) {
 		ids = append(ids, ji.CaseID)
 	}
 	if len(ids) > 0 {
-		rows, err := r.pool.Query(ctx, `SELECT id, number FROM cases WHERE id = ANY($1)`, ids)
+		nums, err := r.store.CaseNumbers(ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("reminder: job case numbers: %w", err)
 		}
-		nums := map[int64]string{}
-		for rows.Next() {
-			var id int64
-			var n string
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("reminder: job case numbers: %w", err)
-			}
-			nums[id] = n
-		}
-		rows.Close()
 		for i := range out {
 			out[i].CaseNumber = nums[out[i].CaseID]
 		}

@@ -187,7 +187,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("reminder: river client: %w", err)
 	}
 	s.client = client
-	s.Reader = &Reader{pool: st.Pool, client: client}
+	s.Reader = &Reader{store: st, client: client}
 	if !cfg.NoHook {
 		st.CaseHooks = append(st.CaseHooks, s.hook)
 	}
