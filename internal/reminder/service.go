@@ -80,6 +80,9 @@ type Config struct {
 	// GrantNoticeInterval is how often admin events are checked for grants to announce (grants.go;
 	// default a minute).
 	GrantNoticeInterval time.Duration
+	// RuleReviewInterval is how often the rule book's yearly review reminder is checked
+	// (rulereview.go; default an hour).
+	RuleReviewInterval time.Duration
 	// CompensationExecutiveAbove is the compensation total (yen) above which the CEO approves
 	// (LEAKDESK_COMPENSATION_CEO_ABOVE; 0 = the domain default): request notices work out the next
 	// slot as the case service does.
@@ -166,6 +169,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 	river.AddWorker(workers, &notifyGrantsWorker{s: s})
 	river.AddWorker(workers, &noticeWorker{s: s})
 	river.AddWorker(workers, &firstReportWorker{s: s})
+	river.AddWorker(workers, &ruleReviewWorker{s: s})
 	rc := &river.Config{
 		PeriodicJobs: append(pruneLoginsJob(cfg.LoginRetention), notifyGrantsJob(cfg.GrantNoticeInterval)),
 		Queues:       map[string]river.QueueConfig{Queue: {MaxWorkers: cfg.MaxWorkers}},
@@ -178,7 +182,7 @@ func New(st *store.Store, cfg Config) (*Service, error) {
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
 		FetchPollInterval:           cfg.FetchPollInterval,
 	}
-	rc.PeriodicJobs = append(rc.PeriodicJobs, s.digestJob())
+	rc.PeriodicJobs = append(rc.PeriodicJobs, s.digestJob(), ruleReviewJob(cfg.RuleReviewInterval))
 	if cfg.Now != nil {
 		rc.Test.Time = clock(cfg.Now)
 	}
