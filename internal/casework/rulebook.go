@@ -73,7 +73,9 @@ func (s *Service) DraftRules(ctx context.Context, actor incident.Actor, in RuleD
 	})
 }
 
-func ruleState(v store.RuleVersion) incident.RuleVersionState {
+// RuleVersionState is what incident's rule-book decisions read of a stored version (the pages ask
+// the same decisions to show only the buttons that would succeed).
+func RuleVersionState(v store.RuleVersion) incident.RuleVersionState {
 	st := incident.RuleVersionState{Version: v.Version, State: v.State, DraftedBy: v.DraftedBy}
 	for _, a := range v.Approvals {
 		st.Approvals = append(st.Approvals, incident.RuleApprovalBy{Role: incident.Role(a.Role), UserID: a.UserID})
@@ -87,7 +89,7 @@ func ruleState(v store.RuleVersion) incident.RuleVersionState {
 func (s *Service) ApproveRules(ctx context.Context, actor incident.Actor, version int) (incident.RuleApproval, error) {
 	var out incident.RuleApproval
 	err := s.Store.DecideRuleVersion(ctx, s.now(), actor.UserID, version, func(v store.RuleVersion) (store.RuleDecision, error) {
-		ap, err := incident.ApproveRules(ruleState(v), actor)
+		ap, err := incident.ApproveRules(RuleVersionState(v), actor)
 		if err != nil {
 			return store.RuleDecision{}, err
 		}
@@ -118,7 +120,7 @@ func (s *Service) ApproveRules(ctx context.Context, actor incident.Actor, versio
 func (s *Service) WithdrawRules(ctx context.Context, actor incident.Actor, version int, reason string) error {
 	reason = strings.TrimSpace(reason)
 	return s.Store.DecideRuleVersion(ctx, s.now(), actor.UserID, version, func(v store.RuleVersion) (store.RuleDecision, error) {
-		if err := incident.WithdrawRules(ruleState(v), actor, reason); err != nil {
+		if err := incident.WithdrawRules(RuleVersionState(v), actor, reason); err != nil {
 			return store.RuleDecision{}, err
 		}
 		return store.RuleDecision{Events: []store.RuleEvent{{Kind: store.RuleEventWithdrawn, Detail: map[string]any{"reason": reason}}},

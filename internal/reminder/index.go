@@ -9,7 +9,6 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/appi"
 	"github.com/leakdesk/leakdesk/internal/incident"
-	"github.com/leakdesk/leakdesk/internal/store"
 )
 
 // indexRow is one deadline as the index stores it.
@@ -55,11 +54,29 @@ func payloadDeadlines(p map[string]any) []indexRow {
 // labels) and for the completion time of met deadlines. It reports whether rows were written.
 func syncIndex(ctx context.Context, tx pgx.Tx, c *incident.Case, seq int64, law appi.Options, now time.Time) error {
 	rows := indexRows(c, law, now)
-	out := make([]store.DeadlineIndexRow, len(rows))
-	for i, r := range rows {
-		out[i] = store.DeadlineIndexRow(r)
+	kinds := make([]string, 0, len(rows))
+	for _, r := range rows {
+		kinds = append(kinds, r.Kind)
+		var owner any
+		if c.OwnerID != 0 {
+			owner = c.OwnerID
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO case_deadlines (case_id, kind, due_at, due, met_at, basis, label_ja, label_en, drill, case_open, owner_id, event_seq, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			ON CONFLICT (case_id, kind) DO UPDATE SET due_at = EXCLUDED.due_at, due = EXCLUDED.due, met_at = EXCLUDED.met_at,
+				basis = EXCLUDED.basis, label_ja = EXCLUDED.label_ja, label_en = EXCLUDED.label_en, drill = EXCLUDED.drill,
+				case_open = EXCLUDED.case_open, owner_id = EXCLUDED.owner_id, event_seq = EXCLUDED.event_seq, updated_at = EXCLUDED.updated_at`,
+			c.ID, r.Kind, r.DueAt, r.Due, r.MetAt, r.Basis, r.LabelJA, r.LabelEN, c.Drill, c.Status == incident.StatusOpen, owner, seq, now.UTC())
+		if err != nil {
+			return fmt.Errorf("reminder: index deadline %s of case %d: %w", r.Kind, c.ID, err)
+		}
 	}
-	return store.WriteDeadlineIndex(ctx, tx, c, seq, out, now)
+	// A deadline the latest assessment no longer has (the case was found not reportable, say) leaves
+	// the index; its history stays in the assessment_changed events.
+	if _, err := tx.Exec(ctx, `DELETE FROM case_deadlines WHERE case_id = $1 AND NOT (kind = ANY($2))`, c.ID, kinds); err != nil {
+		return fmt.Errorf("reminder: prune deadlines of case %d: %w", c.ID, err)
+	}
+	return nil
 }
 
 // indexRows is what syncIndex writes for the case's latest assessment at now: the payload's due
@@ -109,10 +126,29 @@ func IndexRows(c *incident.Case, law appi.Options, now time.Time) []IndexRow {
 // syncCaseColumns keeps the per-case columns (open, owner, drill) current after changes that do not
 // touch the assessment (closing, reopening, a new handler).
 func syncCaseColumns(ctx context.Context, tx pgx.Tx, c *incident.Case) error {
-	return store.SyncDeadlineCaseColumns(ctx, tx, c)
+	var owner any
+	if c.OwnerID != 0 {
+		owner = c.OwnerID
+	}
+	_, err := tx.Exec(ctx, `UPDATE case_deadlines SET case_open = $2, owner_id = $3, drill = $4
+		WHERE case_id = $1 AND (case_open IS DISTINCT FROM $2 OR owner_id IS DISTINCT FROM $3 OR drill IS DISTINCT FROM $4)`,
+		c.ID, c.Status == incident.StatusOpen, owner, c.Drill)
+	if err != nil {
+		return fmt.Errorf("reminder: sync case %d: %w", c.ID, err)
+	}
+	return nil
 }
 
 // openDeadlines returns the unmet deadlines of an open case, for scheduling.
-func openDeadlines(ctx context.Context, tx pgx.Tx, caseID int64) ([]store.DeadlineIndexRow, error) {
-	return store.OpenDeadlines(ctx, tx, caseID)
+func openDeadlines(ctx context.Context, tx pgx.Tx, caseID int64) ([]indexRow, error) {
+	rows, err := tx.Query(ctx, `SELECT kind, due, due_at FROM case_deadlines WHERE case_id = $1 AND met_at IS NULL AND case_open`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("reminder: open deadlines: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (indexRow, error) {
+		var x indexRow
+		err := r.Scan(&x.Kind, &x.Due, &x.DueAt)
+		x.DueAt = x.DueAt.UTC()
+		return x, err
+	})
 }

@@ -17,7 +17,7 @@ import (
 // The rule book's versions (issue 16, migration 00160): rule_versions holds each drafted version's
 // canonical JSON, hash, effect date and state; rule_events is their history as one hash chain.
 // What may happen (who approves, four eyes, the yearly review) is the caller's decide function's
-// to say (the approval service is still to be written, issue 16); this file only stores it, one
+// to say (casework/rulebook.go, deciding by incident/rulebook.go); this file only stores it, one
 // transaction per change, under one advisory lock so the chain has one writer.
 
 // Rule version states.

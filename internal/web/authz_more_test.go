@@ -39,6 +39,8 @@ func authzFillPath(t *testing.T, route string, e *cellEnv) string {
 			return "report_prelim"
 		case "jid":
 			return e.itoa(e.env.doneJob(t))
+		case "ver":
+			return e.itoa(e.env.ruleDraft(t))
 		}
 		t.Fatalf("%s: unknown path parameter %s", route, p)
 		return ""

@@ -316,6 +316,8 @@ func TestAuthz_Matrix(t *testing.T) {
 					return "999999"
 				case "jid":
 					return e.itoa(env.doneJob(t))
+				case "ver":
+					return e.itoa(env.ruleDraft(t))
 				}
 				t.Fatalf("%s: unknown path parameter %s", key, p)
 				return ""

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leakdesk/leakdesk/internal/casework"
 	"github.com/leakdesk/leakdesk/internal/incident"
+	"github.com/leakdesk/leakdesk/internal/rules"
 	"github.com/leakdesk/leakdesk/internal/store"
 )
 
@@ -40,6 +41,10 @@ func domainError(err error) (int, *uiError, bool) {
 	if errors.As(err, &in) { // input refused by its shape check before it reached the domain
 		return http.StatusUnprocessableEntity, in, true
 	}
+	var ri *rules.Invalid
+	if errors.As(err, &ri) { // a rule set refused by the schema or the engine check: each problem at its path
+		return http.StatusUnprocessableEntity, ruleSetProblems(ri), true
+	}
 	var de *incident.Error
 	if !errors.As(err, &de) || de.Code == incident.CodeInternal {
 		return 0, nil, false
@@ -52,6 +57,18 @@ func domainError(err error) (int, *uiError, bool) {
 		ue.Fields = append(ue.Fields, fieldError{Field: m.Item, JA: m.JA, EN: m.EN})
 	}
 	return domainStatus[de.Code], ue, true
+}
+
+// ruleSetProblems is a refused rule set as the user reads it: how many problems, then each one
+// at its JSON Pointer inside "document".
+func ruleSetProblems(ri *rules.Invalid) *uiError {
+	n := strconv.Itoa(len(ri.Problems))
+	ue := &uiError{Code: string(incident.CodeInvalid), JA: "ルールセットに" + n + "件の問題があるため受け付けませんでした（何も保存していません）。",
+		EN: "The rule set has " + n + " problem(s) and was refused (nothing was saved)."}
+	for _, p := range ri.Problems {
+		ue.Fields = append(ue.Fields, fieldError{Field: "document", Pointer: p.Path, InDocument: true, JA: p.JA, EN: p.EN})
+	}
+	return ue
 }
 
 // failErr answers with the domain error's status and message, or a plain 500 for anything else.

@@ -90,6 +90,14 @@ func (s *Server) getDashboard(w http.ResponseWriter, r *http.Request) {
 		v.Measures = append(v.Measures, view.OverdueMeasure{CaseID: m.CaseID, Number: m.Number, Title: m.Title, RecordID: m.RecordID,
 			Description: m.Description, Owner: m.Owner, DueDate: m.DueDate, Drill: m.Drill})
 	}
+	// The rule book's yearly review (SEED003 第3条4項) is the company's own deadline: one cheap query.
+	last, base, err := s.store.RuleReviewClock(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	rv := incident.RuleReviewAt(last, base, now)
+	v.RuleReview = view.RuleReview{Last: last, Due: rv.DueOn, DaysLeft: rv.DaysLeft, State: rv.State}
 	p := s.page(r, "期限ダッシュボード", "Deadline dashboard")
 	s.render(w, r, http.StatusOK, p, view.DashboardPage(p, v))
 }

@@ -22,6 +22,10 @@ type fieldError struct {
 	Field string `json:"field"`
 	JA    string `json:"-"`
 	EN    string `json:"-"`
+	// Pointer, with InDocument, places the problem inside a submitted document (a rule set) by its
+	// JSON Pointer ("" is the whole document); Field then names the document's field.
+	Pointer    string `json:"-"`
+	InDocument bool   `json:"-"`
 }
 
 func (e *uiError) Error() string { return e.Code + ": " + e.EN }
@@ -54,6 +58,7 @@ type problem struct {
 
 type problemField struct {
 	Field   string `json:"field"`
+	Pointer string `json:"pointer,omitempty"` // the JSON Pointer inside the field's document (a rule set's problems)
 	Message string `json:"message"`
 }
 
@@ -74,7 +79,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, e *uiE
 			if lang == "en" {
 				m = f.EN
 			}
-			p.Errors = append(p.Errors, problemField{Field: f.Field, Message: m})
+			p.Errors = append(p.Errors, problemField{Field: f.Field, Pointer: f.Pointer, Message: m})
 		}
 		writeJSONType(w, status, "application/problem+json", p)
 		return

@@ -11,6 +11,10 @@ import (
 // pageTwins maps every page route that changes state to its API twin (issue 17: everything a
 // page does, the API does, with the same rules).
 var pageTwins = map[string]string{
+	"POST /rules":                                "POST /api/v1/rules",
+	"POST /rules/review":                         "POST /api/v1/rules/review",
+	"POST /rules/{ver}/approve":                  "POST /api/v1/rules/{ver}/approve",
+	"POST /rules/{ver}/withdraw":                 "POST /api/v1/rules/{ver}/withdraw",
 	"POST /cases":                                "POST /api/v1/cases",
 	"POST /cases/{id}/facts":                     "PATCH /api/v1/cases/{id}",
 	"POST /cases/{id}/checklist":                 "POST /api/v1/cases/{id}/checklist",
@@ -135,6 +139,7 @@ var pageDownloads = map[string]string{
 	"GET /cases/{id}/evidence/{eid}":       "GET /api/v1/cases/{id}/evidence/{eid}",
 	"GET /audit/cases/{id}/export":         "GET /api/v1/audit/cases/{id}/export",
 	"GET /audit/review.csv":                "GET /api/v1/audit/review.csv",
+	"GET /rules/{ver}/export":              "GET /api/v1/rules/{ver}/export",
 }
 
 // noDownloadTwin are the page routes that answer a file but deliberately have no API twin.

@@ -102,6 +102,14 @@ func (s *Server) routes() http.Handler {
 		r.With(s.requireRole(auth.RoleAuditor)).Post("/audit/cases/{id}/signoff", s.apiAuditSignoff)
 		// API ROUTES: audit
 		r.With(s.requireRole(auth.RoleAuditor)).Get("/audit/verify", s.apiAuditVerify)
+		// API ROUTES: the rule book (rules_api.go); who drafts and who approves is incident's rule book
+		r.With(s.requireRole(ruleReaders...)).Get("/rules", s.apiGetRules)
+		r.With(s.requireRole(ruleDrafters...)).Post("/rules", s.apiCreateRuleVersion)
+		r.With(s.requireRole(ruleDeciders...)).Post("/rules/review", s.apiReviewRules)
+		r.With(s.requireRole(ruleReaders...)).Get("/rules/{ver}", s.apiGetRuleVersion)
+		r.With(s.requireRole(ruleReaders...)).Get("/rules/{ver}/export", s.getRuleExport)
+		r.With(s.requireRole(ruleDeciders...)).Post("/rules/{ver}/approve", s.apiApproveRuleVersion)
+		r.With(s.requireRole(ruleDrafters...)).Post("/rules/{ver}/withdraw", s.apiWithdrawRuleVersion)
 	})
 
 	// SCIM 2.0 provisioning (identity providers push joiners and leavers; see scim.go).
@@ -232,6 +240,17 @@ func (s *Server) routes() http.Handler {
 				// The only writes an auditor may make: review comments and sign-offs (their own chain).
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/comments", s.postAuditComment)
 				r.With(s.requireRole(auth.RoleAuditor)).Post("/cases/{id}/signoff", s.postAuditSignoff)
+			})
+			// ROUTES: the rule book (versions, drafts, approvals, yearly review; see rules_pages.go)
+			r.Route("/rules", func(r chi.Router) {
+				r.Use(s.requireRole(ruleReaders...))
+				r.Get("/", s.getRules)
+				r.With(s.requireRole(ruleDrafters...)).Post("/", s.postRules)
+				r.With(s.requireRole(ruleDeciders...)).Post("/review", s.postRulesReview)
+				r.Get("/{ver}", s.getRuleVersion)
+				r.Get("/{ver}/export", s.getRuleExport)
+				r.With(s.requireRole(ruleDeciders...)).Post("/{ver}/approve", s.postRuleApprove)
+				r.With(s.requireRole(ruleDrafters...)).Post("/{ver}/withdraw", s.postRuleWithdraw) // the drafter or an approver: incident.WithdrawRules
 			})
 			r.Route("/admin", func(r chi.Router) {
 				r.Use(s.requireRole(auth.RoleAdmin))

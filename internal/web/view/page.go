@@ -93,6 +93,9 @@ func (p Page) Nav() []NavItem {
 	if u.Has(auth.RoleAuditor) {
 		items = append(items, NavItem{"/audit", "監査", "Audit", "nav-audit"})
 	}
+	if u.Has(auth.RoleStaff, auth.RoleManager, auth.RolePrivacyOfficer, auth.RoleExecutive, auth.RoleHR, auth.RoleAuditor, auth.RoleAdmin) {
+		items = append(items, NavItem{"/rules", "規程", "Rule book", "nav-rules"})
+	}
 	if u.Has(auth.RoleAdmin) {
 		items = append(items, NavItem{"/admin/users", "ユーザー管理", "Users", "nav-admin-users"})
 		items = append(items, NavItem{"/admin/logins", "ログイン記録", "Login record", "nav-admin-logins"})
